@@ -1,0 +1,241 @@
+"""A dataset folder (``manifest.toml`` + CSV/XLSX tables) loaded into one in-memory model.
+
+The model is long: the inventory is ``unit, year, code, area_ha`` (+ provenance ``source, page, line``), and
+every published table is kept twice: ``raw`` (the printed cells as text, one row per printed row) and
+``cells`` (long: one row per printed cell, with the parsed value, NaN for a blank or a dash).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from landuse.classification import DATA_DIR, Classification, load_classification
+from landuse.errors import ConfigError, InputError, Location
+from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_long, read_table, require_columns
+
+DEFAULT_DATASET = DATA_DIR / "langson"
+COLUMN_KINDS = ("value", "diff", "ratio_pct", "share_pct")
+TABLE_BASE_COLUMNS = ["line", "page", "stt", "name", "code"]
+
+
+def load_toml(path: Path) -> dict:
+    """Parse a TOML file; a syntax error becomes an :class:`ConfigError` with line and column."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("file not found", Location.of(path)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        import re
+
+        m = re.search(r"line (\d+), column (\d+)", str(e))
+        loc = Location.of(path, row=int(m.group(1)) if m else None,
+                          column=f"char {m.group(2)}" if m else None)
+        raise ConfigError(f"malformed TOML ({str(e).split(' (at')[0]})", loc) from None
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One printed column of a published table. ``kind``: value | diff | ratio_pct | share_pct."""
+
+    id: str
+    number: str
+    label: str
+    kind: str
+    quantity: str | None = None
+    year: int | None = None
+    plan: str | None = None
+    operands: tuple[str, ...] = ()
+
+    @property
+    def derived(self) -> bool:
+        return self.kind != "value"
+
+
+@dataclass
+class PublishedTable:
+    """A table as printed. ``raw``: printed text per row; ``cells``: long, one row per (row, column)."""
+
+    id: str
+    title: str
+    path: Path
+    pages: str
+    lines: str
+    code_printed: bool
+    columns: list[ColumnSpec]
+    raw: pd.DataFrame
+    cells: pd.DataFrame
+
+    def column(self, cid: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+    def values(self, cid: str) -> pd.Series:
+        """Parsed values of column ``cid`` indexed by code (rows without a code dropped; NaN = blank)."""
+        c = self.cells[(self.cells["column"] == cid) & (self.cells["code"] != "")]
+        return c.set_index("code")["value"]
+
+
+@dataclass
+class Dataset:
+    """Everything in a dataset folder. Areas in ha."""
+
+    root: Path
+    manifest: dict
+    classification: Classification
+    inventory: pd.DataFrame
+    tables: dict[str, PublishedTable] = field(default_factory=dict)
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("dataset", {}).get("name", self.root.name))
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(int(y) for y in self.inventory["year"].unique())
+
+    @property
+    def units(self) -> list[str]:
+        return list(dict.fromkeys(self.inventory["unit"]))
+
+    @property
+    def plans(self) -> dict[str, dict]:
+        return dict(self.manifest.get("plans", {}))
+
+    def stock(self, year: int, unit: str | None = None) -> pd.Series:
+        """Areas (ha) by code for ``year`` as given in the inventory (NaN = not given)."""
+        inv = self.inventory[self.inventory["year"] == year]
+        if unit is not None:
+            inv = inv[inv["unit"] == unit]
+        return inv.groupby("code", sort=False)[VALUE].sum(min_count=1)
+
+    def file(self, key: str) -> Path | None:
+        entry = self.manifest.get("files", {}).get(key)
+        return self.root / entry["path"] if entry else None
+
+
+def _column_specs(tid: str, spec: dict, path: Path) -> list[ColumnSpec]:
+    cols = []
+    for i, c in enumerate(spec.get("columns", [])):
+        kind = c.get("kind", "value")
+        if kind not in COLUMN_KINDS:
+            raise ConfigError(f"table {tid}: column {c.get('id')!r} has unknown kind",
+                              Location.of(path, column=f"tables.{tid}.columns[{i}].kind"),
+                              expected=" | ".join(COLUMN_KINDS), found=kind)
+        cols.append(ColumnSpec(c["id"], c.get("number", c["id"]), c.get("label", c["id"]), kind,
+                               c.get("quantity"), c.get("year"), c.get("plan"), tuple(c.get("operands", ()))))
+    ids = {c.id for c in cols}
+    for c in cols:
+        for op in c.operands:
+            if op not in ids:
+                raise ConfigError(f"table {tid}: column {c.id} refers to unknown column {op!r}",
+                                  Location.of(path, column=f"tables.{tid}.columns"))
+    return cols
+
+
+def load_published_table(root: Path, tid: str, spec: dict, fmt: str, manifest_path: Path) -> PublishedTable:
+    """Read one published table (wide, as printed) and melt it to long cells.
+
+    Printed cells that are not numbers do not raise: they get ``value`` NaN and ``bad`` True, so the
+    reconciliation reports them as findings.
+    """
+    path = root / spec["path"]
+    columns = _column_specs(tid, spec, manifest_path)
+    raw = read_table(path)
+    require_columns(raw, TABLE_BASE_COLUMNS + [c.id for c in columns], path)
+    raw["code"] = raw["code"].str.strip().str.upper()
+    if "code_printed" not in raw:
+        raw["code_printed"] = raw["code"] if spec.get("code_printed", True) else ""
+    ids = [c.id for c in columns]
+    long = raw.melt(id_vars=TABLE_BASE_COLUMNS + [ROW], value_vars=ids, var_name="column", value_name="printed")
+    fmt = spec.get("number_format", fmt)
+    if fmt == "auto":
+        fmt = detect_number_format(long["printed"], Location.of(path), long[ROW], "value cells") or "vi"
+    values, bad = parse_numbers(long["printed"], fmt)
+    long["value"] = values
+    long["bad"] = bad
+    long["blank"] = long["printed"].str.strip().eq("")
+    long["dash"] = long["printed"].str.strip().isin(["-", "–", "—"])
+    meta = pd.DataFrame([{"column": c.id, "number": c.number, "kind": c.kind, "quantity": c.quantity,
+                          "year": c.year, "plan": c.plan} for c in columns])
+    long = long.merge(meta, on="column", how="left")
+    long.insert(0, "table", tid)
+    return PublishedTable(tid, spec.get("title", tid), path, str(spec.get("pages", "")), str(spec.get("lines", "")),
+                          bool(spec.get("code_printed", True)), columns, raw, long)
+
+
+def load_dataset(path: Path | str | None = None, tables: bool = True, number_format: str | None = None) -> Dataset:
+    """Load the dataset folder at ``path`` (default: the bundled Lạng Sơn dataset).
+
+    ``number_format`` (vi | en | auto) overrides the manifest's ``number_format`` for every file.
+
+    Raises :class:`InputError` subclasses for unreadable or invalid files, naming file/row/column. Optional
+    files named in the manifest but absent are listed in ``Dataset.skipped``.
+    """
+    root = Path(path) if path else DEFAULT_DATASET
+    if not root.is_dir():
+        raise InputError("dataset folder not found", Location.of(root), expected="a folder with manifest.toml")
+    mpath = root / "manifest.toml"
+    if not mpath.exists():
+        raise ConfigError("no manifest.toml in the dataset folder", Location.of(mpath),
+                          expected="a manifest (see data/README.md)")
+    manifest = load_toml(mpath)
+    meta = manifest.get("dataset", {})
+    fmt = number_format or meta.get("number_format", "auto")
+    cdir = root / "classification" if (root / "classification").is_dir() else None
+    classification = load_classification(meta.get("classification", "vn2024"), cdir)
+    inv_spec = manifest.get("files", {}).get("inventory")
+    if not inv_spec:
+        raise ConfigError("the manifest names no inventory", Location.of(mpath, column="files.inventory"),
+                          expected="[files.inventory] path = \"inventory.csv\"")
+    inventory = read_long(root / inv_spec["path"], classification,
+                          number_format or inv_spec.get("number_format", fmt),
+                          default_unit=meta.get("name"))
+    ds = Dataset(root, manifest, classification, inventory)
+    if tables:
+        for tid, spec in manifest.get("tables", {}).items():
+            if not (root / spec["path"]).exists():
+                ds.skipped.append(f"table {tid}: file {spec['path']} not found")
+                continue
+            ds.tables[tid] = load_published_table(root, tid, spec, fmt, mpath)
+            codes = ds.tables[tid].raw["code"]
+            classification.check_codes(codes[codes != ""], Location.of(root / spec["path"]),
+                                       ds.tables[tid].raw.loc[codes != "", ROW])
+        for key, spec in manifest.get("files", {}).items():
+            if key == "inventory":
+                continue
+            p = root / spec["path"]
+            if p.exists():
+                ds.extras[key] = read_table(p)
+            else:
+                ds.skipped.append(f"file {key}: {spec['path']} not found")
+    return ds
+
+
+def summary(ds: Dataset, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Total and group areas (ha) per unit and year: one row per (unit, year), columns = codes.
+
+    Default codes: the root and its direct parts (e.g. TS, NNP, PNN, CSD). Values as given in the inventory;
+    where the inventory lacks a parent, it is computed from its leaves (column ``computed`` lists them).
+    """
+    cls = ds.classification
+    codes = codes or tuple([cls.root] + cls.parts(cls.root))
+    inv = ds.inventory
+    given = inv[inv["code"].isin(codes)].pivot_table(index=["unit", "year"], columns="code", values=VALUE,
+                                                     aggfunc="sum")
+    rolled = cls.rollup(inv, ["unit", "year"])
+    rolled = rolled[rolled["code"].isin(codes)].pivot_table(index=["unit", "year"], columns="code", values=VALUE)
+    given = given.reindex(index=rolled.index, columns=list(codes))
+    out = given.fillna(rolled.reindex(columns=list(codes)))
+    out["computed"] = [",".join(c for c in codes if np.isnan(given.at[i, c])) for i in out.index]
+    return out.reset_index()

@@ -1,0 +1,97 @@
+"""Reading files: number formats, encodings and every bad-input case with its location."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from landuse.classification import load_classification
+from landuse.errors import (
+    AmbiguousNumberFormatError,
+    DuplicateKeyError,
+    EmptyFileError,
+    MissingColumnError,
+    NegativeAreaError,
+    NonNumericError,
+    UnknownCodeError,
+)
+from landuse.io import detect_number_format, parse_numbers, read_long
+from tests.conftest import TEST_DATA
+
+INPUT = TEST_DATA / "input"
+CLS = load_classification("vn2024")
+
+
+@pytest.mark.parametrize("text,fmt,expected", [
+    ("43.749", "vi", 43749), ("5,27", "vi", 5.27), ("-1.644,92", "vi", -1644.92), ("830.732", "vi", 830732),
+    ("1.234.567,5", "vi", 1234567.5), ("0", "vi", 0), ("12", "en", 12),
+    ("43,749", "en", 43749), ("5.27", "en", 5.27), ("-1,644.92", "en", -1644.92), ("1,234,567.5", "en", 1234567.5),
+])
+def test_parse_numbers(text, fmt, expected):
+    values, bad = parse_numbers(pd.Series([text]), fmt)
+    assert values.iloc[0] == pytest.approx(expected) and not bad.iloc[0]
+
+
+@pytest.mark.parametrize("text", ["", "-", " "])
+def test_blank_and_dash_are_missing_not_zero(text):
+    values, bad = parse_numbers(pd.Series([text]), "vi")
+    assert values.isna().iloc[0] and not bad.iloc[0]
+
+
+@pytest.mark.parametrize("text,fmt", [("12a", "vi"), ("5.27", "vi"), ("5,27", "en"), ("1.2.3", "en")])
+def test_bad_numbers_are_flagged(text, fmt):
+    _, bad = parse_numbers(pd.Series([text]), fmt)
+    assert bad.iloc[0]
+
+
+@pytest.mark.parametrize("cells,expected", [
+    (["1", "5,27"], "vi"), (["1.234.567"], "vi"), (["1.234,5"], "vi"),
+    (["5.27", "3"], "en"), (["1,234,567"], "en"), (["12", "7"], None),
+])
+def test_detect_number_format(cells, expected):
+    assert detect_number_format(pd.Series(cells)) == expected
+
+
+def test_auto_reads_vi_and_en_files_identically():
+    vi = read_long(INPUT / "vi_numbers.csv", CLS, "auto")
+    en = read_long(INPUT / "en_numbers.csv", CLS, "auto")
+    assert vi["area_ha"].tolist() == en["area_ha"].tolist() == [43749, 5.27, 1234567.5]
+
+
+def test_auto_refuses_ambiguous_file_naming_the_cell():
+    with pytest.raises(AmbiguousNumberFormatError, match=r"ambiguous.csv:row 2:column area_ha.*'43.749'"):
+        read_long(INPUT / "ambiguous.csv", CLS, "auto")
+    # told the format, the same file reads
+    assert read_long(INPUT / "ambiguous.csv", CLS, "vi")["area_ha"].tolist() == [43749, 12]
+
+
+def test_auto_refuses_mixed_formats():
+    with pytest.raises(AmbiguousNumberFormatError, match="mixes"):
+        read_long(INPUT / "mixed_formats.csv", CLS, "auto")
+
+
+@pytest.mark.parametrize("name", ["utf8_bom.csv", "utf16.csv", "cp1258.csv"])
+def test_encodings(name):
+    df = read_long(INPUT / name, CLS, "vi")
+    assert df["unit"].tolist() == ["Xã Đồng Đăng", "Phường Kỳ Lừa"]
+    assert df["area_ha"].tolist() == [1234.5, 12]
+
+
+def test_xlsx_numeric_and_text_cells():
+    df = read_long(INPUT / "inventory.xlsx", CLS, "vi")
+    assert df["area_ha"].tolist() == [43749, 5.27, 1234.5]
+
+
+@pytest.mark.parametrize("name,error,where", [
+    ("unknown_code.csv", UnknownCodeError, r"unknown_code.csv:row 3:column code: unknown land code 'LUX'"),
+    ("negative_area.csv", NegativeAreaError, r"negative_area.csv:row 3:column area_ha: negative area"),
+    ("duplicate.csv", DuplicateKeyError, r"duplicate.csv:row 4:column code: duplicate .*also at row 2"),
+    ("missing_column.csv", MissingColumnError, r"missing_column.csv:row 1: missing required column 'area_ha'"),
+    ("non_numeric.csv", NonNumericError, r"non_numeric.csv:row 3:column area_ha: not a number.*'12a'"),
+    ("empty.csv", EmptyFileError, r"empty.csv: the file is empty"),
+    ("header_only.csv", EmptyFileError, r"header_only.csv: the file has no data rows"),
+    ("non_numeric.xlsx", NonNumericError, r"non_numeric.xlsx:row 3:column area_ha: not a number.*'abc'"),
+])
+def test_bad_input_names_file_row_column(name, error, where):
+    with pytest.raises(error, match=where):
+        read_long(INPUT / name, CLS, "vi")
