@@ -1,9 +1,16 @@
-"""The ``landuse run`` job: load and validate a dataset and write each capability's tables to a folder."""
+"""The ``landuse run`` job: load and validate a dataset, then let each capability write its tables.
+
+Each capability contributes one *step*: a function ``step(ds, out_dir, report)`` that writes its files
+into ``out_dir`` (with :func:`landuse.output.write_csv` or another atomic writer), appends their paths to
+``report.files`` and one-line notes to ``report.notes``. Steps run in the order of :data:`STEPS`.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -13,11 +20,12 @@ from landuse.output import prepare_output_dir, write_csv
 
 @dataclass
 class RunReport:
-    """What ``landuse run`` did: files written (paths) and one-line notes for the summary."""
+    """What ``landuse run`` did: files written (paths), one-line notes, and named results for the summary."""
 
     out_dir: Path
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    results: dict[str, object] = field(default_factory=dict)
 
 
 def dataset_overview(ds: Dataset) -> pd.DataFrame:
@@ -29,17 +37,36 @@ def dataset_overview(ds: Dataset) -> pd.DataFrame:
     return s
 
 
+def overview_step(ds: Dataset, out_dir: Path, report: RunReport) -> None:
+    report.files.append(write_csv(dataset_overview(ds), out_dir / "tong_quan.csv", force=True))
+    report.notes.append(f"dataset {ds.name}: years {', '.join(map(str, ds.years))}, {len(ds.units)} unit(s)")
+
+
+# "module:function" of each step, in order. A capability adds its line here.
+STEPS: list[str] = [
+    "landuse.summary:overview_step",
+]
+
+
+def _resolve(spec: str) -> Callable[[Dataset, Path, RunReport], None]:
+    mod, func = spec.split(":")
+    return getattr(importlib.import_module(mod), func)
+
+
 def run(data: Path | str | None = None, out: Path | str = "outputs", force: bool = False,
-        progress=None, number_format: str | None = None) -> RunReport:
+        progress: Callable[[str], None] | None = None, number_format: str | None = None) -> RunReport:
     """Load ``data``, validate it, and write every table of every capability into ``out``.
 
     Nothing is written when loading fails: the dataset is loaded and validated before the folder is touched.
+    ``progress`` (optional) is called with the name of each step as it starts.
     """
     ds = load_dataset(data, number_format=number_format)
     out_dir = prepare_output_dir(out, force)
     report = RunReport(out_dir)
-    report.files.append(write_csv(dataset_overview(ds), out_dir / "tong_quan.csv", force=True))
-    report.notes.append(f"dataset {ds.name}: years {', '.join(map(str, ds.years))}, {len(ds.units)} unit(s)")
     for s in ds.skipped:
         report.notes.append(f"skipped {s}")
+    for spec in STEPS:
+        if progress:
+            progress(spec.split(":")[0].rsplit(".", 1)[-1])
+        _resolve(spec)(ds, out_dir, report)
     return report
