@@ -8,9 +8,9 @@ into ``out_dir`` (with :func:`landuse.output.write_csv` or another atomic writer
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
