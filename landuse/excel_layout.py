@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from landuse.classification import Classification
-from landuse.dataset import Dataset, PublishedTable
+from landuse.dataset import PublishedTable
 from landuse.excel_model import Cell, Chart, Sheet, col_letter, fmt_number, is_missing, ref, t
 
 STT_COL, NAME_COL = 0, 1
@@ -110,11 +110,15 @@ def _num(v: object) -> float | None:
     return None if is_missing(v) else float(v)
 
 
-def _sum_parts(cls: Classification, code: str, values: Mapping, rows: Mapping[str, int]) -> tuple[list[str], float] | None:
-    """The parts of ``code`` shown in the sheet and their sum, when the parts partition it and are all shown."""
+def _sum_parts(cls: Classification, code: str, values: Mapping,
+               rows: Mapping[str, int]) -> tuple[list[str], float] | None:
+    """The parts of ``code`` shown in the sheet and their sum (parts absent from the sheet count as nothing;
+    a parent without a value needs all its parts shown)."""
     parts = cls.parts(code) if code in cls.table.index else []
-    if not parts or any(p not in rows for p in parts):
+    shown = [p for p in parts if p in rows]
+    if not shown or (len(shown) < len(parts) and _num(values.get(code)) is None):
         return None
+    parts = shown
     vals = [_num(values.get(p)) for p in parts]
     if all(v is None for v in vals):
         return None
