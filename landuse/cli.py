@@ -73,13 +73,15 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.command()
 @data_option
+@click.option("--by-unit", is_flag=True, help="One row per unit and year (default: sums over units).")
 @output_options
-def info(data: Path | None, number_format: str | None, fmt: str, out: Path | None, force: bool) -> None:
+def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
+         force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
     from landuse.summary import dataset_overview
 
     ds = open_dataset(data, number_format)
-    table = dataset_overview(ds)
+    table = dataset_overview(ds, by_unit)
     if fmt == "table" and out is None:
         click.echo(f"Dataset: {ds.name} ({ds.root})")
         click.echo(f"Classification: {ds.classification.id}; years: {', '.join(map(str, ds.years))}; "
