@@ -234,7 +234,7 @@ def _status_sources(ds: Dataset, spec: PlanSpec, year: int, status: pd.DataFrame
     if status is not None and (status["year"] == year).any():
         out.append((f"{Path(status_file).name} ({year})", _rolled(ds.classification, status[status["year"] == year]),
                     None))
-    if spec.table and spec.file is None:
+    if spec.table:
         t = ds.tables[spec.table]
         cols = [c for c in t.columns if c.kind == "value" and c.quantity == "status" and c.year == year]
         if year == spec.base_year and spec.base_column:
@@ -255,7 +255,7 @@ def _status(ds: Dataset, spec: PlanSpec, year: int, what: str, status: pd.DataFr
         looked = []
         if status is not None:
             looked.append(f"{Path(status_file).name} has {', '.join(map(str, sorted(set(status['year']))))}")
-        if spec.table and spec.file is None:
+        if spec.table:
             t = ds.tables[spec.table]
             ys = sorted({c.year for c in t.columns if c.quantity == "status" and c.year})
             looked.append(f"table {t.id} has {', '.join(map(str, ys)) or 'none'}")
@@ -372,20 +372,21 @@ class _Inputs:
 
 def _inputs(ds: Dataset, plan: str | None, base_year: int | None, year: int, plan_file: Path | None,
             status_file: Path | None, number_format: str) -> _Inputs:
+    manifest_plan = plan_spec(ds, plan) if (plan or default_plan_id(ds) or plan_file is None) else None
+    spec = manifest_plan
     if plan_file is not None:
-        spec = plan_spec(ds, plan) if (plan or default_plan_id(ds)) else None
-        spec, plan_values = read_plan_file(plan_file, ds, spec, base_year, number_format)
-        spec = PlanSpec(spec.id, spec.label, base_year or spec.base_year, spec.start_year, spec.target_year,
-                        file=Path(plan_file))
-        plan_source = str(Path(plan_file).name)
+        period, plan_values = read_plan_file(plan_file, ds, manifest_plan, base_year, number_format)
+        spec = PlanSpec(period.id, period.label, period.base_year, period.start_year, period.target_year,
+                        manifest_plan.table if manifest_plan else None, None,
+                        manifest_plan.base_column if manifest_plan else None, Path(plan_file))
+        plan_source = Path(plan_file).name
     else:
-        spec = plan_spec(ds, plan)
-        if base_year is not None and base_year != spec.base_year:
-            spec = PlanSpec(spec.id, spec.label, base_year, spec.start_year, spec.target_year, spec.table,
-                            spec.column, None)
         t = ds.tables[spec.table]
         plan_values = _unique(t.values(spec.column))
         plan_source = f"{t.id} {t.column(spec.column).number}"
+    if base_year is not None and base_year != spec.base_year:
+        spec = PlanSpec(spec.id, spec.label, base_year, spec.start_year, spec.target_year, spec.table,
+                        spec.column, None, spec.file)
     if year < spec.base_year:
         raise InputError(f"--year: report year {year} is before the base year {spec.base_year}",
                          expected=f"a year from {spec.base_year}")
