@@ -100,6 +100,40 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
 
 @main.command()
 @data_option
+@click.option("--plan", "plans", multiple=True, metavar="ID",
+              help="Plan version (an id of the manifest's [plans]; default: [fulfilment] plan). "
+                   "Repeat with --compare-plans.")
+@click.option("--base-year", type=int, default=None, help="Baseline year (default: the plan's base year).")
+@click.option("--year", type=int, default=None, help="Report year (default: [fulfilment] report_year).")
+@click.option("--level", type=click.IntRange(min=0), default=None,
+              help="Show rows down to this depth of the tree (0 = total, 1 = groups, ...; default: all).")
+@click.option("--compare-plans", "compare", is_flag=True,
+              help="Show the ratio under each plan version side by side and where they differ.")
+@click.option("--low-base", default="1%,10ha", show_default=True,
+              help="Flag ratios whose planned change is below this share of the baseline and/or area.")
+@click.option("--over-tolerance", type=float, default=5.0, show_default=True,
+              help="Percentage points above 100 % still counted as 'achieved' rather than 'over'.")
+@click.option("--plan-file", type=click.Path(path_type=Path), default=None,
+              help="Plan figures from FILE (long: code, year, area_ha) instead of the manifest's plan column.")
+@click.option("--status-file", type=click.Path(path_type=Path), default=None,
+              help="Statuses from FILE (long: code, year, area_ha), used before the tables and the inventory.")
+@output_options
+def fulfilment(data, number_format, plans, base_year, year, level, compare, low_base, over_tolerance, plan_file,
+               status_file, fmt, out, force) -> None:
+    """Plan fulfilment: ratio of achieved to planned change per category, status, and ha still to change."""
+    from landuse.fulfilment import describe, fulfilment_command
+
+    ds = open_dataset(data, number_format)
+    table = fulfilment_command(ds, plans, compare, base_year=base_year, year=year, level=level, low_base=low_base,
+                               plan_file=plan_file, status_file=status_file, over_tolerance=over_tolerance,
+                               number_format=number_format or "auto")
+    if fmt == "table" and out is None:
+        click.echo(describe(table))
+    emit_frame(table, fmt, out, force)
+
+
+@main.command()
+@data_option
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Write into a folder that has files this tool did not write.")

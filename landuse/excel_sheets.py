@@ -42,6 +42,10 @@ STATUS_TEXT: dict[str, tuple[str, str]] = {
     "no_target": ("Không có chỉ tiêu", "no target"),
     "no_change_planned": ("Không dự kiến thay đổi", "no change planned"),
     "undefined": ("Không xác định", "undefined"),
+    "on-track": ("Đúng tiến độ", "on track"),
+    "over": ("Vượt chỉ tiêu", "beyond the target"),
+    "no-target": ("Không có chỉ tiêu", "no target"),
+    "no-change-planned": ("Không dự kiến thay đổi", "no change planned"),
 }
 SEVERITY_TEXT = {"error": ("Lỗi", "error"), "rounding": ("Làm tròn", "rounding"), "info": ("Thông tin", "info")}
 FINDING_HEADERS = {

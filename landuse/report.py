@@ -227,11 +227,12 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
                                    lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note))
     ful = parts.get("fulfilment")
     if isinstance(ful, pd.DataFrame):
-        pid = ds.manifest.get("fulfilment", {}).get("plan") or next(iter(ds.plans), None)
+        a = ful.attrs
+        pid = a.get("plan") or ds.manifest.get("fulfilment", {}).get("plan") or next(iter(ds.plans), None)
         plan = ds.plans.get(pid, {})
-        ry = int(ds.manifest.get("fulfilment", {}).get("report_year", last))
-        sheets.append(fulfilment_sheet(_tr(SHEET_NAMES["fulfilment"], lang), cls, ful, int(plan.get("base_year", 0)),
-                                       ry, int(plan.get("target_year", 0)), str(pid), lang,
+        ry = int(a.get("year") or ds.manifest.get("fulfilment", {}).get("report_year", last))
+        by, ty = int(a.get("base_year") or plan.get("base_year", 0)), int(a.get("target_year") or plan.get("target_year", 0))
+        sheets.append(fulfilment_sheet(_tr(SHEET_NAMES["fulfilment"], lang), cls, ful, by, ry, ty, str(pid), lang,
                                        _tr(TITLES["fulfilment"], lang, p=p, y=ry), ds.tables.get(plan.get("table"))))
     alloc = parts.get("allocation")
     table = getattr(alloc, "table", None)
