@@ -82,7 +82,8 @@ def place(ds: Dataset, lang: str = "vi") -> str:
 
 
 # ---- gathering the parts ----------------------------------------------------------------------------------
-def _produce(key: str, call: Callable[[Callable], object], notes: list[str]) -> object | None:
+def _produce(key: str, call: Callable[[Callable], object], notes: list[str], strict: bool = False) -> object | None:
+    """Call a capability; absent → note; its own error → note (the part is left out), or raised if ``strict``."""
     mod_name, func_name = PRODUCERS[key]
     try:
         func = getattr(importlib.import_module(mod_name), func_name)
@@ -96,9 +97,9 @@ def _produce(key: str, call: Callable[[Callable], object], notes: list[str]) -> 
         return None
     try:
         return call(func)
-    except InputError:
-        raise
     except LanduseError as e:
+        if strict:
+            raise
         notes.append(f"{key}: {e}")
         return None
 
@@ -117,7 +118,7 @@ def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None
     }
     for key, call in calls.items():
         if results.get(key) is None or (key == "allocation" and scenario is not None):
-            value = _produce(key, call, notes)
+            value = _produce(key, call, notes, strict=key == "allocation" and scenario is not None)
             if value is not None:
                 results[key] = value
     return results, notes
@@ -231,7 +232,8 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         pid = a.get("plan") or ds.manifest.get("fulfilment", {}).get("plan") or next(iter(ds.plans), None)
         plan = ds.plans.get(pid, {})
         ry = int(a.get("year") or ds.manifest.get("fulfilment", {}).get("report_year", last))
-        by, ty = int(a.get("base_year") or plan.get("base_year", 0)), int(a.get("target_year") or plan.get("target_year", 0))
+        by = int(a.get("base_year") or plan.get("base_year", 0))
+        ty = int(a.get("target_year") or plan.get("target_year", 0))
         sheets.append(fulfilment_sheet(_tr(SHEET_NAMES["fulfilment"], lang), cls, ful, by, ry, ty, str(pid), lang,
                                        _tr(TITLES["fulfilment"], lang, p=p, y=ry), ds.tables.get(plan.get("table"))))
     alloc = parts.get("allocation")
