@@ -75,7 +75,7 @@ def fulfilment_sheet(name: str, cls: Classification, df: pd.DataFrame, base_year
     Columns: (3) baseline, (4) approved plan, (5) actual, (6)=(4)-(3), (7)=(5)-(3), (8)=(7)/(6)*100 (ratio %,
     blank where (6) = 0), then (9)=(4)-(5) still to do by the target year and (10) the assessment.
     """
-    widths = [WIDTH_STT, 40] + [WIDTH_NUM] * 7 + [18]
+    widths = [WIDTH_STT, 40] + [WIDTH_NUM] * 7 + [23]
     s = Sheet(name, title, widths, unit=t("unit_ha", lang), mirrors=printed.id if printed else None)
     numbers = ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)=(4)-(3)", "(7)=(5)-(3)", "(8)=(7)/(6)*100",
                "(9)=(4)-(5)", "(10)"]
