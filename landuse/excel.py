@@ -40,11 +40,11 @@ class Formats:
             self.cache[key] = self.wb.add_format({**base, **props})
         return self.cache[key]
 
-    def cell(self, cell: Cell, style: str, bordered: bool) -> object:
+    def cell(self, cell: Cell, style: str, bordered: bool, wrap: bool = True) -> object:
         props: dict[str, object] = dict(STYLE_FONT.get(style, {}))
         if cell.fmt != "text":
             props["num_format"] = NUM_FORMATS[cell.fmt]
-        else:
+        elif wrap:
             props["text_wrap"] = True
         if cell.bold:
             props["bold"] = True
@@ -61,7 +61,7 @@ class Formats:
 
 def _lines(text: str, width: float) -> int:
     """Rough number of wrapped lines of ``text`` in a column ``width`` characters wide."""
-    return max(1, sum(max(1, math.ceil(len(part) / max(width - 2, 1))) for part in str(text).split("\n")))
+    return max(1, sum(max(1, math.ceil(len(part) * 0.85 / max(width - 1, 1))) for part in str(text).split("\n")))
 
 
 def _write_text_block(ws, fm: Formats, s: Sheet) -> None:
@@ -100,8 +100,8 @@ def _write_headers(ws, fm: Formats, s: Sheet) -> None:
         ws.set_row(rr, h)
 
 
-def _write_cell(ws, fm: Formats, r: int, c: int, cell: Cell, style: str, bordered: bool) -> None:
-    f = fm.cell(cell, style, bordered)
+def _write_cell(ws, fm: Formats, r: int, c: int, cell: Cell, style: str, bordered: bool, wrap: bool) -> None:
+    f = fm.cell(cell, style, bordered, wrap)
     if cell.link:
         ws.write_url(r, c, "internal:" + cell.link, f, string=str(cell.value or cell.link))
     elif cell.formula is not None:
@@ -121,7 +121,7 @@ def _row_heights(ws, s: Sheet) -> None:
     """Heights for data rows whose text wraps (Excel does not size merged/wrapped rows on its own)."""
     need: dict[int, int] = {}
     for (r, c), cell in s.cells.items():
-        if r < s.first_data_row or c >= len(s.widths) or cell.fmt != "text" or not isinstance(cell.value, str):
+        if r < s.first_data_row or c >= s.table_cols or cell.fmt != "text" or not isinstance(cell.value, str):
             continue
         need[r] = max(need.get(r, 1), _lines(cell.value, s.widths[c]))
     for r, n in need.items():
@@ -144,13 +144,14 @@ def _charts(wb, ws, s: Sheet) -> None:
         for name, (r0, c0, r1, c1) in ch.series:
             series = {"name": name, "categories": [s.name, *ch.categories], "values": [s.name, r0, c0, r1, c1]}
             if ch.kind == "pie":
-                series["data_labels"] = {"percentage": True, "value": True, "leader_lines": True,
-                                         "num_format": "#,##0", "separator": "\n"}
+                series["data_labels"] = {"percentage": True, "leader_lines": True, "num_format": "0.00%",
+                                         "position": "best_fit"}
             chart.add_series(series)
         chart.set_title({"name": ch.title, "name_font": {"size": 11, "bold": True}})
         if ch.kind == "bar":
-            chart.set_x_axis({"reverse": True, "num_font": {"size": 8}})
-            chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
+            # in a bar chart xlsxwriter's x axis is the (horizontal) value axis, y the category axis
+            chart.set_y_axis({"reverse": True, "label_position": "low", "num_font": {"size": 8}})
+            chart.set_x_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
             chart.set_legend({"position": "bottom"})
         else:
             chart.set_legend({"position": "right"})
@@ -180,8 +181,9 @@ def write_sheet(wb: xlsxwriter.Workbook, fm: Formats, s: Sheet, lang: str = "vi"
     _write_text_block(ws, fm, s)
     _write_headers(ws, fm, s)
     for (r, c), cell in sorted(s.cells.items()):
-        in_table = bool(s.headers) and c < s.table_cols and r >= s.first_data_row
-        _write_cell(ws, fm, r, c, cell, s.row_styles.get(r, "normal") if c < s.table_cols else "normal", in_table)
+        in_table = c < s.table_cols
+        bordered = bool(s.headers) and in_table and r >= s.first_data_row
+        _write_cell(ws, fm, r, c, cell, s.row_styles.get(r, "normal") if in_table else "normal", bordered, in_table)
     _row_heights(ws, s)
     _charts(wb, ws, s)
     _print_setup(ws, s, lang)

@@ -224,6 +224,9 @@ def structure_chart(sheet: Sheet, cls: Classification, rows: Mapping[str, int], 
     sheet.put(r0 - 1, c0, Cell(t("structure", lang, y=year), bold=True))
     sheet.put(r0 - 1, c0 + 1, Cell(t("area_short", lang), bold=True, align="center"))
     root_row = rows.get(cls.root)
+    for c, w in [(c0, 34), (c0 + 1, 14), (c0 + 2, 10)]:
+        sheet.set_width(c, w)
+    sheet.put(r0 - 1, c0 + 2, Cell(t("share_short", lang), bold=True, align="center"))
     for i, g in enumerate(groups):
         r = r0 + i
         v = sheet.value(rows[g], value_col)
@@ -315,20 +318,26 @@ def _change_chart(s: Sheet, cls: Classification, rows: Mapping[str, int], years:
     periods = [p for p in pairs if p[0] != years[0] or p[1] != years[-1] or len(pairs) == 1]
     c0 = s.table_cols + 1
     r0 = s.first_data_row
-    s.put(r0 - 1, c0, Cell(t("chart_data", lang), bold=True))
+    v0 = c0 + 2  # code, name, then one column per period
+    s.put(r0 - 1, c0, Cell(t("code", lang), bold=True, align="center"))
+    s.put(r0 - 1, c0 + 1, Cell(t("chart_data", lang), bold=True))
     for j, (a, b) in enumerate(periods):
-        s.put(r0 - 1, c0 + 1 + j, Cell(f"{a}-{b}", bold=True, align="center"))
+        s.put(r0 - 1, v0 + j, Cell(f"{a}-{b}", bold=True, align="center"))
+        s.set_width(v0 + j, 12)
+    s.set_width(c0, 7)
+    s.set_width(c0 + 1, 40)
     ny = len(years)
     for i, code in enumerate(codes):
         r = r0 + i
-        s.put(r, c0, Cell(display_name(cls, code, lang)))
+        s.put(r, c0, Cell(code, align="center"))
+        s.put(r, c0 + 1, Cell(display_name(cls, code, lang)))
         for j, p in enumerate(periods):
             src = 2 + ny + pairs.index(p)
-            s.put(r, c0 + 1 + j, Cell(s.value(rows[code], src), ref(rows[code], src), "ha"))
+            s.put(r, v0 + j, Cell(s.value(rows[code], src), ref(rows[code], src), "ha"))
     last = r0 + len(codes) - 1
-    series = [(f"{a}-{b}", (r0, c0 + 1 + j, last, c0 + 1 + j)) for j, (a, b) in enumerate(periods)]
+    series = [(f"{a}-{b}", (r0, v0 + j, last, v0 + j)) for j, (a, b) in enumerate(periods)]
     s.charts.append(Chart("bar", t("chart_changes", lang), (r0, c0, last, c0), series,
-                          (r0, c0 + 2 + len(periods)), (620, max(420, 18 * len(codes) + 80))))
+                          (r0, v0 + len(periods) + 1), (640, max(480, 16 * len(codes) + 120))))
 
 
 def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, from_year: object, to_year: object,

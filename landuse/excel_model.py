@@ -165,6 +165,12 @@ class Sheet:
     def first_data_row(self) -> int:
         return self.header_rows[1] + 1
 
+    def set_width(self, col: int, width: float) -> None:
+        """Width of ``col`` in characters (columns beyond the table get their width here, e.g. chart data)."""
+        while len(self.widths) <= col:
+            self.widths.append(9.0)
+        self.widths[col] = width
+
     def last_row_of_table(self) -> int:
         """Last row holding a cell of the table proper (chart data to the right not counted)."""
         return max([r for (r, c) in self.cells if c < max(self.table_cols, 1)] + [self.header_rows[1]])
