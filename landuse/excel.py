@@ -66,16 +66,18 @@ def _lines(text: str, width: float) -> int:
 
 def _write_text_block(ws, fm: Formats, s: Sheet) -> None:
     last_col = max(s.table_cols - 1, 0)
+    if s.pages_wide > 1:  # a wide matrix: keep the title on the first printed page
+        last_col = max(math.ceil(s.table_cols / s.pages_wide) - 1, 0)
     title_fmt = fm.get(bold=True, font_size=13, align="center", text_wrap=True)
     ws.merge_range(0, 0, 0, last_col, "", title_fmt)
     ws.write_string(0, 0, s.title, title_fmt)
-    ws.set_row(0, LINE_HEIGHT * 1.3 * _lines(s.title, sum(s.widths[: s.table_cols]) * 0.85))
+    ws.set_row(0, LINE_HEIGHT * 1.3 * _lines(s.title, sum(s.widths[: last_col + 1]) * 0.85))
     r = 1
     for line in s.subtitle:
         f = fm.get(italic=True, align="center", text_wrap=True)
         ws.merge_range(r, 0, r, last_col, "", f)
         ws.write_string(r, 0, line, f)
-        ws.set_row(r, LINE_HEIGHT * _lines(line, sum(s.widths[: s.table_cols])))
+        ws.set_row(r, LINE_HEIGHT * _lines(line, sum(s.widths[: last_col + 1])))
         r += 1
     if s.unit:
         f = fm.get(italic=True, align="right")
@@ -171,6 +173,7 @@ def _print_setup(ws, s: Sheet, lang: str) -> None:
         ws.freeze_panes(*s.freeze)
     if s.repeat_cols:
         ws.repeat_columns(0, s.repeat_cols - 1)
+        ws.print_across()
     ws.print_area(0, 0, s.last_row_of_table(), max(s.table_cols - 1, 0))
 
 

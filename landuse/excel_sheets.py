@@ -181,7 +181,8 @@ def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series]
         page = row.get("page")
         s.put(r, 10, Cell("" if is_missing(page) else str(page), align="center"))
         target = link(row)
-        s.put(r, 11, Cell(target or "", link=target))
+        shown = target.replace("''", "'").lstrip("'").replace("'!", "!", 1) if target else ""
+        s.put(r, 11, Cell(shown, link=target))
         r += 1
     s.last_row = max(s.last_row, r - 1)
     s.table_cols = len(heads)

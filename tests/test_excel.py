@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import openpyxl
@@ -360,3 +361,60 @@ def test_libreoffice_renders_pdf(book, tmp_path):
         assert text.count("(6)=(4)-(3)") >= 2  # the header repeats on every page of Bảng 3
 
 
+
+
+# ---- the whole workbook with every part, through the producers' contracts ------------------------------------
+def fake_parts(ds):
+    """Parts shaped like the capabilities' results, made from the dataset by simple rules (no solver)."""
+    cls = ds.classification
+    a0, a1 = ds.stock(2019), ds.stock(2024)
+    leaves = [c for c in cls.leaves if not pd.isna(a0.get(c, np.nan)) and not pd.isna(a1.get(c, np.nan))]
+    stay = np.minimum(a0[leaves].to_numpy(), a1[leaves].to_numpy())
+    m = pd.DataFrame(np.diag(stay), index=leaves, columns=leaves)
+    m["giam_khac"] = a0[leaves].to_numpy() - stay
+    m.loc["tang_khac"] = list(a1[leaves].to_numpy() - stay) + [0.0]
+    m["total"] = m.sum(axis=1)
+    m.loc["total"] = m.sum(axis=0)
+    b26 = ds.tables["bang26"]
+    codes = [c for c in b26.raw["code"] if c]
+    adj = b26.values("c7")
+    table = pd.DataFrame({"code": codes, "name": [cls.name(c) for c in codes],
+                          "level": [cls.depth(c) for c in codes],
+                          "area_start": [a1.get(c, np.nan) for c in codes],
+                          "area_2030": [adj.get(c, np.nan) for c in codes],
+                          "target": [adj.get(c, np.nan) for c in codes], "deviation": 0.0})
+    conv = pd.DataFrame([[700.0, 20.0, 0.0, 720.0], [0.0, 50.0, 0.0, 50.0], [5.0, 10.0, 30.0, 45.0],
+                         [705.0, 80.0, 30.0, 815.0]], index=["NNP", "PNN", "CSD", "total"],
+                        columns=["NNP", "PNN", "CSD", "total"])
+    findings = pd.DataFrame({"severity": ["rounding", "error"], "check": ["share", "sum"],
+                             "source": ["bang2", "inventory-2024"], "row": ["CCC", "TS"],
+                             "column": ["(5)", "2024"], "expected": [2.13, 830731], "found": [2.14, 830732],
+                             "difference": [0.01, 1], "message": ["m1", "m2"]})
+    return {"transitions": SimpleNamespace(matrix=m, estimated=True),
+            "allocation": SimpleNamespace(table=table, conversions=conv, status="optimal", solver="highs"),
+            "findings": findings}
+
+
+def test_workbook_with_every_part(tmp_path, langson):
+    parts = fake_parts(langson)
+    res = build_tables(langson, tmp_path / "all.xlsx", results=dict(parts))
+    wb = openpyxl.load_workbook(res.path)
+    for name in ["Chu chuyển", "Phân bổ 2030", "Chuyển mục đích 2024-2030", "Kiểm tra"]:
+        assert name in wb.sheetnames
+    assert wb.sheetnames[-1] == "Kiểm tra"
+    ws = wb["Kiểm tra"]
+    assert ws["B3"].value == "Lỗi"  # the error first
+    inv = next(s for s in build_sheets(langson, parts) if s.name == "Hiện trạng 2024")
+    assert ws["L3"].hyperlink.location == f"'Hiện trạng 2024'!D{inv.row_of['TS'] + 1}"
+    assert ws["L4"].hyperlink.location == f"'Hiện trạng 2024'!E{inv.row_of['CCC'] + 1}"
+    cover = header_texts(wb["Thông tin chung"], 40)
+    assert "optimal" in cover and "highs" in cover
+    a = wb["Phân bổ 2030"]
+    assert {"Hiện trạng năm 2020", "Hiện trạng năm 2024", "Phương án được duyệt*", "So sánh",
+            "(8)=(7)-(4)", "(9)=(7)-(5)", "(10)=(7)-(6)"} <= header_texts(a)
+    v = openpyxl.load_workbook(res.path, data_only=True)["Phân bổ 2030"]
+    rows = rows_by_label(a, "C", 5)
+    # Bảng 26 row 1.1 LUA: 2020 43.647, approved 40.861 (QĐ 236), here (7) = 40.441 → (8) -3.206, (10) -420
+    r = rows["LUA"]
+    assert [v[f"D{r}"].value, v[f"F{r}"].value, v[f"G{r}"].value] == [43647, 40861, 40441]
+    assert [v[f"H{r}"].value, v[f"J{r}"].value] == [-3206, -420]
