@@ -8,6 +8,7 @@ traceback).
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -142,13 +143,13 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
     from landuse.summary import STEPS, run_summary
     from landuse.summary import run as run_job
 
-    steps = iter(range(1, len(STEPS) + 1))
+    steps, start = iter(range(1, len(STEPS) + 1)), time.perf_counter()
 
     def progress(name: str) -> None:
-        click.echo(f"[{next(steps)}/{len(STEPS)}] {name}", err=True)
+        click.echo(f"[{next(steps)}/{len(STEPS)}] {name} ({time.perf_counter() - start:.1f} s)", err=True)
 
     report = run_job(data, out, force, progress=progress, number_format=number_format)
-    click.echo(run_summary(report))
+    click.echo(run_summary(report) + f"\nDone in {time.perf_counter() - start:.1f} s.")
 
 
 @main.command()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from landuse.errors import InputError, Location
 from landuse.excel_model import Cell, Sheet
 from landuse.output import atomic_path
 
@@ -196,6 +197,8 @@ def write_workbook(sheets: list[Sheet], path: Path | str, force: bool = False, l
                    properties: dict | None = None) -> Path:
     """Write ``sheets`` (in order) to ``path`` atomically; refuse to replace a user's file without ``force``."""
     path = Path(path)
+    if not path.parent.exists():
+        raise InputError("output folder does not exist", Location.of(path.parent))
     with atomic_path(path, force) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                             "strings_to_numbers": False, "nan_inf_to_errors": True})

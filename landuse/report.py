@@ -304,8 +304,25 @@ def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None 
     return TablesReport(Path(path), [s.name for s in [cover] + sheets], notes)
 
 
+def inventory_table(ds: Dataset, year: int | None = None) -> pd.DataFrame:
+    """Bảng 2 as a long table: ``code, stt, name, area_ha, share_pct`` (% of the root's area) for ``year``."""
+    cls = ds.classification
+    year = year or ds.years[-1]
+    stock = ds.stock(year)
+    codes = [c for c in cls.codes if c in stock.index]
+    area = stock.reindex(codes)
+    return pd.DataFrame({"year": year, "code": codes, "stt": [cls.table.at[c, "stt"] for c in codes],
+                         "name": [cls.name(c) for c in codes], "area_ha": area.to_numpy(),
+                         "share_pct": (100 * area / stock.get(cls.root, float("nan"))).to_numpy()})
+
+
 def tables_step(ds: Dataset, out_dir: Path, report) -> None:
-    """``landuse run`` step: the workbook ``bao_cao_dat_dai.xlsx`` from what earlier steps stored."""
+    """``landuse run`` step: the workbook ``bao_cao_dat_dai.xlsx`` from what earlier steps stored (and the
+    inventory table as CSV, ``hien_trang_<year>.csv``)."""
+    from landuse.output import write_csv
+
+    year = ds.years[-1]
+    report.files.append(write_csv(inventory_table(ds, year), Path(out_dir) / f"hien_trang_{year}.csv", force=True))
     res = build_tables(ds, Path(out_dir) / WORKBOOK_NAME, results=report.results, force=True)
     report.files.append(res.path)
     report.notes.append(f"workbook: {len(res.sheets)} sheets ({', '.join(res.sheets)})")

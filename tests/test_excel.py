@@ -338,11 +338,18 @@ def test_cli_tables_bad_data_exit_2(tmp_path):
     assert not (tmp_path / "x.xlsx").exists()
 
 
+def test_cli_tables_missing_folder(tmp_path):
+    r = CliRunner().invoke(main, ["tables", "--out", str(tmp_path / "no" / "x.xlsx")])
+    assert r.exit_code == 2 and "output folder does not exist" in r.output and "Traceback" not in r.output
+
+
 def test_cli_run_writes_workbook_and_summary(tmp_path):
     out = tmp_path / "outputs"
     r = CliRunner().invoke(main, ["run", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert (out / "bao_cao_dat_dai.xlsx").exists()
+    csv = pd.read_csv(out / "hien_trang_2024.csv").set_index("code")
+    assert csv.at["NNP", "area_ha"] == 737373 and round(csv.at["NNP", "share_pct"], 2) == 88.76  # Bảng 2 row I
     assert "bao_cao_dat_dai.xlsx" in r.output and "Wrote" in r.output
     assert not list(out.glob(".*.tmp")) and not list(out.glob(".bao_cao*"))
 
