@@ -135,6 +135,34 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
 
 @main.command()
 @data_option
+@click.option("--tolerance", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Gaps up to this many ha are rounding, larger ones errors.")
+@click.option("--strict", is_flag=True, help="Exit with code 1 when any error finding exists.")
+@click.option("--reconciled", "reconciled", type=click.Path(path_type=Path), default=None,
+              help="Also write the reconciled long table (one value per year and code, with its source) as CSV.")
+@output_options
+def reconcile(data: Path | None, number_format: str | None, tolerance: float, strict: bool,
+              reconciled: Path | None, fmt: str, out: Path | None, force: bool) -> None:
+    """Find every place where the inventories and published tables do not add up.
+
+    Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
+    classification continuity and stated flows; each finding is error, rounding or info.
+    """
+    from landuse.output import write_csv
+    from landuse.reconcile import reconcile as run_checks
+    from landuse.reconcile import reconciled_table, render_report
+
+    ds = open_dataset(data, number_format)
+    found = run_checks(ds, tolerance=tolerance)
+    if reconciled is not None:
+        write_csv(reconciled_table(ds, found), reconciled, force)
+    emit(render_report(found, fmt), out, force)
+    if strict and (found["severity"] == "error").any():
+        sys.exit(1)
+
+
+@main.command()
+@data_option
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Write into a folder that has files this tool did not write.")
