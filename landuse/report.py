@@ -164,6 +164,9 @@ def plan_values(ds: Dataset, pid: str | None, which: str = "column") -> dict:
 def finding_key(ds: Dataset, source: str, column: object) -> tuple | None:
     """What a finding's (source, column) points at, in the keys the sheets register (see ``column_key``)."""
     col = "" if column is None or (isinstance(column, float) and pd.isna(column)) else str(column).strip()
+    period = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", col)
+    if period:
+        return ("diff", ("status", int(period.group(2))), ("status", int(period.group(1))))
     m = re.match(r"inventory[-_ ]?(\d{4})", source or "")
     if m:
         return ("status", int(m.group(1)))

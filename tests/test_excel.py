@@ -300,6 +300,25 @@ def test_findings_errors_first_with_links(tmp_path, langson):
     assert ws[f"L{first + 2}"].hyperlink.location == f"'Hiện trạng 2024'!D{lua}"
 
 
+def test_findings_of_the_library_all_link_to_their_cells(tmp_path, langson):
+    rec = pytest.importorskip("landuse.reconcile")
+    findings = rec.reconcile(langson)
+    sheets = build_sheets(langson, {"findings": findings})
+    wb, _, _ = _save(sheets, tmp_path)
+    ws = wb["Kiểm tra"]
+    n = ws.max_row - 2
+    assert n == len(findings)
+    sev = [ws[f"B{r}"].value for r in range(3, ws.max_row + 1)]
+    assert sev == sorted(sev, key=["Lỗi", "Làm tròn", "Thông tin"].index)  # errors first
+    change = next(s for s in sheets if s.name == "Biến động")
+    for r in range(3, ws.max_row + 1):
+        assert ws[f"L{r}"].hyperlink is not None, r
+        src, code, col = ws[f"D{r}"].value, ws[f"E{r}"].value, ws[f"F{r}"].value
+        if src == "bang3" and col in ("(6)", "(7)", "(8)"):  # Bảng 3's differences: the same cell of "Biến động"
+            letter = {"(6)": "F", "(7)": "G", "(8)": "H"}[col]
+            assert ws[f"L{r}"].hyperlink.location == f"'Biến động'!{letter}{change.row_of[code] + 1}"
+
+
 def test_user_strings_stay_text(tmp_path, vn2024):
     """A code, a name or a message that looks like a formula or URL is written as a string."""
     df = pd.DataFrame({"code": [EVIL], "name": ["+1+2"], "baseline": [1.0], "plan": [2.0], "actual": [1.5],
