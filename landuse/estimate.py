@@ -104,7 +104,8 @@ def read_flows(ds, flows: pd.DataFrame | Path | str | None = None, number_format
     df["from_code"], df["to_code"] = df["from_code"].str.upper(), df["to_code"].str.upper()
     df[VALUE] = _flow_areas(df, number_format or "auto", src)
     _validate_flows(df, ds.classification, src)
-    df["mention"] = [_mention(r) for r in df.itertuples()]
+    df["mention"] = [_mention(p, ln, a, r) for p, ln, a, r in
+                     zip(df["page"], df["line"], df["about_code"], df[ROW], strict=True)]
     return df, src
 
 
@@ -144,15 +145,10 @@ def _validate_flows(df: pd.DataFrame, cls, src: str | None) -> None:
         cls.check_codes(df.loc[named, col], Location.of(src), df.loc[named, ROW], column=col)
 
 
-def _mention(r) -> str:
-    parts = []
-    if getattr(r, "page", ""):
-        parts.append(f"p.{r.page}")
-    if getattr(r, "line", ""):
-        parts.append(f"l.{r.line}")
-    if getattr(r, "about_code", ""):
-        parts.append(f"about {r.about_code}")
-    return " ".join(parts) or f"row {getattr(r, ROW)}"
+def _mention(page: str, line: str, about: str, row: int) -> str:
+    """Where a flow is stated: ``p.96 l.4779 about LUA`` (or the file row)."""
+    parts = [f"p.{page}" if page else "", f"l.{line}" if line else "", f"about {about}" if about else ""]
+    return " ".join(p for p in parts if p) or f"row {row}"
 
 
 def _flow_name(kind: str, f: str, t: str) -> str:
