@@ -201,7 +201,8 @@ def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit:
     rows = plots_df[ROW] if ROW in plots_df else None
     f = rep[code_index(plots_df[FROM], allowed, cls, FROM, rows, file)]
     t = rep[code_index(plots_df[TO], allowed, cls, TO, rows, file)]
-    w = plots_df[VALUE].to_numpy(dtype=np.float64)
+    w = plots_df[VALUE].to_numpy()
+    w = w if w.dtype == np.float64 else w.astype(np.float64)
     k = len(cls.codes)
     if all_codes:
         present = np.zeros(k, dtype=bool)
@@ -214,7 +215,7 @@ def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit:
     if not by_unit:
         cells = _bincount([(f, k), (t, k)], w).reshape(k, k)[np.ix_(sel, sel)]
         return _with_totals(pd.DataFrame(cells, index=pd.Index(names, name="from"), columns=names))
-    ucodes, units = pd.factorize(plots_df["unit"].to_numpy())
+    ucodes, units = pd.factorize(plots_df["unit"])
     cells = _bincount([(ucodes, len(units)), (f, k), (t, k)], w).reshape(len(units), k, k)
     blocks = []
     for u, name in enumerate(units):
