@@ -200,5 +200,62 @@ def tables(data: Path | None, number_format: str | None, scenario: Path | None, 
         click.echo(f"- {n}")
 
 
+@main.command()
+@click.option("--from", "from_year", type=int, required=True, help="Start year (an inventory year).")
+@click.option("--to", "to_year", type=int, required=True, help="End year (an inventory year).")
+@click.option("--level", type=int, default=None, help="Depth of the tree (0-3): the categories that partition "
+              "the total at that depth (default: every row of the tree).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of names.")
+@data_option
+@output_options
+def change(from_year: int, to_year: int, level: int | None, lang: str, data: Path | None,
+           number_format: str | None, fmt: str, out: Path | None, force: bool) -> None:
+    """Net change per category between two inventories (ha; change = to − from), as in Bảng 3.
+
+    Categories absent from a year's classification get status not-in-classification and no change.
+    """
+    from landuse.change import net_change
+
+    emit_frame(net_change(open_dataset(data, number_format), from_year, to_year, level, lang), fmt, out, force)
+
+
+@main.command()
+@click.argument("plots", type=click.Path(path_type=Path), required=False)
+@click.option("--report", type=click.Choice(["matrix", "components", "intensity", "account"]), default="matrix",
+              show_default=True, help="What to print.")
+@click.option("--interval-years", type=float, default=None,
+              help="Years between the two dates (intensities per year; default: per interval).")
+@click.option("--level", type=int, default=None, help="Aggregate codes to this depth of the tree.")
+@click.option("--by-unit", is_flag=True, help="One matrix per unit (--report matrix).")
+@click.option("--gain", default=None, help="Gaining category for the transition-level intensities.")
+@click.option("--loss", default=None, help="Losing category for the transition-level intensities.")
+@click.option("--estimate", is_flag=True, help="Estimate the matrix from the stocks and known flows (an LP).")
+@click.option("--from", "from_year", type=int, default=None, help="Start year (--estimate).")
+@click.option("--to", "to_year", type=int, default=None, help="End year (--estimate).")
+@click.option("--flows", type=click.Path(path_type=Path), default=None,
+              help="Known flows file (--estimate; default: the dataset's flows).")
+@click.option("--plot", type=click.Path(path_type=Path), default=None,
+              help="Also draw the matrix: FILE.png (matplotlib) or FILE.html.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of names.")
+@data_option
+@output_options
+def transitions(plots: Path | None, report: str, interval_years: float | None, level: int | None, by_unit: bool,
+                gain: str | None, loss: str | None, estimate: bool, from_year: int | None, to_year: int | None,
+                flows: Path | None, plot: Path | None, lang: str, data: Path | None, number_format: str | None,
+                fmt: str, out: Path | None, force: bool) -> None:
+    """From→to transition matrix (05/TKKK) of a plot file, or --estimate one from stocks and known flows.
+
+    PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Reports: matrix, components
+    (gain, loss, swap, quantity/exchange/shift), intensity (Pontius) and account (SEEA asset account).
+    """
+    from landuse.change import transitions_run
+
+    table, _ = transitions_run(open_dataset(data, number_format) if (estimate or data) else None, plots,
+                               report=report, interval_years=interval_years, level=level, by_unit=by_unit,
+                               gain=gain, loss=loss, estimate=estimate, from_year=from_year, to_year=to_year,
+                               flows=flows, plot=plot, lang=lang, number_format=number_format, force=force)
+    emit_frame(table, fmt, out, force)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

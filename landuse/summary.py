@@ -54,6 +54,7 @@ def overview_step(ds: Dataset, out_dir: Path, report: RunReport) -> None:
 STEPS: list[str] = [
     "landuse.summary:overview_step",
     "landuse.reconcile:reconcile_step",
+    "landuse.change:run_step",
     "landuse.fulfilment:fulfilment_step",
     "landuse.report:tables_step",  # keep last: the workbook from what the steps before stored in report.results
 ]
