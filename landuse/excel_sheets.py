@@ -157,7 +157,7 @@ def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series]
                    lang: str = "vi", title: str = "") -> Sheet:
     """The reconciliation findings, errors first, each with an internal link to the cell it concerns."""
     heads = FINDING_HEADERS[lang]
-    s = Sheet(name, title, [5, 10, 20, 13, 7, 11, 12, 12, 11, 60, 6, 18])
+    s = Sheet(name, title, [5, 10, 16, 13, 7, 11, 12, 12, 12, 60, 6, 20])
     first = s.start_table(1)
     for c, text in enumerate(heads):
         s.head(first, c, first, c, text)

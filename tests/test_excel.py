@@ -444,3 +444,24 @@ def test_workbook_with_every_part(tmp_path, langson):
     r = rows["LUA"]
     assert [v[f"D{r}"].value, v[f"F{r}"].value, v[f"G{r}"].value] == [43647, 40861, 40441]
     assert [v[f"H{r}"].value, v[f"J{r}"].value] == [-3206, -420]
+
+
+def test_transition_sheet_matches_the_library(tmp_path, langson):
+    change = pytest.importorskip("landuse.change")
+    res = change.estimate_transitions(langson, 2019, 2024)
+    sheets = build_sheets(langson, {"transitions": res})
+    s = next(x for x in sheets if x.name == "Chu chuyển")
+    wb, wv, _ = _save([s], tmp_path)
+    ws, v = wb.active, wv.active
+    m = res.matrix
+    assert ("ƯỚC TÍNH" in ws["A2"].value) == bool(res.estimated)
+    rows = rows_by_label(ws, "C", s.first_data_row + 1)
+    codes = [c for c in m.index if c not in ("tang_khac", "total")]
+    assert list(rows) == codes
+    for code in codes:
+        r = rows[code]
+        assert ws[f"D{r}"].value.startswith("=SUM(") and v[f"D{r}"].value == pytest.approx(m.at[code, "total"])
+    end = s.last_row + 1
+    first_to = [c for c in m.columns if c not in ("giam_khac", "total")][0]
+    assert v[f"E{end}"].value == pytest.approx(m.at["total", first_to])
+    assert v[f"D{end}"].value == pytest.approx(m.at["total", "total"])
