@@ -344,11 +344,14 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
                  lang: str = "vi", title: str = "", note: str = "") -> Sheet:
     """Biểu 05/TKKK layout: rows = land type at ``from_year``, columns = land type at ``to_year`` (ha).
 
-    ``matrix`` rows: from codes, then "tang_khac" (other increase) and "total"; columns: to codes, then
-    "giam_khac" (other decrease) and "total" (both "total"s optional). The start-area column and the end-area
-    row are live ``SUM`` formulas over the matrix cells, cached with the producer's totals (or the sums).
+    ``matrix`` rows (index, or a ``code_from`` column): from codes, then "tang_khac" (other increase) and
+    "total"; columns: to codes, then "giam_khac" (other decrease) and "total" (the specials are optional).
+    The start-area column and the end-area row are live ``SUM`` formulas over the matrix cells, cached with
+    the producer's totals (or the sums).
     """
     specials = {"total", "tang_khac", "giam_khac"}
+    if "code_from" in matrix.columns:  # a long-index form: the row labels as a column
+        matrix = matrix.set_index("code_from")
     from_codes = [c for c in matrix.index if c not in specials]
     to_codes = [c for c in matrix.columns if c not in specials]
     has_g = "giam_khac" in matrix.columns
@@ -356,18 +359,7 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
     ncols = 4 + len(to_codes) + (1 if has_g else 0)
     s = Sheet(name, title, [WIDTH_STT, 30, WIDTH_CODE, 11] + [8.5] * (ncols - 4), subtitle=[note] if note else [],
               unit=t("unit_ha", lang))
-    numbers = [f"({i + 1})" for i in range(ncols)]
-    first = s.start_table(2, numbers)
-    s.head(first, 0, first + 1, 0, t("stt", lang))
-    s.head(first, 1, first + 1, 1, t("land", lang))
-    s.head(first, 2, first + 1, 2, t("code", lang))
-    s.head(first, 3, first + 1, 3, t("area_year", lang, y=from_year))
-    if to_codes:
-        s.head(first, 4, first, 3 + len(to_codes), t("to_types", lang, y=to_year))
-    for j, c in enumerate(to_codes):
-        s.head(first + 1, 4 + j, first + 1, 4 + j, str(c))
-    if has_g:
-        s.head(first, ncols - 1, first + 1, ncols - 1, t("decrease_other", lang))
+    _matrix_headers(s, ncols, to_codes, has_g, from_year, to_year, lang)
     data_cols = list(range(4, ncols))
     r = s.first_data_row
     body_rows = []
@@ -410,6 +402,21 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
     s.pages_wide = max(1, -(-ncols // 22))
     s.repeat_cols = 4 if s.pages_wide > 1 else 0
     return s
+
+
+def _matrix_headers(s: Sheet, ncols: int, to_codes: list, has_g: bool, from_year: object, to_year: object,
+                    lang: str) -> None:
+    first = s.start_table(2, [f"({i + 1})" for i in range(ncols)])
+    s.head(first, 0, first + 1, 0, t("stt", lang))
+    s.head(first, 1, first + 1, 1, t("land", lang))
+    s.head(first, 2, first + 1, 2, t("code", lang))
+    s.head(first, 3, first + 1, 3, t("area_year", lang, y=from_year))
+    if to_codes:
+        s.head(first, 4, first, 3 + len(to_codes), t("to_types", lang, y=to_year))
+    for j, c in enumerate(to_codes):
+        s.head(first + 1, 4 + j, first + 1, 4 + j, str(c))
+    if has_g:
+        s.head(first, ncols - 1, first + 1, ncols - 1, t("decrease_other", lang))
 
 
 def _matrix_row(s: Sheet, r: int, row: pd.Series, to_codes: list, has_g: bool, code: str) -> None:

@@ -209,6 +209,17 @@ def _target_year(table: pd.DataFrame, default: int) -> int:
     return default
 
 
+def allocation_rows(ds: Dataset, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an allocation table that Bảng 26 shows: tree codes (no derived aggregates), without codes that
+    the start inventory lacks and the allocation leaves empty (e.g. salt land in an inland province)."""
+    cls, start = ds.classification, ds.stock(ds.years[-1])
+    t = table[table["code"].isin(cls.codes)]
+    ty = _target_year(t, 0)
+    end = pd.to_numeric(t.get(f"area_{ty}", pd.Series(index=t.index, dtype=float)), errors="coerce")
+    empty = ~t["code"].isin(start.index) & (end.fillna(0) == 0)
+    return t[~empty].reset_index(drop=True)
+
+
 def _status_text(result: object) -> str:
     st = getattr(result, "status", "")
     return str(getattr(st, "value", st) or "")
@@ -246,7 +257,7 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         pid = approved_plan(ds, last, ty)
         base_year = int(ds.plans[pid]["base_year"]) if pid else years[0]
         printed = ds.tables.get(ds.plans[pid]["table"]) if pid else None
-        sheets.append(allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls, table,
+        sheets.append(allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls, allocation_rows(ds, table),
                                        plan_values(ds, pid, "base_column"), plan_values(ds, pid), base_year, last, ty,
                                        str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed))
         conv = getattr(alloc, "conversions", None)

@@ -404,14 +404,15 @@ def fake_parts(ds):
     b26 = ds.tables["bang26"]
     codes = [c for c in b26.raw["code"] if c]
     adj = b26.values("c7")
+    codes = codes + ["LMU", "LNP"]  # a code absent from the data, allocated nothing, and an aggregate
     table = pd.DataFrame({"code": codes, "name": [cls.name(c) for c in codes],
-                          "level": [cls.depth(c) for c in codes],
+                          "level": [cls.depth(c) if c in cls.codes else np.nan for c in codes],
                           "area_start": [a1.get(c, np.nan) for c in codes],
-                          "area_2030": [adj.get(c, np.nan) for c in codes],
+                          "area_2030": [adj.get(c, 0.0 if c == "LMU" else 1.0) for c in codes],
                           "target": [adj.get(c, np.nan) for c in codes], "deviation": 0.0})
     conv = pd.DataFrame([[700.0, 20.0, 0.0, 720.0], [0.0, 50.0, 0.0, 50.0], [5.0, 10.0, 30.0, 45.0],
                          [705.0, 80.0, 30.0, 815.0]], index=["NNP", "PNN", "CSD", "total"],
-                        columns=["NNP", "PNN", "CSD", "total"])
+                        columns=["NNP", "PNN", "CSD", "total"]).rename_axis("code_from").reset_index()
     findings = pd.DataFrame({"severity": ["rounding", "error"], "check": ["share", "sum"],
                              "source": ["bang2", "inventory-2024"], "row": ["CCC", "TS"],
                              "column": ["(5)", "2024"], "expected": [2.13, 830731], "found": [2.14, 830732],
@@ -440,6 +441,7 @@ def test_workbook_with_every_part(tmp_path, langson):
             "(8)=(7)-(4)", "(9)=(7)-(5)", "(10)=(7)-(6)"} <= header_texts(a)
     v = openpyxl.load_workbook(res.path, data_only=True)["Phân bổ 2030"]
     rows = rows_by_label(a, "C", 5)
+    assert "LMU" not in rows and "LNP" not in rows and "RSN" in rows
     # Bảng 26 row 1.1 LUA: 2020 43.647, approved 40.861 (QĐ 236), here (7) = 40.441 → (8) -3.206, (10) -420
     r = rows["LUA"]
     assert [v[f"D{r}"].value, v[f"F{r}"].value, v[f"G{r}"].value] == [43647, 40861, 40441]
