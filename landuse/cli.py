@@ -8,6 +8,7 @@ traceback).
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -167,13 +168,35 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
 @click.option("--force", is_flag=True, help="Write into a folder that has files this tool did not write.")
 def run(data: Path | None, number_format: str | None, out: Path, force: bool) -> None:
     """Run the main job on a dataset: every table into the output folder, then a summary."""
+    from landuse.summary import STEPS, run_summary
     from landuse.summary import run as run_job
 
-    report = run_job(data, out, force, number_format=number_format)
-    click.echo(f"Wrote {len(report.files)} file(s) to {report.out_dir}:")
-    for p in report.files:
-        click.echo(f"  {p.name}")
-    for n in report.notes:
+    steps, start = iter(range(1, len(STEPS) + 1)), time.perf_counter()
+
+    def progress(name: str) -> None:
+        click.echo(f"[{next(steps)}/{len(STEPS)}] {name} ({time.perf_counter() - start:.1f} s)", err=True)
+
+    report = run_job(data, out, force, progress=progress, number_format=number_format)
+    click.echo(run_summary(report) + f"\nDone in {time.perf_counter() - start:.1f} s.")
+
+
+@main.command()
+@data_option
+@click.option("--scenario", "scenario", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Allocation scenario (TOML) for the 2030 sheets (default: the dataset's configuration).")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Workbook to write (.xlsx; written to a temporary file and renamed).")
+@click.option("--lang", "lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of labels and headers.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def tables(data: Path | None, number_format: str | None, scenario: Path | None, out: Path, lang: str,
+           force: bool) -> None:
+    """Write the official tables (Bảng 2, 3, 4, 26, 05/TKKK, checks) to one Excel workbook."""
+    from landuse.report import build_tables
+
+    res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force)
+    click.echo(f"Wrote {res.path} ({len(res.sheets)} sheets: {', '.join(res.sheets)})")
+    for n in res.notes:
         click.echo(f"- {n}")
 
 

@@ -56,7 +56,26 @@ STEPS: list[str] = [
     "landuse.reconcile:reconcile_step",
     "landuse.change:run_step",
     "landuse.fulfilment:fulfilment_step",
+    "landuse.report:tables_step",  # keep last: the workbook from what the steps before stored in report.results
 ]
+
+
+def run_summary(report: RunReport) -> str:
+    """The short text ``landuse run`` prints at the end: files written, error findings, allocation status."""
+    lines = [f"Wrote {len(report.files)} file(s) to {report.out_dir}:"]
+    lines += [f"  {Path(p).name}" for p in report.files]
+    lines += [f"- {n}" for n in report.notes]
+    findings = report.results.get("findings")
+    if isinstance(findings, pd.DataFrame) and "severity" in findings:
+        counts = findings["severity"].value_counts()
+        lines.append(f"Findings: {int(counts.get('error', 0))} error(s), {int(counts.get('rounding', 0))} rounding, "
+                     f"{int(counts.get('info', 0))} info")
+    alloc = report.results.get("allocation")
+    if alloc is not None:
+        status = getattr(alloc, "status", "")
+        solver = getattr(alloc, "solver", "")
+        lines.append(f"Allocation: {getattr(status, 'value', status)}" + (f" ({solver})" if solver else ""))
+    return "\n".join(lines)
 
 
 def _resolve(spec: str) -> Callable[[Dataset, Path, RunReport], None]:

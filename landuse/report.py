@@ -1,0 +1,343 @@
+"""The official-tables workbook: gather what each capability computes and lay it out sheet by sheet.
+
+:func:`build_tables` is the job behind ``landuse tables`` and the ``landuse run`` step :func:`tables_step`.
+Parts come from ``results`` when an earlier step computed them ("findings", "transitions", "fulfilment",
+"allocation"), else from the capability's function; a capability that is not installed is skipped with a
+note on the cover sheet. Areas in ha.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from landuse import __version__
+from landuse.dataset import Dataset, PublishedTable
+from landuse.errors import InputError, LanduseError
+from landuse.excel_layout import NAME_COL, change_sheet, column_key, inventory_sheet, matrix_sheet
+from landuse.excel_model import Sheet, sheet_ref
+from landuse.excel_sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
+
+WORKBOOK_NAME = "bao_cao_dat_dai.xlsx"
+SHEET_NAMES = {
+    "cover": ("Thông tin chung", "Cover"),
+    "inventory": ("Hiện trạng {y}", "Land use {y}"),
+    "change": ("Biến động", "Change"),
+    "transitions": ("Chu chuyển", "Transitions"),
+    "fulfilment": ("Thực hiện quy hoạch", "Plan fulfilment"),
+    "allocation": ("Phân bổ {t}", "Allocation {t}"),
+    "conversions": ("Chuyển mục đích {s}-{t}", "Conversions {s}-{t}"),
+    "findings": ("Kiểm tra", "Checks"),
+}
+TITLES = {
+    "inventory": ("Kiểm kê đất đai {p} tính đến 31/12/{y}", "Land inventory of {p} as of 31/12/{y}"),
+    "change": ("Biến động sử dụng đất {p} thời kỳ {a} - {b}", "Change in land use of {p}, {a} - {b}"),
+    "transitions": ("Chu chuyển diện tích của các loại đất {p} thời kỳ {a} - {b}",
+                    "Land-type transitions of {p}, {a} - {b}"),
+    "fulfilment": ("Đánh giá kết quả thực hiện chỉ tiêu sử dụng đất đến năm {y} của {p}",
+                   "Fulfilment of the approved land-use targets by {y}, {p}"),
+    "allocation": ("Phân bổ chỉ tiêu sử dụng đất {p} đến năm {t} (kết quả mô hình phân bổ)",
+                   "Land-use allocation of {p} to {t} (allocation model)"),
+    "conversions": ("Kế hoạch chuyển mục đích sử dụng đất {p} giai đoạn {s} - {t} (kết quả mô hình phân bổ)",
+                    "Land-use conversion plan of {p}, {s} - {t} (allocation model)"),
+    "findings": ("Kết quả kiểm tra số liệu - {p}", "Data checks - {p}"),
+}
+ESTIMATED = ("Ma trận ƯỚC TÍNH (không phải số liệu chu chuyển tổng hợp từ thửa đất); hàng: loại đất năm {a}, "
+             "cột: loại đất năm {b}", "ESTIMATED matrix (not tallied from plot data); rows: land type in {a}, "
+             "columns: land type in {b}")
+FROM_PLOTS = ("Ma trận tổng hợp từ số liệu thửa đất; hàng: loại đất năm {a}, cột: loại đất năm {b}",
+              "Matrix tallied from plot data; rows: land type in {a}, columns: land type in {b}")
+PRODUCERS = {
+    "findings": ("landuse.reconcile", "reconcile"),
+    "transitions": ("landuse.change", "estimate_transitions"),
+    "fulfilment": ("landuse.fulfilment", "fulfilment"),
+    "allocation": ("allocation", "allocate"),
+}
+
+
+@dataclass
+class TablesReport:
+    """What :func:`build_tables` wrote: the file, its sheets, and notes on skipped parts."""
+
+    path: Path
+    sheets: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _tr(pair: tuple[str, str], lang: str, **kw: object) -> str:
+    return (pair[0] if lang == "vi" else pair[1]).format(**kw)
+
+
+def place(ds: Dataset, lang: str = "vi") -> str:
+    """The dataset's name as the report writes it ("tỉnh Lạng Sơn")."""
+    level = str(ds.manifest.get("dataset", {}).get("level", ""))
+    prefix = {"province": "tỉnh ", "district": "huyện ", "commune": "xã "}.get(level, "") if lang == "vi" else ""
+    return prefix + ds.name
+
+
+# ---- gathering the parts ----------------------------------------------------------------------------------
+def _produce(key: str, call: Callable[[Callable], object], notes: list[str], strict: bool = False) -> object | None:
+    """Call a capability; absent → note; its own error → note (the part is left out), or raised if ``strict``."""
+    mod_name, func_name = PRODUCERS[key]
+    try:
+        func = getattr(importlib.import_module(mod_name), func_name)
+    except ModuleNotFoundError as e:
+        if e.name and (mod_name == e.name or mod_name.startswith(e.name + ".")):
+            notes.append(f"{key}: not available ({mod_name} not installed)")
+            return None
+        raise
+    except AttributeError:
+        notes.append(f"{key}: not available ({mod_name}.{func_name} missing)")
+        return None
+    try:
+        return call(func)
+    except LanduseError as e:
+        if strict:
+            raise
+        notes.append(f"{key}: {e}")
+        return None
+
+
+def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None = None,
+           solver: str | None = None) -> tuple[dict, list[str]]:
+    """The parts of the workbook: from ``results`` where present, else computed (and stored into ``results``)."""
+    results = results if results is not None else {}
+    notes: list[str] = []
+    years = ds.years
+    calls: dict[str, Callable[[Callable], object]] = {
+        "findings": lambda f: f(ds),
+        "transitions": lambda f: f(ds, years[-2], years[-1]) if len(years) > 1 else None,
+        "fulfilment": lambda f: f(ds),
+        "allocation": lambda f: f(ds, scenario=scenario, solver=solver),
+    }
+    for key, call in calls.items():
+        if results.get(key) is None or (key == "allocation" and scenario is not None):
+            value = _produce(key, call, notes, strict=key == "allocation" and scenario is not None)
+            if value is not None:
+                results[key] = value
+    return results, notes
+
+
+# ---- choosing printed tables (numbering, "Trong đó:" lines) -------------------------------------------------
+def _kinds(t: PublishedTable) -> list[str]:
+    return [c.kind for c in t.columns]
+
+
+def find_table(ds: Dataset, role: str, year: int | None = None) -> PublishedTable | None:
+    """The published table whose layout a sheet reproduces (for STT and "Trong đó:" lines), if any."""
+    for t in ds.tables.values():
+        kinds, plans = _kinds(t), [c for c in t.columns if c.quantity == "plan"]
+        if role == "inventory" and "share_pct" in kinds and any(c.year == year for c in t.columns):
+            return t
+        if role == "change" and not plans and kinds.count("value") >= 2 and "diff" in kinds:
+            return t
+    return None
+
+
+def approved_plan(ds: Dataset, start_year: int, target_year: int) -> str | None:
+    """The approved plan the allocation is compared with: the manifest's ``[allocation] approved_plan``, else
+    the plan for ``target_year`` fixed before ``start_year`` whose printed table has the most land codes."""
+    explicit = ds.manifest.get("allocation", {}).get("approved_plan")
+    if explicit in ds.plans:
+        return explicit
+    cands = [(pid, p) for pid, p in ds.plans.items() if p.get("target_year") == target_year
+             and int(p.get("base_year", start_year)) < start_year and p.get("table") in ds.tables]
+    if not cands:
+        return None
+    return max(cands, key=lambda kv: (ds.tables[kv[1]["table"]].raw["code"] != "").sum())[0]
+
+
+def plan_values(ds: Dataset, pid: str | None, which: str = "column") -> dict:
+    if not pid:
+        return {}
+    p = ds.plans[pid]
+    return ds.tables[p["table"]].values(p[which]).to_dict() if p.get("table") in ds.tables else {}
+
+
+# ---- links from findings to cells -------------------------------------------------------------------------
+def finding_key(ds: Dataset, source: str, column: object) -> tuple | None:
+    """What a finding's (source, column) points at, in the keys the sheets register (see ``column_key``)."""
+    col = "" if column is None or (isinstance(column, float) and pd.isna(column)) else str(column).strip()
+    period = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", col)
+    if period:
+        return ("diff", ("status", int(period.group(2))), ("status", int(period.group(1))))
+    m = re.match(r"inventory[-_ ]?(\d{4})", source or "")
+    if m:
+        return ("status", int(m.group(1)))
+    table = ds.tables.get(source)
+    if table is not None:
+        num = re.match(r"\(\d+\)", col)
+        for spec in table.columns:
+            if spec.id == col or (num and spec.number.startswith(num.group(0))):
+                return column_key(table, spec.id)
+    if re.fullmatch(r"\d{4}", col):
+        return ("status", int(col))
+    return None
+
+
+def link_resolver(ds: Dataset, sheets: list[Sheet]) -> Callable[[pd.Series], str | None]:
+    """``finding row → 'Sheet'!F12`` (the cell it concerns), else the row of its land code, else None."""
+
+    def resolve(f: pd.Series) -> str | None:
+        source, code = str(f.get("source", "") or ""), str(f.get("row", "") or "")
+        key = finding_key(ds, source, f.get("column"))
+        ordered = sorted(sheets, key=lambda s: s.mirrors != source)
+        if key is not None:
+            for s in ordered:
+                if (code, key) in s.anchors:
+                    return sheet_ref(s.name, *s.anchors[(code, key)])
+        for s in ordered:
+            if code in s.row_of:
+                return sheet_ref(s.name, s.row_of[code], NAME_COL)
+        return None
+
+    return resolve
+
+
+# ---- the workbook ---------------------------------------------------------------------------------------
+def _target_year(table: pd.DataFrame, default: int) -> int:
+    for c in table.columns:
+        m = re.fullmatch(r"area_(\d{4})", str(c))
+        if m:
+            return int(m.group(1))
+    return default
+
+
+def allocation_rows(ds: Dataset, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an allocation table that Bảng 26 shows: tree codes (no derived aggregates), without codes that
+    the start inventory lacks and the allocation leaves empty (e.g. salt land in an inland province)."""
+    cls, start = ds.classification, ds.stock(ds.years[-1])
+    t = table[table["code"].isin(cls.codes)]
+    ty = _target_year(t, 0)
+    end = pd.to_numeric(t.get(f"area_{ty}", pd.Series(index=t.index, dtype=float)), errors="coerce")
+    empty = ~t["code"].isin(start.index) & (end.fillna(0) == 0)
+    return t[~empty].reset_index(drop=True)
+
+
+def _status_text(result: object) -> str:
+    st = getattr(result, "status", "")
+    return str(getattr(st, "value", st) or "")
+
+
+def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
+    """Every sheet the parts allow, in workbook order (cover excluded)."""
+    cls, years, p = ds.classification, ds.years, place(ds, lang)
+    last = years[-1]
+    sheets = [inventory_sheet(_tr(SHEET_NAMES["inventory"], lang, y=last), cls, ds.stock(last), last, lang,
+                              _tr(TITLES["inventory"], lang, p=p, y=last), find_table(ds, "inventory", last))]
+    if len(years) > 1:
+        sheets.append(change_sheet(_tr(SHEET_NAMES["change"], lang), cls, {y: ds.stock(y) for y in years}, lang,
+                                   _tr(TITLES["change"], lang, p=p, a=years[0], b=last), find_table(ds, "change")))
+    tr = parts.get("transitions")
+    if tr is not None and len(years) > 1:
+        a, b = years[-2], last
+        note = _tr(ESTIMATED if getattr(tr, "estimated", True) else FROM_PLOTS, lang, a=a, b=b)
+        sheets.append(matrix_sheet(_tr(SHEET_NAMES["transitions"], lang), cls, getattr(tr, "matrix", tr), a, b,
+                                   lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note))
+    ful = parts.get("fulfilment")
+    if isinstance(ful, pd.DataFrame):
+        a = ful.attrs
+        pid = a.get("plan") or ds.manifest.get("fulfilment", {}).get("plan") or next(iter(ds.plans), None)
+        plan = ds.plans.get(pid, {})
+        ry = int(a.get("year") or ds.manifest.get("fulfilment", {}).get("report_year", last))
+        by = int(a.get("base_year") or plan.get("base_year", 0))
+        ty = int(a.get("target_year") or plan.get("target_year", 0))
+        sheets.append(fulfilment_sheet(_tr(SHEET_NAMES["fulfilment"], lang), cls, ful, by, ry, ty, str(pid), lang,
+                                       _tr(TITLES["fulfilment"], lang, p=p, y=ry), ds.tables.get(plan.get("table"))))
+    alloc = parts.get("allocation")
+    table = getattr(alloc, "table", None)
+    if isinstance(table, pd.DataFrame):
+        ty = _target_year(table, max([int(q.get("target_year", 0)) for q in ds.plans.values()] or [last]))
+        pid = approved_plan(ds, last, ty)
+        base_year = int(ds.plans[pid]["base_year"]) if pid else years[0]
+        printed = ds.tables.get(ds.plans[pid]["table"]) if pid else None
+        sheets.append(allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls, allocation_rows(ds, table),
+                                       plan_values(ds, pid, "base_column"), plan_values(ds, pid), base_year, last, ty,
+                                       str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed))
+        conv = getattr(alloc, "conversions", None)
+        if isinstance(conv, pd.DataFrame) and not conv.empty:
+            sheets.append(matrix_sheet(_tr(SHEET_NAMES["conversions"], lang, s=last, t=ty), cls, conv, last, ty,
+                                       lang, _tr(TITLES["conversions"], lang, p=p, s=last, t=ty)))
+    findings = parts.get("findings")
+    if isinstance(findings, pd.DataFrame):
+        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), findings, link_resolver(ds, sheets), lang,
+                                     _tr(TITLES["findings"], lang, p=p)))
+    return sheets
+
+
+def build_cover(ds: Dataset, sheets: list[Sheet], parts: dict, notes: list[str], scenario: object,
+                lang: str = "vi") -> Sheet:
+    alloc = parts.get("allocation")
+    vi = lang == "vi"
+    findings = parts.get("findings")
+    n_err = int((findings["severity"] == "error").sum()) if isinstance(findings, pd.DataFrame) else None
+    items = [
+        ("Bộ dữ liệu" if vi else "Dataset", f"{ds.name} ({ds.root})"),
+        ("Hệ thống phân loại" if vi else "Classification", ds.classification.id),
+        ("Năm kiểm kê" if vi else "Inventory years", ", ".join(map(str, ds.years))),
+        ("Kịch bản" if vi else "Scenario", str(scenario) if scenario else ("mặc định của bộ dữ liệu" if vi
+                                                                           else "dataset default")),
+        ("Bộ giải" if vi else "Solver", str(getattr(alloc, "solver", "") or "-")),
+        ("Trạng thái phân bổ" if vi else "Allocation status", _status_text(alloc) or "-"),
+        ("Số lỗi phát hiện" if vi else "Error findings", "-" if n_err is None else str(n_err)),
+        ("Ngày lập" if vi else "Date", dt.date.today().strftime("%d/%m/%Y" if vi else "%Y-%m-%d")),
+        ("Phiên bản công cụ" if vi else "Tool version", f"landuse {__version__}"),
+    ]
+    items += [("Ghi chú" if vi else "Note", n) for n in notes]
+    rows = [{"id": "inventory", "title": ds.manifest.get("files", {}).get("inventory", {}).get("description", ""),
+             "pages": "", "lines": "", "file": ds.manifest.get("files", {}).get("inventory", {}).get("path", "")}]
+    rows += [{"id": t.id, "title": t.title, "pages": t.pages, "lines": t.lines, "file": t.path.name}
+             for t in ds.tables.values()]
+    contents = [(s.name, s.title) for s in sheets]
+    title = ("Báo cáo số liệu đất đai - " if vi else "Land data report - ") + place(ds, lang)
+    return cover_sheet(_tr(SHEET_NAMES["cover"], lang), title, items, pd.DataFrame(rows), contents, lang)
+
+
+def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None = None, lang: str = "vi",
+                 results: dict | None = None, force: bool = False, solver: str | None = None) -> TablesReport:
+    """Write the official-tables workbook for ``ds`` to ``out_path`` (atomically; ``force`` to replace a file).
+
+    ``results`` may hold parts already computed ("findings", "transitions", "fulfilment", "allocation"); the
+    missing ones are computed and stored into it.
+    """
+    from landuse.excel import write_workbook
+
+    if lang not in ("vi", "en"):
+        raise InputError("unknown language", expected="vi | en", found=lang)
+    parts, notes = gather(ds, results, scenario, solver)
+    sheets = build_sheets(ds, parts, lang)
+    cover = build_cover(ds, sheets, parts, notes, scenario, lang)
+    path = write_workbook([cover] + sheets, out_path, force=force, lang=lang,
+                          properties={"title": cover.title, "comments": f"landuse {__version__}"})
+    return TablesReport(Path(path), [s.name for s in [cover] + sheets], notes)
+
+
+def inventory_table(ds: Dataset, year: int | None = None) -> pd.DataFrame:
+    """Bảng 2 as a long table: ``code, stt, name, area_ha, share_pct`` (% of the root's area) for ``year``."""
+    cls = ds.classification
+    year = year or ds.years[-1]
+    stock = ds.stock(year)
+    codes = [c for c in cls.codes if c in stock.index]
+    area = stock.reindex(codes)
+    return pd.DataFrame({"year": year, "code": codes, "stt": [cls.table.at[c, "stt"] for c in codes],
+                         "name": [cls.name(c) for c in codes], "area_ha": area.to_numpy(),
+                         "share_pct": (100 * area / stock.get(cls.root, float("nan"))).to_numpy()})
+
+
+def tables_step(ds: Dataset, out_dir: Path, report) -> None:
+    """``landuse run`` step: the workbook ``bao_cao_dat_dai.xlsx`` from what earlier steps stored (and the
+    inventory table as CSV, ``hien_trang_<year>.csv``)."""
+    from landuse.output import write_csv
+
+    year = ds.years[-1]
+    report.files.append(write_csv(inventory_table(ds, year), Path(out_dir) / f"hien_trang_{year}.csv", force=True))
+    res = build_tables(ds, Path(out_dir) / WORKBOOK_NAME, results=report.results, force=True)
+    report.files.append(res.path)
+    report.notes.append(f"workbook: {len(res.sheets)} sheets ({', '.join(res.sheets)})")
+    report.notes.extend(res.notes)

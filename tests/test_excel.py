@@ -1,0 +1,469 @@
+"""The official-tables workbook, read back with openpyxl: names, headers, values, live formulas, links, safety."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from landuse.cli import main
+from landuse.excel import write_workbook
+from landuse.excel_layout import matrix_sheet
+from landuse.excel_sheets import allocation_sheet, findings_sheet, fulfilment_sheet
+from landuse.report import build_sheets, build_tables, link_resolver
+from tests.conftest import MINI
+
+EVIL = '=HYPERLINK("x")'
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory, langson):
+    """The bundled dataset's workbook (whatever capabilities are installed), opened twice: formulas and values."""
+    path = tmp_path_factory.mktemp("xl") / "tables.xlsx"
+    build_tables(langson, path)
+    return path, openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+
+
+def rows_by_label(ws, col: str, first: int = 1) -> dict[str, int]:
+    """Row number of each non-empty label in column ``col``."""
+    return {str(ws[f"{col}{r}"].value): r for r in range(first, ws.max_row + 1) if ws[f"{col}{r}"].value}
+
+
+def header_texts(ws, last_row: int = 8) -> set[str]:
+    return {str(c.value) for row in ws.iter_rows(min_row=1, max_row=last_row) for c in row if c.value is not None}
+
+
+def test_sheet_names_and_order(book):
+    _, wb, _ = book
+    assert wb.sheetnames[:3] == ["Thông tin chung", "Hiện trạng 2024", "Biến động"]
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+
+
+def test_bang2_headers_as_printed(book):
+    _, wb, _ = book
+    # Bảng 2 header, 003 l.3957-3966
+    heads = header_texts(wb["Hiện trạng 2024"])
+    assert {"STT", "Loại đất theo mục đích sử dụng", "Mã", "Tổng diện tích (ha)",
+            "Tỷ lệ so với diện tích tự nhiên (%)", "(1)", "(2)", "(3)", "(4)", "(5)"} <= heads
+
+
+def test_bang3_headers_as_printed(book):
+    _, wb, _ = book
+    # Bảng 3 header, 003 l.4445-4471
+    heads = header_texts(wb["Biến động"])
+    assert {"STT", "Loại đất theo mục đích sử dụng", "Hiện trạng", "Biến động", "2014", "2019", "2024",
+            "2014-2019", "2019-2024", "2014-2024", "(6)=(4)-(3)", "(7)=(5)-(4)", "(8)=(5)-(3)"} <= heads
+    ws = wb["Biến động"]
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert "C3:E3" in merged and "F3:H3" in merged  # "Hiện trạng" over (3)-(5), "Biến động" over (6)-(8)
+
+
+def test_bang2_every_value_equals_the_dataset(book, langson):
+    _, wb, vals = book
+    ws, wv = wb["Hiện trạng 2024"], vals["Hiện trạng 2024"]
+    stock = langson.stock(2024)
+    rows = rows_by_label(ws, "C", 5)
+    assert set(rows) == set(stock.index)  # every code of the 2024 inventory, nothing else (no LMU, MCS)
+    total = stock["TS"]
+    for code, r in rows.items():
+        v = wv[f"D{r}"].value
+        if math.isnan(stock[code]):
+            assert v is None, code
+            continue
+        assert v == pytest.approx(stock[code]), code
+        # (5) is a live formula on (4) and the natural area; its cached value is 100 * area / total
+        assert ws[f"E{r}"].value == f"=D{r}/D${rows['TS']}*100"
+        assert wv[f"E{r}"].value == pytest.approx(100 * stock[code] / total)
+
+
+def test_bang2_shares_round_to_the_printed_column_5(book, langson):
+    """Independent check: the cached shares agree with Bảng 2 col (5) as printed, within its rounding (the
+    report divides unrounded areas, so the second decimal may differ by one, e.g. CCC 2,14 vs 2,135)."""
+    _, wb, vals = book
+    rows = rows_by_label(wb["Hiện trạng 2024"], "C", 5)
+    printed = langson.tables["bang2"].values("c5").dropna()
+    for code, p in printed.items():
+        assert abs(vals["Hiện trạng 2024"][f"E{rows[code]}"].value - p) <= 0.0105, code
+
+
+def test_bang2_parent_sums_are_formulas_only_where_the_parts_add_up(book):
+    _, wb, vals = book
+    ws = wb["Hiện trạng 2024"]
+    rows = rows_by_label(ws, "C", 5)
+    # LUA = LUC + LUK: 20.895 + 22.854 = 43.749 as printed (Bảng 2, l.3971-3973) -> live SUM
+    assert ws[f"D{rows['LUA']}"].value == f"=SUM(D{rows['LUC']},D{rows['LUK']})"
+    assert vals["Hiện trạng 2024"][f"D{rows['LUA']}"].value == 43749
+    # TS printed 830.732 but NNP + PNN + CSD = 737.373 + 53.842 + 39.516 = 830.731 -> value kept, comment says so
+    cell = ws[f"D{rows['TS']}"]
+    assert cell.value == 830732
+    assert cell.comment is not None and "830.731" in cell.comment.text
+    # DSN printed 998, its parts add to 999 (6.1-6.10, l.4012-4023) -> constant
+    assert ws[f"D{rows['DSN']}"].value == 998
+
+
+def test_bang2_numbering_and_styles(book):
+    _, wb, _ = book
+    ws = wb["Hiện trạng 2024"]
+    rows = rows_by_label(ws, "C", 5)
+    assert [ws[f"A{rows[c]}"].value for c in ["NNP", "LUA", "LUC", "PNN", "DVH", "CSD"]] == \
+        ["I", "1", "1.1", "II", "6.1", "III"]
+    assert ws[f"B{rows['NNP'] + 1}"].value == "Trong đó:"  # as printed after I and II
+    assert ws[f"B{rows['NNP']}"].font.b and not ws[f"B{rows['LUA']}"].font.b
+    assert ws[f"B{rows['RSN']}"].font.i  # of-which row in italics
+    assert ws[f"D{rows['LUA']}"].number_format == "#,##0" and ws[f"E{rows['LUA']}"].number_format == "0.00"
+
+
+def test_bang3_values_and_difference_formulas(book, langson):
+    _, wb, vals = book
+    ws, wv = wb["Biến động"], vals["Biến động"]
+    names = {langson.classification.name(c): c for c in langson.classification.codes}
+    stocks = {y: langson.stock(y) for y in (2014, 2019, 2024)}
+    rows = {names[v]: r for v, r in rows_by_label(ws, "B", 6).items() if v in names}
+    assert set(rows) == set().union(*(set(s.index) for s in stocks.values()))
+    cols = {2014: "C", 2019: "D", 2024: "E"}
+    diffs = {"F": (2019, 2014), "G": (2024, 2019), "H": (2024, 2014)}
+    for code, r in rows.items():
+        for y, c in cols.items():
+            v = stocks[y].get(code, np.nan)
+            got = wv[f"{c}{r}"].value
+            assert (got is None) if pd.isna(v) else got == pytest.approx(v), (code, y)
+        for c, (b, a) in diffs.items():
+            d = stocks[b].get(code, np.nan) - stocks[a].get(code, np.nan)
+            if pd.isna(d):
+                assert wv[f"{c}{r}"].value is None, (code, c)
+            else:
+                assert ws[f"{c}{r}"].value == f"={cols[b]}{r}-{cols[a]}{r}"
+                assert wv[f"{c}{r}"].value == pytest.approx(d), (code, c)
+    # Bảng 3 row "1.1 Đất trồng lúa": 44.171, 43.661, 43.749 → -510, 88, -422 (l.4479)
+    r = rows["LUA"]
+    assert [wv[f"{c}{r}"].value for c in "FGH"] == [-510, 88, -422]
+
+
+def test_bang3_matches_net_change_of_the_library(book, langson):
+    change = pytest.importorskip("landuse.change")
+    _, wb, vals = book
+    nc = change.net_change(langson, 2019, 2024).set_index("code")["change"].dropna()
+    ws = wb["Biến động"]
+    names = {langson.classification.name(c): c for c in langson.classification.codes}
+    rows = {names[v]: r for v, r in rows_by_label(ws, "B", 6).items() if v in names}
+    for code, d in nc.items():
+        if code in rows and vals["Biến động"][f"G{rows[code]}"].value is not None:
+            assert vals["Biến động"][f"G{rows[code]}"].value == pytest.approx(d), code
+
+
+def test_print_setup(book):
+    _, wb, _ = book
+    for name in ["Hiện trạng 2024", "Biến động"]:
+        ws = wb[name]
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+        assert ws.print_title_rows and ws.freeze_panes
+        assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
+
+
+def test_charts_present(book):
+    _, wb, _ = book
+    assert len(wb["Hiện trạng 2024"]._charts) == 1  # structure pie NNP / PNN / CSD
+    assert len(wb["Biến động"]._charts) == 1  # changes per land type
+    ws = wb["Hiện trạng 2024"]
+    data = {ws.cell(r, 7).value: ws.cell(r, 8).value for r in range(5, 8)}
+    assert data["Nhóm đất nông nghiệp"].startswith("=D")
+
+
+def test_cover_lists_sources(book):
+    _, wb, _ = book
+    texts = header_texts(wb["Thông tin chung"], 60)
+    assert "85-87" in texts and "93-95" in texts  # pages of Bảng 2 and Bảng 3 from the manifest
+    assert any(t.startswith("landuse ") for t in texts)
+
+
+def test_english_labels(tmp_path, langson):
+    path = build_tables(langson, tmp_path / "en.xlsx", lang="en").path
+    wb = openpyxl.load_workbook(path)
+    assert "Land use 2024" in wb.sheetnames and "Change" in wb.sheetnames
+    ws = wb["Land use 2024"]
+    assert "Land type by purpose of use" in header_texts(ws)
+    assert "Agricultural land group" in {c.value for c in ws["B"]}
+
+
+def test_other_dataset_without_published_tables(tmp_path):
+    from landuse.dataset import load_dataset
+
+    ds = load_dataset(MINI)
+    wb = openpyxl.load_workbook(build_tables(ds, tmp_path / "m.xlsx").path, data_only=True)
+    ws = wb["Hiện trạng 2024"]
+    rows = rows_by_label(ws, "C", 5)
+    assert ws[f"D{rows['TS']}"].value == pytest.approx(ds.stock(2024)["TS"])
+    assert ws[f"A{rows['NNP']}"].value == "I"
+    assert "Biến động" in wb.sheetnames
+
+
+# ---- layouts from hand-made frames ---------------------------------------------------------------------------
+def _save(sheets, tmp_path, name="t.xlsx"):
+    path = write_workbook(sheets, tmp_path / name)
+    return openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True), path
+
+
+def test_fulfilment_layout_formulas(tmp_path, vn2024):
+    # DOMAIN §4.3 synthetic example: 1.000 → plan 1.500, 1.200 in 2024: (6)=500, (7)=200, (8)=40,00
+    df = pd.DataFrame({"code": ["LUA", "CLN"], "name": ["Đất trồng lúa", "Đất trồng cây lâu năm"],
+                       "baseline": [1000.0, 300.0], "plan": [1500.0, 300.0], "actual": [1200.0, 310.0],
+                       "status": ["behind", "no_change_planned"], "low_base": [False, True]})
+    s = fulfilment_sheet("Thực hiện quy hoạch", vn2024, df, 2020, 2024, 2030, "p", "vi", "T")
+    wb, wv, _ = _save([s], tmp_path)
+    ws, v = wb.active, wv.active
+    r = rows_by_label(ws, "B", 5)["Đất trồng lúa"]
+    assert ws[f"F{r}"].value == f"=D{r}-C{r}" and v[f"F{r}"].value == 500
+    assert ws[f"G{r}"].value == f"=E{r}-C{r}" and v[f"G{r}"].value == 200
+    assert ws[f"H{r}"].value == f'=IF(F{r}=0,"",G{r}/F{r}*100)' and v[f"H{r}"].value == pytest.approx(40.0)
+    assert v[f"I{r}"].value == 300 and v[f"J{r}"].value == "Chậm tiến độ"
+    r2 = r + 1  # planned change 0: the ratio is undefined, left blank
+    assert v[f"F{r2}"].value == 0 and v[f"H{r2}"].value is None
+    assert "(8)=(7)/(6)*100" in header_texts(ws)
+    assert "Kết quả thực hiện đến năm 2024" in header_texts(ws)
+
+
+def test_fulfilment_matches_library(tmp_path, langson):
+    ful = pytest.importorskip("landuse.fulfilment")
+    df = ful.fulfilment(langson)
+    sheets = build_sheets(langson, {"fulfilment": df})
+    s = next(x for x in sheets if x.name == "Thực hiện quy hoạch")
+    wb, wv, _ = _save([s], tmp_path)
+    ws = wv.active
+    for code, ratio in df.set_index("code")["ratio_pct"].dropna().items():
+        r = s.row_of[str(code)] + 1
+        assert wb.active[f"H{r}"].value.startswith("=IF(")
+        assert ws[f"H{r}"].value == pytest.approx(ratio, rel=1e-9), code
+
+
+def test_matrix_layout_sums(tmp_path, vn2024):
+    m = pd.DataFrame([[90.0, 5.0, 5.0, 100.0], [0.0, 48.0, 2.0, 50.0], [3.0, 0.0, 0.0, 3.0],
+                      [93.0, 53.0, 7.0, 153.0]],
+                     index=["LUA", "ONT", "tang_khac", "total"], columns=["LUA", "ONT", "giam_khac", "total"])
+    s = matrix_sheet("Chu chuyển", vn2024, m, 2019, 2024, "vi", "T", "Ma trận ƯỚC TÍNH")
+    wb, wv, _ = _save([s], tmp_path)
+    ws, v = wb.active, wv.active
+    r = rows_by_label(ws, "C", 5)["LUA"]
+    assert ws[f"D{r}"].value == f"=SUM(E{r}:G{r})" and v[f"D{r}"].value == 100
+    end = rows_by_label(ws, "B", 5)["Diện tích năm 2024"]
+    assert v[f"E{end}"].value == 93 and v[f"F{end}"].value == 53  # 90 + 0 + 3, 5 + 48 + 0
+    assert ws[f"E{end}"].value == f"=SUM(E{r}:E{end - 1})"
+    assert "Giảm khác" in header_texts(ws) and "Tăng khác" in {c.value for c in ws["B"]}
+    assert "ƯỚC TÍNH" in ws["A2"].value
+
+
+def test_allocation_layout(tmp_path, vn2024):
+    table = pd.DataFrame({"code": ["TS", "NNP", "PNN", "CSD"], "name": ["a", "b", "c", "d"], "level": [0, 1, 1, 1],
+                          "area_start": [1000.0, 700.0, 200.0, 100.0], "area_2030": [1000.0, 650.0, 280.0, 70.0],
+                          "target": [1000.0, 640.0, 280.0, 80.0], "deviation": [0.0, 10.0, 0.0, -10.0]})
+    base = {"TS": 1000.0, "NNP": 720.0, "PNN": 150.0, "CSD": 130.0}
+    approved = {"TS": 1000.0, "NNP": 660.0, "PNN": 290.0, "CSD": 50.0}
+    s = allocation_sheet("Phân bổ 2030", vn2024, table, base, approved, 2020, 2024, 2030, "qd", "vi", "T")
+    wb, wv, _ = _save([s], tmp_path)
+    ws, v = wb.active, wv.active
+    rows = rows_by_label(ws, "C", 5)
+    r = rows["NNP"]
+    # (8)=(7)-(4): 650-720, (9)=(7)-(5): 650-700, (10)=(7)-(6): 650-660, (12)=(7)-(11): 650-640
+    assert [v[f"{c}{r}"].value for c in "HIJL"] == [-70, -50, -10, 10]
+    assert ws[f"H{r}"].value == f"=G{r}-D{r}"
+    t = rows_by_label(ws, "B", 5)["a"]
+    assert ws[f"G{t}"].value == f"=SUM(G{rows['NNP']},G{rows['PNN']},G{rows['CSD']})" and v[f"G{t}"].value == 1000
+    assert len(ws._charts) == 1  # 2030 structure pie
+
+
+def test_findings_errors_first_with_links(tmp_path, langson):
+    sheets = build_sheets(langson, {})
+    f = pd.DataFrame({"severity": ["info", "rounding", "error"], "check": ["a", "b", "formula"],
+                      "source": ["bang2", "bang3", "bang3"], "row": ["LUA", "NNP", "NNP"],
+                      "column": ["(4)", "(7)", "(6)"], "expected": [1.0, 17651.0, 31367.0],
+                      "found": [1.0, 17652.0, 31366.0], "difference": [0.0, 1.0, -1.0],
+                      "message": ["x", "y", "printed (6) differs"], "page": [85, 93, 93]})
+    fs = findings_sheet("Kiểm tra", f, link_resolver(langson, sheets), "vi", "T")
+    wb, _, _ = _save(sheets + [fs], tmp_path)
+    ws = wb["Kiểm tra"]
+    first = 3
+    assert [ws[f"B{first + i}"].value for i in range(3)] == ["Lỗi", "Làm tròn", "Thông tin"]
+    # NNP, Bảng 3 col (6) = 2014-2019 change: the cell F of the NNP row of "Biến động"
+    nnp = sheets[1].row_of["NNP"] + 1
+    assert ws[f"L{first}"].hyperlink.location == f"'Biến động'!F{nnp}"
+    assert ws[f"L{first + 1}"].hyperlink.location == f"'Biến động'!G{nnp}"
+    lua = sheets[0].row_of["LUA"] + 1
+    assert ws[f"L{first + 2}"].hyperlink.location == f"'Hiện trạng 2024'!D{lua}"
+
+
+def test_findings_of_the_library_all_link_to_their_cells(tmp_path, langson):
+    rec = pytest.importorskip("landuse.reconcile")
+    findings = rec.reconcile(langson)
+    sheets = build_sheets(langson, {"findings": findings})
+    wb, _, _ = _save(sheets, tmp_path)
+    ws = wb["Kiểm tra"]
+    n = ws.max_row - 2
+    assert n == len(findings)
+    sev = [ws[f"B{r}"].value for r in range(3, ws.max_row + 1)]
+    assert sev == sorted(sev, key=["Lỗi", "Làm tròn", "Thông tin"].index)  # errors first
+    change = next(s for s in sheets if s.name == "Biến động")
+    for r in range(3, ws.max_row + 1):
+        assert ws[f"L{r}"].hyperlink is not None, r
+        src, code, col = ws[f"D{r}"].value, ws[f"E{r}"].value, ws[f"F{r}"].value
+        if src == "bang3" and col in ("(6)", "(7)", "(8)"):  # Bảng 3's differences: the same cell of "Biến động"
+            letter = {"(6)": "F", "(7)": "G", "(8)": "H"}[col]
+            assert ws[f"L{r}"].hyperlink.location == f"'Biến động'!{letter}{change.row_of[code] + 1}"
+
+
+def test_user_strings_stay_text(tmp_path, vn2024):
+    """A code, a name or a message that looks like a formula or URL is written as a string."""
+    df = pd.DataFrame({"code": [EVIL], "name": ["+1+2"], "baseline": [1.0], "plan": [2.0], "actual": [1.5],
+                       "status": ["@SUM(A1)"]})
+    s1 = fulfilment_sheet("A", vn2024, df, 2020, 2024, 2030, "p", "vi", "-title")
+    m = pd.DataFrame([[1.0]], index=[EVIL], columns=["http://example.com"])
+    s2 = matrix_sheet("B", None, m, 2019, 2024, "vi", EVIL)
+    f = pd.DataFrame({"severity": ["error"], "check": [EVIL], "source": ["-x"], "row": [EVIL], "column": ["=1"],
+                      "expected": [1], "found": [2], "difference": [1], "message": ["http://evil.example"]})
+    s3 = findings_sheet("C", f, lambda row: None, "vi", "T")
+    wb, _, path = _save([s1, s2, s3], tmp_path)
+    texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    evil = [c for c in texts if c.value in (EVIL, "+1+2", "@SUM(A1)", "=1", "-title", "-x")]
+    assert len(evil) >= 8 and all(c.data_type == "s" for c in evil)
+    with zipfile.ZipFile(path) as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+        assert "HYPERLINK" not in xml  # only in the shared strings, never inside <f>
+        assert not any(n.startswith("xl/worksheets/_rels") and "evil" in z.read(n).decode() for n in z.namelist())
+        assert "HYPERLINK" in z.read("xl/sharedStrings.xml").decode()
+
+
+# ---- CLI -------------------------------------------------------------------------------------------------
+def test_cli_tables(tmp_path):
+    out = tmp_path / "t.xlsx"
+    r = CliRunner().invoke(main, ["tables", "--out", str(out), "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert "Land use 2024" in openpyxl.load_workbook(out).sheetnames
+    again = CliRunner().invoke(main, ["tables", "--out", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    assert CliRunner().invoke(main, ["tables", "--out", str(out), "--force"]).exit_code == 0
+
+
+def test_cli_tables_bad_data_exit_2(tmp_path):
+    r = CliRunner().invoke(main, ["tables", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "x.xlsx")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_cli_tables_missing_folder(tmp_path):
+    r = CliRunner().invoke(main, ["tables", "--out", str(tmp_path / "no" / "x.xlsx")])
+    assert r.exit_code == 2 and "output folder does not exist" in r.output and "Traceback" not in r.output
+
+
+def test_cli_run_writes_workbook_and_summary(tmp_path):
+    out = tmp_path / "outputs"
+    r = CliRunner().invoke(main, ["run", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (out / "bao_cao_dat_dai.xlsx").exists()
+    csv = pd.read_csv(out / "hien_trang_2024.csv").set_index("code")
+    assert csv.at["NNP", "area_ha"] == 737373 and round(csv.at["NNP", "share_pct"], 2) == 88.76  # Bảng 2 row I
+    assert "bao_cao_dat_dai.xlsx" in r.output and "Wrote" in r.output
+    assert not list(out.glob(".*.tmp")) and not list(out.glob(".bao_cao*"))
+
+
+# ---- LibreOffice ---------------------------------------------------------------------------------------
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_libreoffice_renders_pdf(book, tmp_path):
+    path, wb, _ = book
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / (Path(path).stem + ".pdf")
+    assert pdf.exists() and pdf.stat().st_size > 10_000
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "Tổng diện tích tự nhiên" in text and "Trang 1 /" in text
+        assert text.count("(6)=(4)-(3)") >= 2  # the header repeats on every page of Bảng 3
+
+
+
+
+# ---- the whole workbook with every part, through the producers' contracts ------------------------------------
+def fake_parts(ds):
+    """Parts shaped like the capabilities' results, made from the dataset by simple rules (no solver)."""
+    cls = ds.classification
+    a0, a1 = ds.stock(2019), ds.stock(2024)
+    leaves = [c for c in cls.leaves if not pd.isna(a0.get(c, np.nan)) and not pd.isna(a1.get(c, np.nan))]
+    stay = np.minimum(a0[leaves].to_numpy(), a1[leaves].to_numpy())
+    m = pd.DataFrame(np.diag(stay), index=leaves, columns=leaves)
+    m["giam_khac"] = a0[leaves].to_numpy() - stay
+    m.loc["tang_khac"] = list(a1[leaves].to_numpy() - stay) + [0.0]
+    m["total"] = m.sum(axis=1)
+    m.loc["total"] = m.sum(axis=0)
+    b26 = ds.tables["bang26"]
+    codes = [c for c in b26.raw["code"] if c]
+    adj = b26.values("c7")
+    codes = codes + ["LMU", "LNP"]  # a code absent from the data, allocated nothing, and an aggregate
+    table = pd.DataFrame({"code": codes, "name": [cls.name(c) for c in codes],
+                          "level": [cls.depth(c) if c in cls.codes else np.nan for c in codes],
+                          "area_start": [a1.get(c, np.nan) for c in codes],
+                          "area_2030": [adj.get(c, 0.0 if c == "LMU" else 1.0) for c in codes],
+                          "target": [adj.get(c, np.nan) for c in codes], "deviation": 0.0})
+    conv = pd.DataFrame([[700.0, 20.0, 0.0, 720.0], [0.0, 50.0, 0.0, 50.0], [5.0, 10.0, 30.0, 45.0],
+                         [705.0, 80.0, 30.0, 815.0]], index=["NNP", "PNN", "CSD", "total"],
+                        columns=["NNP", "PNN", "CSD", "total"]).rename_axis("code_from").reset_index()
+    findings = pd.DataFrame({"severity": ["rounding", "error"], "check": ["share", "sum"],
+                             "source": ["bang2", "inventory-2024"], "row": ["CCC", "TS"],
+                             "column": ["(5)", "2024"], "expected": [2.13, 830731], "found": [2.14, 830732],
+                             "difference": [0.01, 1], "message": ["m1", "m2"]})
+    return {"transitions": SimpleNamespace(matrix=m, estimated=True),
+            "allocation": SimpleNamespace(table=table, conversions=conv, status="optimal", solver="highs"),
+            "findings": findings}
+
+
+def test_workbook_with_every_part(tmp_path, langson):
+    parts = fake_parts(langson)
+    res = build_tables(langson, tmp_path / "all.xlsx", results=dict(parts))
+    wb = openpyxl.load_workbook(res.path)
+    for name in ["Chu chuyển", "Phân bổ 2030", "Chuyển mục đích 2024-2030", "Kiểm tra"]:
+        assert name in wb.sheetnames
+    assert wb.sheetnames[-1] == "Kiểm tra"
+    ws = wb["Kiểm tra"]
+    assert ws["B3"].value == "Lỗi"  # the error first
+    inv = next(s for s in build_sheets(langson, parts) if s.name == "Hiện trạng 2024")
+    assert ws["L3"].hyperlink.location == f"'Hiện trạng 2024'!D{inv.row_of['TS'] + 1}"
+    assert ws["L4"].hyperlink.location == f"'Hiện trạng 2024'!E{inv.row_of['CCC'] + 1}"
+    cover = header_texts(wb["Thông tin chung"], 40)
+    assert "optimal" in cover and "highs" in cover
+    a = wb["Phân bổ 2030"]
+    assert {"Hiện trạng năm 2020", "Hiện trạng năm 2024", "Phương án được duyệt*", "So sánh",
+            "(8)=(7)-(4)", "(9)=(7)-(5)", "(10)=(7)-(6)"} <= header_texts(a)
+    v = openpyxl.load_workbook(res.path, data_only=True)["Phân bổ 2030"]
+    rows = rows_by_label(a, "C", 5)
+    assert "LMU" not in rows and "LNP" not in rows and "RSN" in rows
+    # Bảng 26 row 1.1 LUA: 2020 43.647, approved 40.861 (QĐ 236), here (7) = 40.441 → (8) -3.206, (10) -420
+    r = rows["LUA"]
+    assert [v[f"D{r}"].value, v[f"F{r}"].value, v[f"G{r}"].value] == [43647, 40861, 40441]
+    assert [v[f"H{r}"].value, v[f"J{r}"].value] == [-3206, -420]
+
+
+def test_transition_sheet_matches_the_library(tmp_path, langson):
+    change = pytest.importorskip("landuse.change")
+    res = change.estimate_transitions(langson, 2019, 2024)
+    sheets = build_sheets(langson, {"transitions": res})
+    s = next(x for x in sheets if x.name == "Chu chuyển")
+    wb, wv, _ = _save([s], tmp_path)
+    ws, v = wb.active, wv.active
+    m = res.matrix
+    assert ("ƯỚC TÍNH" in ws["A2"].value) == bool(res.estimated)
+    rows = rows_by_label(ws, "C", s.first_data_row + 1)
+    codes = [c for c in m.index if c not in ("tang_khac", "total")]
+    assert list(rows) == codes
+    for code in codes:
+        r = rows[code]
+        assert ws[f"D{r}"].value.startswith("=SUM(") and v[f"D{r}"].value == pytest.approx(m.at[code, "total"])
+    end = s.last_row + 1
+    first_to = [c for c in m.columns if c not in ("giam_khac", "total")][0]
+    assert v[f"E{end}"].value == pytest.approx(m.at["total", first_to])
+    assert v[f"D{end}"].value == pytest.approx(m.at["total", "total"])
