@@ -28,6 +28,19 @@ class LanduseGroup(click.Group):
                 raise
             click.echo(f"landuse: error: {e}", err=True)
             ctx.exit(getattr(e, "exit_code", 2))
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except OSError as e:  # a file the OS refused (permissions, disk full, …)
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"landuse: error: {e.filename or ''}: {e.strerror or e}", err=True)
+            ctx.exit(2)
+        except Exception as e:  # noqa: BLE001 - a case the input checks missed: one line, not a traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"landuse: error: unexpected {type(e).__name__}: {e} "
+                       "(the input may be malformed; rerun with --debug for details)", err=True)
+            ctx.exit(2)
 
 
 def data_option(f):

@@ -19,6 +19,7 @@ from landuse.errors import ConfigError, InputError, Location
 from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_long, read_table, require_columns
 
 DEFAULT_DATASET = DATA_DIR / "langson"
+DEFAULT_CLASSIFICATION = "vn2024"  # the classification in force (Land Law 2024); a manifest may name another
 COLUMN_KINDS = ("value", "diff", "ratio_pct", "share_pct")
 TABLE_BASE_COLUMNS = ["line", "page", "stt", "name", "code"]
 
@@ -186,6 +187,58 @@ def load_published_table(root: Path, tid: str, spec: dict, fmt: str, manifest_pa
                           bool(spec.get("code_printed", True)), columns, raw, long)
 
 
+def _expect(cond: bool, mpath: Path, key: str, expected: str, found: object = None) -> None:
+    if not cond:
+        raise ConfigError("invalid manifest entry", Location.of(mpath, column=key), expected=expected, found=found)
+
+
+def validate_manifest(manifest: dict, mpath: Path) -> None:
+    """Check the manifest's structure and types once, so later code may index it safely.
+
+    Raises :class:`ConfigError` naming the key (e.g. ``tables.bang4.path``) and what was expected.
+    """
+    from landuse.io import NUMBER_FORMATS
+
+    meta = manifest.get("dataset", {})
+    _expect(isinstance(meta, dict), mpath, "dataset", "a [dataset] table")
+    if "number_format" in meta:
+        _expect(meta["number_format"] in NUMBER_FORMATS, mpath, "dataset.number_format",
+                " | ".join(NUMBER_FORMATS), meta["number_format"])
+    for key in ("name", "classification"):
+        if key in meta:
+            _expect(isinstance(meta[key], str) and meta[key].strip() != "", mpath, f"dataset.{key}", "a text",
+                    meta[key])
+    if "years" in meta:
+        years = meta["years"]
+        _expect(isinstance(years, list) and all(isinstance(y, int) for y in years), mpath, "dataset.years",
+                "a list of whole years such as [2019, 2024]", years)
+    by_year = meta.get("classification_by_year", {})
+    _expect(isinstance(by_year, dict) and all(str(k).isdigit() and isinstance(v, str) for k, v in by_year.items()),
+            mpath, "dataset.classification_by_year", 'a table of year = "classification id"', by_year)
+    for section in ("files", "tables", "plans"):
+        entries = manifest.get(section, {})
+        _expect(isinstance(entries, dict), mpath, section, f"[{section}.<id>] tables")
+        for eid, spec in entries.items():
+            where = f"{section}.{eid}"
+            _expect(isinstance(spec, dict), mpath, where, "a table of keys", spec)
+            if section in ("files", "tables"):
+                _expect(isinstance(spec.get("path"), str) and spec["path"] != "", mpath, f"{where}.path",
+                        "a file path relative to the dataset folder", spec.get("path"))
+            for ykey in ("year", "base_year", "start_year", "target_year", "from_year", "to_year"):
+                if ykey in spec:
+                    _expect(isinstance(spec[ykey], int), mpath, f"{where}.{ykey}", "a whole year", spec[ykey])
+            if section == "tables":
+                cols = spec.get("columns", [])
+                _expect(isinstance(cols, list) and all(isinstance(c, dict) for c in cols), mpath,
+                        f"{where}.columns", "a list of column tables { id = ..., kind = ... }")
+                for i, c in enumerate(cols):
+                    _expect(isinstance(c.get("id"), str) and c["id"] != "", mpath, f"{where}.columns[{i}].id",
+                            "a column name of the CSV such as \"c4\"", c.get("id"))
+                    if "year" in c:
+                        _expect(isinstance(c["year"], int), mpath, f"{where}.columns[{i}].year", "a whole year",
+                                c["year"])
+
+
 def load_dataset(path: Path | str | None = None, tables: bool = True, number_format: str | None = None) -> Dataset:
     """Load the dataset folder at ``path`` (default: the bundled Lạng Sơn dataset).
 
@@ -202,10 +255,17 @@ def load_dataset(path: Path | str | None = None, tables: bool = True, number_for
         raise ConfigError("no manifest.toml in the dataset folder", Location.of(mpath),
                           expected="a manifest (see data/README.md)")
     manifest = load_toml(mpath)
+    validate_manifest(manifest, mpath)
     meta = manifest.get("dataset", {})
     fmt = number_format or meta.get("number_format", "auto")
     cdir = root / "classification" if (root / "classification").is_dir() else None
-    classification = load_classification(meta.get("classification", "vn2024"), cdir)
+    classification = load_classification(meta.get("classification", DEFAULT_CLASSIFICATION), cdir)
+    for year, cid in meta.get("classification_by_year", {}).items():
+        try:
+            load_classification(cid, cdir)
+        except InputError as e:
+            raise ConfigError(f"classification {cid!r} of year {year} cannot be loaded ({e})",
+                              Location.of(mpath, column="dataset.classification_by_year")) from None
     inv_spec = manifest.get("files", {}).get("inventory")
     if not inv_spec:
         raise ConfigError("the manifest names no inventory", Location.of(mpath, column="files.inventory"),

@@ -58,9 +58,26 @@ def decode_text(path: Path | str) -> str:
     else:
         try:
             text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1258", errors="replace")
+        except UnicodeDecodeError as e:
+            text = _decode_legacy(raw, e, path)
     return unicodedata.normalize("NFC", text)
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _decode_legacy(raw: bytes, err: UnicodeDecodeError, path: Path) -> str:
+    """Windows-1258 for a file that is not UTF-8; a UTF-8 file with a bad byte is refused, not garbled."""
+    if _UTF8_MULTIBYTE.search(raw):
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise InputError("invalid UTF-8 byte in a UTF-8 file", Location.of(path, row=line),
+                         expected="UTF-8 text (save the file as UTF-8)", found=raw[err.start:err.start + 1]) from None
+    try:
+        return raw.decode("cp1258")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise InputError("cannot decode the file", Location.of(path, row=line),
+                         expected="UTF-8, UTF-16 or Windows-1258 text") from None
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -33,19 +33,31 @@ def check_writable(path: Path, force: bool = False) -> None:
         raise OutputExistsError(f"{path}: file exists; refusing to overwrite it (use --force to replace it)")
 
 
-@contextlib.contextmanager
-def atomic_open(path: Path | str, mode: str = "w", force: bool = False, encoding: str | None = "utf-8",
-                newline: str | None = "") -> Iterator[IO]:
-    """Open a temporary file next to ``path``; on success rename it to ``path``, on error delete it."""
-    path = Path(path)
+def _temp_beside(path: Path, force: bool) -> Path:
+    """Check ``path`` may be written and return a new empty temporary file in its folder."""
     check_writable(path, force)
-    if not path.parent.exists():
-        raise InputError("output folder does not exist", Location.of(path.parent))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if not path.parent.is_dir():
+        raise InputError("output folder does not exist", Location.of(path.parent),
+                         expected="an existing folder for " + path.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # like a normally created file, not mkstemp's owner-only mode
+    return Path(tmp)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success rename it to ``path``, on error delete it.
+
+    For libraries that write files themselves (xlsxwriter, matplotlib). Refuses a missing folder or an
+    existing file (unless ``force`` or the folder is one of ours) before anything is computed into it.
+    """
+    path = Path(path)
+    tmp = _temp_beside(path, force)
     try:
-        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -53,24 +65,13 @@ def atomic_open(path: Path | str, mode: str = "w", force: bool = False, encoding
         raise
 
 
-def atomic_path(path: Path | str, force: bool = False) -> contextlib.AbstractContextManager[Path]:
-    """Like :func:`atomic_open` but yields a temporary *path* (for libraries that write files themselves)."""
-
-    @contextlib.contextmanager
-    def _cm() -> Iterator[Path]:
-        p = Path(path)
-        check_writable(p, force)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=p.parent)
-        os.close(fd)
-        try:
-            yield Path(tmp)
-            os.replace(tmp, p)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-
-    return _cm()
+@contextlib.contextmanager
+def atomic_open(path: Path | str, mode: str = "w", force: bool = False, encoding: str | None = "utf-8",
+                newline: str | None = "") -> Iterator[IO]:
+    """Open a temporary file next to ``path``; on success rename it to ``path``, on error delete it."""
+    kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
+    with atomic_path(path, force) as tmp, open(tmp, mode, **kwargs) as fh:
+        yield fh
 
 
 def prepare_output_dir(path: Path | str, force: bool = False) -> Path:

@@ -97,3 +97,20 @@ def test_info_sums_units(runner, mini_copy):
     assert [(x["unit"], x["year"], x["TS"]) for x in rows] == [("(2 units)", 2019, 21220), ("(2 units)", 2024, 21220)]
     r = runner.invoke(main, ["info", "--data", str(mini_copy), "--format", "json", "--by-unit"])
     assert len(json.loads(r.output)) == 4
+
+
+@pytest.mark.parametrize("manifest_text,key", [
+    ('[dataset]\nname = "x"\n[files.inventory]\nfile = "inventory.csv"\n', "files.inventory.path"),
+    ('[dataset]\nname = "x"\nyears = 2024\n[files.inventory]\npath = "inventory.csv"\n', "dataset.years"),
+    ('[dataset]\nname = "x"\n[files.inventory]\npath = "inventory.csv"\n[tables.t]\npath = "t.csv"\n'
+     'columns = [{ kind = "value" }]\n', "tables.t.columns[0].id"),
+    ('[dataset]\nname = "x"\n[files.inventory]\npath = "inventory.csv"\n[plans.p]\nbase_year = "abc"\n',
+     "plans.p.base_year"),
+    ('[dataset]\nname = "x"\nclassification_by_year = { 2019 = "vn1999" }\n[files.inventory]\n'
+     'path = "inventory.csv"\n', "dataset.classification_by_year"),
+])
+def test_malformed_manifest_entries_name_the_key(runner, mini_copy, manifest_text, key):
+    write(mini_copy / "manifest.toml", manifest_text)
+    r = runner.invoke(main, ["info", "--data", str(mini_copy)])
+    assert r.exit_code == 2, r.output
+    assert f"manifest.toml:column {key}" in r.output and "Traceback" not in r.output

@@ -95,3 +95,11 @@ def test_xlsx_numeric_and_text_cells():
 def test_bad_input_names_file_row_column(name, error, where):
     with pytest.raises(error, match=where):
         read_long(INPUT / name, CLS, "vi")
+
+
+def test_utf8_file_with_a_bad_byte_is_refused_not_garbled(tmp_path):
+    p = tmp_path / "bad_utf8.csv"
+    p.write_bytes("unit,year,code,area_ha\nXã A,2024,LUC,10\n".encode() + b"X\xe3 B,2024,LUK,3\n")
+    from landuse.errors import InputError
+    with pytest.raises(InputError, match=r"bad_utf8.csv:row 3: invalid UTF-8 byte"):
+        read_long(p, CLS, "vi")

@@ -1,0 +1,55 @@
+"""Atomic writes: nothing half-written, no user file replaced, normal file permissions."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from landuse.errors import InputError, OutputExistsError
+from landuse.output import atomic_open, atomic_path, prepare_output_dir
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    target = tmp_path / "t.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_open(target) as fh:
+            fh.write("half")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folder_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="output folder does not exist"):
+        with atomic_path(tmp_path / "nope" / "x.png"):
+            pass
+
+
+def test_existing_file_needs_force(tmp_path):
+    target = tmp_path / "t.csv"
+    target.write_text("mine")
+    with pytest.raises(OutputExistsError):
+        with atomic_open(target) as fh:
+            fh.write("new")
+    assert target.read_text() == "mine"
+    with atomic_open(target, force=True) as fh:
+        fh.write("new")
+    assert target.read_text() == "new"
+
+
+def test_written_file_has_normal_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_open(tmp_path / "t.csv") as fh:
+            fh.write("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_our_output_folder_may_be_rewritten(tmp_path):
+    out = prepare_output_dir(tmp_path / "out")
+    (out / "a.csv").write_text("1")
+    with atomic_open(out / "a.csv") as fh:  # inside our marked folder: replaced without --force
+        fh.write("2")
+    assert (out / "a.csv").read_text() == "2"
