@@ -215,6 +215,11 @@ def validate_manifest(manifest: dict, mpath: Path) -> None:
     by_year = meta.get("classification_by_year", {})
     _expect(isinstance(by_year, dict) and all(str(k).isdigit() and isinstance(v, str) for k, v in by_year.items()),
             mpath, "dataset.classification_by_year", 'a table of year = "classification id"', by_year)
+    _validate_entries(manifest, mpath)
+
+
+def _validate_entries(manifest: dict, mpath: Path) -> None:
+    """[files.*], [tables.*] and [plans.*]: each a table; paths, years and column ids of the right type."""
     for section in ("files", "tables", "plans"):
         entries = manifest.get(section, {})
         _expect(isinstance(entries, dict), mpath, section, f"[{section}.<id>] tables")
