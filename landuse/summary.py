@@ -8,9 +8,9 @@ into ``out_dir`` (with :func:`landuse.output.write_csv` or another atomic writer
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -45,6 +45,7 @@ def overview_step(ds: Dataset, out_dir: Path, report: RunReport) -> None:
 # "module:function" of each step, in order. A capability adds its line here.
 STEPS: list[str] = [
     "landuse.summary:overview_step",
+    "allocation.api:run_step",
 ]
 
 
