@@ -78,7 +78,7 @@ def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: s
     result = AllocationResult(
         table=dg.allocation_table(config, start, flows, stock), conversions=dg.conversion_matrix(flows, cls),
         flows=flows, permissions=dg.permissions(flows, cls, _permissions_path(ds)),
-        binding=dg.binding(lp, sol, config), status=sol.status, solver=sol.solver, objective=sol.objective,
+        binding=dg.binding(lp, sol, config, solver), status=sol.status, solver=sol.solver, objective=sol.objective,
         config=config)
     result.seconds = {"build": t1 - t0, "solve": t2 - t1, **{f"solver_{k}": v for k, v in sol.seconds.items()},
                       "report": time.perf_counter() - t2}

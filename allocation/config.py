@@ -124,7 +124,8 @@ class _Doc:
             m = re.match(r"^\[\s*([^\]]+?)\s*\]$", s)
             if m:
                 cur = m.group(1).replace(" ", "").replace('"', "")
-                sec_line = i if cur == section and sec_line is None else sec_line
+                hit = cur == section or cur.startswith(section + ".")
+                sec_line = i if hit and sec_line is None else sec_line
                 continue
             if key is None:
                 continue

@@ -17,14 +17,12 @@ from allocation.model import (
     BOUNDARY_OUT,
     FLOW,
     SLACK,
-    START_LABEL,
-    TOTAL,
     TOTAL_LABEL,
     LinearProgram,
     build,
     leaves_of_spec,
 )
-from allocation.solve import Solution, solve
+from allocation.solve import Solution, resolve_rows, solve
 from landuse.classification import CLASSIFICATION_DIR, Classification
 from landuse.io import read_table
 
@@ -103,42 +101,50 @@ def permissions(flows: pd.DataFrame, cls: Classification, path=None) -> pd.DataF
     return out.reindex(columns=cols)
 
 
-def binding(lp: LinearProgram, sol: Solution, config: Config) -> pd.DataFrame:
-    """Hard constraints (bounds, shares, total) that hold with equality and have a non-zero shadow price."""
-    cols = ["constraint", "kind", "code", "bound", "shadow_price", "text"]
+def binding(lp: LinearProgram, sol: Solution, config: Config, solver: str | None = None) -> pd.DataFrame:
+    """Hard bounds and shares that hold with equality and have a non-zero shadow price.
+
+    ``shadow_price`` is the LP dual (d objective / d bound, per ha); ``per_ha_tighter`` is the objective change
+    when the bound is moved 1 ha tighter (min + 1, max − 1), found by re-solving — it differs from the dual
+    where the optimum sits on a kink (e.g. a bound equal to a target). The text uses the re-solved figure.
+    """
+    cols = ["constraint", "kind", "code", "bound", "shadow_price", "per_ha_tighter", "text"]
     if sol.row_dual is None:
         return pd.DataFrame(columns=cols)
     r = lp.rows
     act = lp.matrix.dot(sol.x)
-    hard = r["kind"].isin([BOUND, TOTAL]).to_numpy()
     lo, up = r["lower"].to_numpy(float), r["upper"].to_numpy(float)
     at_lo = np.isfinite(lo) & (np.abs(act - lo) <= 1e-6 * np.maximum(1, np.abs(lo)))
     at_up = np.isfinite(up) & (np.abs(act - up) <= 1e-6 * np.maximum(1, np.abs(up)))
-    sel = hard & (at_lo | at_up) & (np.abs(sol.row_dual) > 1e-9)
+    sel = np.flatnonzero(r["kind"].eq(BOUND).to_numpy() & (at_lo | at_up) & (np.abs(sol.row_dual) > 1e-9))
+    is_min = np.isfinite(lo[sel])
+    moved = resolve_rows(lp, sel, np.where(is_min, lo[sel] + 1, lo[sel]), np.where(is_min, up[sel], up[sel] - 1),
+                         solver)
     out = pd.DataFrame({"constraint": r["label"].to_numpy()[sel], "code": r["code"].to_numpy()[sel],
-                        "bound": np.where(at_lo, lo, up)[sel], "shadow_price": sol.row_dual[sel]})
-    out["kind"] = [lab.split(" ")[0] if lab != TOTAL_LABEL else "total" for lab in out["constraint"]]
-    out["text"] = [_explain(c, code, b, p, config.classification)
-                   for c, code, b, p in zip(out["constraint"], out["code"], out["bound"], out["shadow_price"],
-                                            strict=True)]
-    return out[cols].sort_values("shadow_price", key=np.abs, ascending=False, ignore_index=True)
+                        "bound": np.where(is_min, lo[sel], up[sel]), "shadow_price": sol.row_dual[sel],
+                        "per_ha_tighter": moved - sol.objective})
+    out["kind"] = [lab.split(" ")[0] for lab in out["constraint"]]
+    out["text"] = [_explain(c, code, b, p, config.classification) for c, code, b, p in
+                   zip(out["constraint"], out["code"], out["bound"], out["per_ha_tighter"], strict=True)]
+    return out[cols].sort_values("per_ha_tighter", key=np.abs, ascending=False, ignore_index=True)
 
 
 def _explain(label: str, code: str, bound: float, price: float, cls: Classification) -> str:
-    what = {"bounds.min": "the minimum", "bounds.max": "the maximum", "shares.min": "the minimum share",
-            "shares.max": "the maximum share"}.get(label.split(" ")[0], "the total area")
+    kind = label.split(" ")[0]
+    what = {"bounds.min": "one more ha of the minimum", "bounds.max": "one ha less of the maximum",
+            "shares.min": "one more ha of the minimum share", "shares.max": "one ha less of the maximum share"}[kind]
     name = cls.name(code) if code in cls else code
-    effect = "costs" if price > 0 else "saves"
-    return (f"{label} ({name}) is binding at {bound:,.0f} ha: one more ha of {what} of {code} {effect} "
+    if np.isnan(price):
+        return f"{label} ({name}) is binding at {bound:,.0f} ha: tightening it by 1 ha makes the model infeasible"
+    effect = "costs" if price >= 0 else "saves"
+    return (f"{label} ({name}) is binding at {bound:,.0f} ha: {what} of {code} {effect} "
             f"{abs(price):.4g} ha of weighted deviation from targets elsewhere")
 
 
 # ---- infeasibility: a minimal conflicting set -------------------------------------------------------
 def _deletion_order(groups: list[str]) -> list[str]:
-    """Try to drop the inventory first and the total last, so the set is named in the scenario's words."""
+    """Try to drop conversion rules first and the total last, so the set is named in the scenario's words."""
     def rank(g: str) -> int:
-        if g == START_LABEL:
-            return 0
         if g.startswith(("conversions ", "forbid ")):
             return 1
         if g.startswith("protect "):
@@ -179,9 +185,7 @@ def conflicts(config: Config, start: pd.DataFrame, solver: str | None = None) ->
 
 def _detail(group: str, config: Config, lp: LinearProgram) -> str:
     if group == TOTAL_LABEL:
-        return f"total area = {lp.total_ha:,.0f} ha"
-    if group == START_LABEL:
-        return f"every {config.start_year} hectare is allocated (start areas of the inventory)"
+        return f"total area = {lp.total_ha:,.0f} ha (every {config.start_year} hectare allocated once)"
     b = config.bounds[config.bounds["label"] == group]
     if len(b):
         row = b.iloc[-1]
@@ -199,4 +203,4 @@ def _source(group: str, config: Config) -> str:
         hit = table[table["label"] == group]
         if len(hit):
             return str(hit.iloc[-1]["source"])
-    return "inventory" if group == START_LABEL else ""
+    return f"inventory {config.start_year}" if group == TOTAL_LABEL else ""

@@ -7,7 +7,8 @@ Variables (all ≥ 0, ha):
   total, pseudo-codes ``+`` (tăng khác, land entering the boundary) and ``-`` (giảm khác) appear as from / to.
 * ``under`` / ``over``: deviation below / above a goal (target, or the start area of a leaf without target).
 
-Rows: ``supply`` (every start hectare accounted: Σ_to flow = start area), ``total`` (Σ of end areas = total),
+Rows: ``supply`` (every start hectare accounted: Σ_to flow = start area), ``total`` (Σ of end areas = total;
+the supply rows and the total row form one group, "total area", in conflict reports),
 ``bound`` (hard min / max area of any code, shares already turned into areas), ``goal`` (end area + under −
 over = target). The end area of a code is Σ flows into its leaves; no end-area variables are needed.
 
@@ -223,7 +224,7 @@ def build(config: Config, start: pd.DataFrame, elastic: bool = False) -> LinearP
     # rows
     supply = start[start["area_ha"] > 0]
     supply_rows = pd.DataFrame({"kind": SUPPLY, "label": START_LABEL, "code": supply["code"], "unit": supply["unit"],
-                                "lower": supply["area_ha"], "upper": supply["area_ha"], "group": START_LABEL})
+                                "lower": supply["area_ha"], "upper": supply["area_ha"], "group": TOTAL_LABEL})
     total_row = pd.DataFrame([{"kind": TOTAL, "label": TOTAL_LABEL, "code": cls.root, "unit": None,
                                "lower": total, "upper": total, "group": TOTAL_LABEL}])
     goals = goal_rows(config, start)

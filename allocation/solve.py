@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,10 +76,9 @@ def _bounds(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
             r["upper"].to_numpy(float))
 
 
-def _solve_highs(lp: LinearProgram, cost: np.ndarray, time_limit: float | None) -> Solution:
+def _highs_model(lp: LinearProgram, cost: np.ndarray, time_limit: float | None):
     import highspy
 
-    t0 = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     if time_limit:
@@ -95,14 +95,25 @@ def _solve_highs(lp: LinearProgram, cost: np.ndarray, time_limit: float | None) 
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = start, index, value
     h.passModel(model)
+    return h
+
+
+def _highs_status(h) -> SolveStatus:
+    import highspy
+
+    S = highspy.HighsModelStatus
+    return {S.kOptimal: SolveStatus.OPTIMAL, S.kInfeasible: SolveStatus.INFEASIBLE,
+            S.kTimeLimit: SolveStatus.TIME_LIMIT, S.kUnbounded: SolveStatus.UNBOUNDED,
+            S.kUnboundedOrInfeasible: SolveStatus.INFEASIBLE}.get(h.getModelStatus(), SolveStatus.ERROR)
+
+
+def _solve_highs(lp: LinearProgram, cost: np.ndarray, time_limit: float | None) -> Solution:
+    t0 = time.perf_counter()
+    h = _highs_model(lp, cost, time_limit)
     t1 = time.perf_counter()
     h.run()
     t2 = time.perf_counter()
-    ms = h.getModelStatus()
-    S = highspy.HighsModelStatus
-    status = {S.kOptimal: SolveStatus.OPTIMAL, S.kInfeasible: SolveStatus.INFEASIBLE,
-              S.kTimeLimit: SolveStatus.TIME_LIMIT, S.kUnbounded: SolveStatus.UNBOUNDED,
-              S.kUnboundedOrInfeasible: SolveStatus.INFEASIBLE}.get(ms, SolveStatus.ERROR)
+    status = _highs_status(h)
     sol = Solution(status, "highs", seconds={"pass": t1 - t0, "solve": t2 - t1})
     info = h.getInfo()
     if status in (SolveStatus.OPTIMAL, SolveStatus.TIME_LIMIT) and info.primal_solution_status == 2:
@@ -113,13 +124,45 @@ def _solve_highs(lp: LinearProgram, cost: np.ndarray, time_limit: float | None) 
     return sol
 
 
+def resolve_rows(lp: LinearProgram, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                 solver: str | None = None) -> np.ndarray:
+    """Optimal objective after moving the bounds of each row ``rows[k]`` to (``lower[k]``, ``upper[k]``), one
+    row at a time (NaN when that makes the model infeasible). HiGHS re-solves from the previous basis."""
+    solver = solver or default_solver()
+    out = np.full(len(rows), np.nan)
+    if solver != "highs":
+        for k, i in enumerate(rows):
+            moved = LinearProgram(lp.variables, lp.rows.copy(), lp.matrix, lp.total_ha)
+            moved.rows.iloc[i, moved.rows.columns.get_indexer(["lower", "upper"])] = [lower[k], upper[k]]
+            sol = solve(moved, solver)
+            out[k] = sol.objective if sol.status == SolveStatus.OPTIMAL else np.nan
+        return out
+    import highspy
+
+    h = _highs_model(lp, lp.cost, None)
+    h.run()
+    _, _, row_lo, row_up = _bounds(lp)
+    inf = highspy.kHighsInf
+    for k, i in enumerate(rows):
+        lo = -inf if np.isinf(lower[k]) else lower[k]
+        up = inf if np.isinf(upper[k]) else upper[k]
+        h.changeRowBounds(int(i), lo, up)
+        h.run()
+        if _highs_status(h) == SolveStatus.OPTIMAL:
+            out[k] = h.getInfo().objective_function_value
+        h.changeRowBounds(int(i), -inf if np.isinf(row_lo[i]) else row_lo[i], inf if np.isinf(row_up[i]) else row_up[i])
+    return out
+
+
 def _solve_cbc(lp: LinearProgram, cost: np.ndarray, time_limit: float | None) -> Solution:
     import pulp
 
     t0 = time.perf_counter()
     col_lo, col_up, row_lo, row_up = _bounds(lp)
     prob = pulp.LpProblem("allocation", pulp.LpMinimize)
-    xs = [pulp.LpVariable(f"x{j}", lowBound=col_lo[j], upBound=None if np.isinf(col_up[j]) else col_up[j])
+    add = getattr(prob, "add_variable", None)  # PuLP ≥ 3.3; LpVariable(...) before
+    make = add if add is not None else pulp.LpVariable
+    xs = [make(f"x{j}", float(col_lo[j]), None if np.isinf(col_up[j]) else float(col_up[j]))
           for j in range(len(cost))]
     prob += pulp.LpAffineExpression([(xs[j], cost[j]) for j in np.flatnonzero(cost)])
     m = lp.matrix
@@ -140,7 +183,9 @@ def _solve_cbc(lp: LinearProgram, cost: np.ndarray, time_limit: float | None) ->
                 prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"r{i}_lo", lo)
         prob += cons[i]
     t1 = time.perf_counter()
-    code = prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit))
+    with warnings.catch_warnings():  # PuLP 3.3 announces PULP_CBC_CMD's removal in 4.0; it is the bundled CBC
+        warnings.simplefilter("ignore", DeprecationWarning)
+        code = prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit))
     t2 = time.perf_counter()
     status = {1: SolveStatus.OPTIMAL, -1: SolveStatus.INFEASIBLE, -2: SolveStatus.UNBOUNDED}.get(
         code, SolveStatus.TIME_LIMIT if time_limit else SolveStatus.ERROR)
