@@ -5,6 +5,8 @@ Variables (all ≥ 0, ha):
 * ``flow``: area of leaf ``from`` at the start year that is leaf ``to`` in the target year, per ``unit``,
   for allowed pairs only (``from == to``: the area that stays). With a planned total different from the start
   total, pseudo-codes ``+`` (tăng khác, land entering the boundary) and ``-`` (giảm khác) appear as from / to.
+* ``end``: the end area of each leaf over the whole area (Σ of its inflows over all units): rows about the
+  whole area reference these, so their length does not grow with the number of units.
 * ``under`` / ``over``: deviation below / above a goal (target, or the start area of a leaf without target).
 
 Rows: ``supply`` (every start hectare accounted: Σ_to flow = start area), ``total`` (Σ of end areas = total;
@@ -28,7 +30,7 @@ import pandas as pd
 from allocation.config import Config
 from landuse.classification import Classification
 
-FLOW, UNDER, OVER, SLACK = "flow", "under", "over", "slack"
+FLOW, END, UNDER, OVER, SLACK = "flow", "end", "under", "over", "slack"
 SUPPLY, TOTAL, BOUND, GOAL = "supply", "total", "bound", "goal"
 BOUNDARY_IN, BOUNDARY_OUT = "+", "-"
 START_LABEL, TOTAL_LABEL = "start areas", "total area"
@@ -205,74 +207,87 @@ def bound_rows(config: Config, total: float) -> pd.DataFrame:
                          "group": b["label"]})
 
 
-def _code_entries(rows: pd.DataFrame, flows: pd.DataFrame, members: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(row, col) of coefficient 1 for rows summing the end area of their code (per unit or over all units)."""
+def _code_entries(rows: pd.DataFrame, flows: pd.DataFrame, members: pd.DataFrame,
+                  leaf_col: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(row, col) of coefficient 1 for rows summing the end area of their code: rows over the whole area use
+    the end-area columns (≤ one per leaf, whatever the number of units); per-unit rows use that unit's flows."""
     r = rows[["code", "unit"]].reset_index(names="row").merge(members, on="code")
+    whole = r[r["unit"].isna()]
     f = flows[["unit", "to"]].reset_index(names="col")
-    whole = r[r["unit"].isna()].merge(f, left_on="leaf", right_on="to")
     per_unit = r[r["unit"].notna()].merge(f, left_on=["leaf", "unit"], right_on=["to", "unit"])
-    both = pd.concat([whole[["row", "col"]], per_unit[["row", "col"]]])
-    return both["row"].to_numpy(np.int64), both["col"].to_numpy(np.int64)
+    rr = np.concatenate([whole["row"].to_numpy(np.int64), per_unit["row"].to_numpy(np.int64)])
+    cc = np.concatenate([whole["leaf"].map(leaf_col).to_numpy(np.int64), per_unit["col"].to_numpy(np.int64)])
+    return rr, cc
 
 
 def build(config: Config, start: pd.DataFrame, elastic: bool = False) -> LinearProgram:
-    """The LP for ``config`` and start areas ``start`` (long: unit, code, area_ha of leaves)."""
+    """The LP for ``config`` and start areas ``start`` (long: unit, code, area_ha of leaves).
+
+    Columns: flows, then one end-area column per leaf (whole area: E_j = Σ flows into j over all units), then
+    goal deviations (under, over). Rows: supply, end-area definitions (Σ flows into j − E_j = 0), total,
+    bounds, goals. Rows over the whole area reference E_j only, so they stay short at any number of units.
+    """
     cls = config.classification
+    leaves = list(cls.leaves)
     total = float(config.total_ha if config.total_ha is not None else start["area_ha"].sum())
     flows = _flows(config, start, pair_table(config), elastic, total)
-    nf = len(flows)
-    # rows
+    nf, nl = len(flows), len(leaves)
     supply = start[start["area_ha"] > 0]
     supply_rows = pd.DataFrame({"kind": SUPPLY, "label": START_LABEL, "code": supply["code"], "unit": supply["unit"],
                                 "lower": supply["area_ha"], "upper": supply["area_ha"], "group": TOTAL_LABEL})
+    end_rows = pd.DataFrame({"kind": END, "label": "end area", "code": leaves, "unit": None, "lower": 0.0,
+                             "upper": 0.0, "group": ""})
     total_row = pd.DataFrame([{"kind": TOTAL, "label": TOTAL_LABEL, "code": cls.root, "unit": None,
                                "lower": total, "upper": total, "group": TOTAL_LABEL}])
     goals = goal_rows(config, start)
-    rows = pd.concat([supply_rows, total_row, bound_rows(config, total), goals.drop(columns="weight")],
+    rows = pd.concat([supply_rows, end_rows, total_row, bound_rows(config, total), goals.drop(columns="weight")],
                      ignore_index=True)
     rows["unit"] = rows["unit"].astype(object).where(rows["unit"].notna(), None)
-    ns, nb = len(supply_rows), len(rows) - len(supply_rows) - 1 - len(goals)
-    # supply block: flows out of (unit, from)
+    ns, ng = len(supply_rows), len(goals)
+    first_code_row = ns + nl + 1
+    leaf_col = {leaf: nf + k for k, leaf in enumerate(leaves)}
+    # supply: flows out of (unit, from)
     s_idx = pd.Series(np.arange(ns), index=pd.MultiIndex.from_frame(supply_rows[["unit", "code"]]))
-    out_of = flows["from"] != BOUNDARY_IN
-    sr = s_idx.reindex(pd.MultiIndex.from_frame(flows.loc[out_of, ["unit", "from"]])).to_numpy()
-    blocks_r = [sr.astype(np.int64)]
-    blocks_c = [np.flatnonzero(out_of.to_numpy())]
-    # total block: every flow ending inside the boundary
-    inside = np.flatnonzero((flows["to"] != BOUNDARY_OUT).to_numpy())
-    blocks_r.append(np.full(len(inside), ns, dtype=np.int64))
-    blocks_c.append(inside)
-    # bounds and goals: end areas of codes
-    code_rows = rows.iloc[ns + 1:]
-    r, c = _code_entries(code_rows.reset_index(drop=True), flows, membership_long(cls))
-    blocks_r.append(r + ns + 1)
-    blocks_c.append(c)
-    vals = [np.ones(sum(len(b) for b in blocks_r))]
-    # goal deviation columns: + under − over
-    ng = len(goals)
-    g_rows = np.arange(ns + 1 + nb, ns + 1 + nb + ng)
+    out_of = (flows["from"] != BOUNDARY_IN).to_numpy()
+    sr = s_idx.reindex(pd.MultiIndex.from_frame(flows.loc[out_of, ["unit", "from"]])).to_numpy(np.int64)
+    # end-area definitions: + flows into leaf j, − E_j
+    into = (flows["to"] != BOUNDARY_OUT).to_numpy()
+    er = ns + flows.loc[into, "to"].map({leaf: k for k, leaf in enumerate(leaves)}).to_numpy(np.int64)
+    # bounds and goals over end areas of codes
+    cr, cc = _code_entries(rows.iloc[first_code_row:].reset_index(drop=True), flows, membership_long(cls), leaf_col)
+    g_rows = np.arange(len(rows) - ng, len(rows))
+    blocks = [  # (row indices, column indices, values)
+        (sr, np.flatnonzero(out_of), 1.0),
+        (er, np.flatnonzero(into), 1.0),
+        (ns + np.arange(nl), nf + np.arange(nl), -1.0),
+        (np.full(nl, ns + nl), nf + np.arange(nl), 1.0),  # total = Σ E_j
+        (cr + first_code_row, cc, 1.0),
+        (g_rows, nf + nl + np.arange(ng), 1.0),  # + under
+        (g_rows, nf + nl + ng + np.arange(ng), -1.0),  # − over
+    ]
+    end_vars = pd.DataFrame({"kind": END, "unit": None, "from": "", "to": "", "code": leaves, "group": "",
+                             "cost": 0.0, "lower": 0.0, "upper": np.inf})
     dev = pd.DataFrame({"kind": np.repeat([UNDER, OVER], ng), "unit": np.tile(goals["unit"].to_numpy(), 2),
                         "from": "", "to": "", "code": np.tile(goals["code"].to_numpy(), 2), "group": "",
                         "cost": np.tile(goals["weight"].to_numpy(dtype=float), 2), "lower": 0.0, "upper": np.inf})
-    blocks_r += [g_rows, g_rows]
-    blocks_c += [nf + np.arange(ng), nf + ng + np.arange(ng)]
-    vals += [np.ones(ng), -np.ones(ng)]
-    variables = pd.concat([flows[VAR_COLUMNS], dev[VAR_COLUMNS]], ignore_index=True)
+    variables = pd.concat([flows[VAR_COLUMNS], end_vars[VAR_COLUMNS], dev[VAR_COLUMNS]], ignore_index=True)
     if elastic:
-        variables, blocks_r, blocks_c, vals = _add_slacks(rows, variables, blocks_r, blocks_c, vals)
-    matrix = Matrix(np.concatenate(blocks_r), np.concatenate(blocks_c).astype(np.int64), np.concatenate(vals),
+        variables, blocks = _add_slacks(rows, variables, blocks)
+    matrix = Matrix(np.concatenate([b[0] for b in blocks]).astype(np.int64),
+                    np.concatenate([b[1] for b in blocks]).astype(np.int64),
+                    np.concatenate([np.full(len(b[0]), b[2], dtype=float) for b in blocks]),
                     (len(rows), len(variables)))
     return LinearProgram(variables.reset_index(drop=True), rows, matrix, total)
 
 
-def _add_slacks(rows, variables, blocks_r, blocks_c, vals):
-    """One slack column up and one down for every hard row (diagnostics only); slacks belong to the row's group."""
-    hard = np.flatnonzero((rows["kind"] != GOAL).to_numpy())
+def _add_slacks(rows: pd.DataFrame, variables: pd.DataFrame, blocks: list) -> tuple[pd.DataFrame, list]:
+    """One slack column up and one down for every hard row (diagnostics only); slacks belong to the row's group.
+    End-area definitions are identities and goals already have deviations: neither gets slack."""
+    hard = np.flatnonzero(rows["kind"].isin([SUPPLY, TOTAL, BOUND]).to_numpy())
     n0, nh = len(variables), len(hard)
     slack = pd.DataFrame({"kind": SLACK, "unit": rows["unit"].to_numpy()[np.tile(hard, 2)], "from": "", "to": "",
                           "code": rows["code"].to_numpy()[np.tile(hard, 2)],
                           "group": rows["group"].to_numpy()[np.tile(hard, 2)], "cost": 0.0, "lower": 0.0,
                           "upper": np.inf})
     variables = pd.concat([variables, slack[VAR_COLUMNS]], ignore_index=True)
-    return (variables, blocks_r + [hard, hard], blocks_c + [n0 + np.arange(nh), n0 + nh + np.arange(nh)],
-            vals + [np.ones(nh), -np.ones(nh)])
+    return variables, blocks + [(hard, n0 + np.arange(nh), 1.0), (hard, n0 + nh + np.arange(nh), -1.0)]

@@ -81,6 +81,9 @@ def _highs_model(lp: LinearProgram, cost: np.ndarray, time_limit: float | None):
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    # Presolve off: with no time limit, HiGHS 1.15's presolve (its dependent-equation search, budgeted from the
+    # time limit) took 120-145 s on a 65-unit model whose simplex solve takes 0.8 s (benchmarks/README.md).
+    h.setOptionValue("presolve", "off")
     if time_limit:
         h.setOptionValue("time_limit", float(time_limit))
     col_lo, col_up, row_lo, row_up = _bounds(lp)
