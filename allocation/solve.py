@@ -82,7 +82,7 @@ def _highs_model(lp: LinearProgram, cost: np.ndarray, time_limit: float | None):
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     # Presolve off: with no time limit, HiGHS 1.15's presolve (its dependent-equation search, budgeted from the
-    # time limit) took 120-145 s on a 65-unit model whose simplex solve takes 0.8 s (benchmarks/README.md).
+    # time limit) took 120-145 s on a 65-unit model whose simplex solve takes 0.8 s (README, Performance).
     h.setOptionValue("presolve", "off")
     if time_limit:
         h.setOptionValue("time_limit", float(time_limit))
