@@ -268,6 +268,59 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
                                gain=gain, loss=loss, estimate=estimate, from_year=from_year, to_year=to_year,
                                flows=flows, plot=plot, lang=lang, number_format=number_format, force=force)
     emit_frame(table, fmt, out, force)
+def _solver_option(f):
+    f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S",
+                     help="Stop the solver after S seconds.")(f)
+    return click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
+                        help="LP solver (default: highs when highspy is installed, else cbc).")(f)
+
+
+@main.command()
+@data_option
+@click.option("--scenario", type=click.Path(path_type=Path), default=None,
+              help="Scenario TOML overriding the dataset's default allocation config.")
+@click.option("--conversions", type=click.Path(path_type=Path), default=None,
+              help="Write the conversion matrix (from × to, ha, with totals) as CSV to FILE.")
+@click.option("--permissions", type=click.Path(path_type=Path), default=None,
+              help="Write the conversions that need permission as CSV to FILE.")
+@_solver_option
+@output_options
+def allocate(data, number_format, scenario, conversions, permissions, solver, time_limit, fmt, out, force) -> None:
+    """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
+
+    Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
+    written then.
+    """
+    from allocation.api import allocate as run_allocation
+    from allocation.api import summary_text
+    from landuse.output import check_writable, write_csv
+
+    for path in (conversions, permissions, out):
+        if path is not None:
+            check_writable(path, force)
+    res = run_allocation(open_dataset(data, number_format), scenario, solver, time_limit)
+    if conversions:
+        write_csv(res.conversions, conversions, force)
+    if permissions:
+        write_csv(res.permissions, permissions, force)
+    if fmt == "table" and out is None:
+        click.echo(summary_text(res), nl=False)
+        return
+    emit_frame(res.table, fmt, out, force)
+
+
+@main.command()
+@click.argument("scenario_a")
+@click.argument("scenario_b")
+@data_option
+@_solver_option
+@output_options
+def compare(scenario_a, scenario_b, data, number_format, solver, time_limit, fmt, out, force) -> None:
+    """Compare the allocations of two scenario files (or `default`): areas and changed conversions (b − a)."""
+    from allocation.api import compare as run_compare
+
+    emit_frame(run_compare(open_dataset(data, number_format), scenario_a, scenario_b, solver, time_limit),
+               fmt, out, force)
 
 
 if __name__ == "__main__":  # pragma: no cover

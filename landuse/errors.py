@@ -109,3 +109,13 @@ class ConfigError(InputError):
 
 class OutputExistsError(LanduseError):
     """Refusing to overwrite a file the user did not ask us to replace."""
+
+
+class InfeasibleError(LanduseError):
+    """No allocation satisfies the hard constraints together; ``conflicts`` names a minimal conflicting set."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, conflicts=None):
+        self.conflicts = conflicts
+        super().__init__(message)

@@ -56,6 +56,7 @@ STEPS: list[str] = [
     "landuse.reconcile:reconcile_step",
     "landuse.change:run_step",
     "landuse.fulfilment:fulfilment_step",
+    "allocation.api:run_step",
     "landuse.report:tables_step",  # keep last: the workbook from what the steps before stored in report.results
 ]
 

@@ -1,0 +1,11 @@
+"""Land allocation to the plan's target year: a linear program over start→end conversions.
+
+``allocate(ds, scenario=None, solver=None, time_limit=None) -> AllocationResult``;
+``compare(ds, scenario_a, scenario_b) -> DataFrame``; ``load_scenario(path, ds) -> Config``.
+"""
+
+from allocation.api import AllocationResult, allocate, compare, run_step
+from allocation.config import Config, load_scenario
+from allocation.solve import SolveStatus
+
+__all__ = ["AllocationResult", "Config", "SolveStatus", "allocate", "compare", "load_scenario", "run_step"]

@@ -1,0 +1,161 @@
+"""Public entry points: :func:`allocate`, :func:`compare` and the ``landuse run`` step."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from allocation import diagnostics as dg
+from allocation.config import Config, load_scenario
+from allocation.model import build, start_areas
+from allocation.solve import SolveStatus, solve
+from landuse.dataset import Dataset
+from landuse.errors import InfeasibleError, LanduseError
+
+
+@dataclass
+class AllocationResult:
+    """An allocation (areas in ha).
+
+    * ``table``: every tree code then every aggregate — code, name, level, relation, area_start, area_2030,
+      target, deviation (= area_2030 − target), weight, target_source
+    * ``conversions``: from × to leaf matrix with totals;  ``flows``: long unit, code_from, code_to, area_ha
+    * ``permissions``: permission, code_from, code_to, area_ha, reason
+    * ``binding``: constraint, kind, code, bound, shadow_price (objective per ha of bound), text
+    """
+
+    table: pd.DataFrame
+    conversions: pd.DataFrame
+    flows: pd.DataFrame
+    permissions: pd.DataFrame
+    binding: pd.DataFrame
+    status: SolveStatus
+    solver: str
+    objective: float
+    config: Config
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def deviations(self, tol: float = 0.5) -> pd.DataFrame:
+        """Codes whose 2030 area misses their target by more than ``tol`` ha."""
+        t = self.table
+        return t[t["deviation"].abs() > tol].reset_index(drop=True)
+
+
+def _config(ds: Dataset, scenario) -> Config:
+    if isinstance(scenario, Config):
+        return scenario
+    if scenario is None or str(scenario) == "default":
+        return load_scenario(None, ds)
+    return load_scenario(Path(scenario), ds)
+
+
+def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: str | None = None,
+             time_limit: float | None = None, by_unit: bool = False) -> AllocationResult:
+    """Allocate the start-year land of ``ds`` to the target year under the default config + ``scenario``.
+
+    Raises :class:`InfeasibleError` (exit code 1) naming a minimal conflicting set when the hard constraints
+    cannot hold together; input errors in the scenario raise before any solve.
+    """
+    config = _config(ds, scenario)
+    t0 = time.perf_counter()
+    start = start_areas(ds, config.start_year, by_unit)
+    lp = build(config, start)
+    t1 = time.perf_counter()
+    sol = solve(lp, solver, time_limit)
+    if sol.status == SolveStatus.INFEASIBLE:
+        conf = dg.conflicts(config, start, solver)
+        items = "; ".join(conf["detail"]) if len(conf) else "(no minimal set found: numerical trouble)"
+        raise InfeasibleError(f"infeasible: no allocation meets these constraints together: {items}", conf)
+    if not sol.ok:
+        raise LanduseError(f"the solver ({sol.solver}) stopped without an allocation: {sol.status.value}")
+    t2 = time.perf_counter()
+    flows = dg.flows_long(lp, sol)
+    cls = config.classification
+    stock = ds.stock(config.start_year)
+    result = AllocationResult(
+        table=dg.allocation_table(config, start, flows, stock), conversions=dg.conversion_matrix(flows, cls),
+        flows=flows, permissions=dg.permissions(flows, cls, _permissions_path(ds)),
+        binding=dg.binding(lp, sol, config, solver), status=sol.status, solver=sol.solver, objective=sol.objective,
+        config=config)
+    result.seconds = {"build": t1 - t0, "solve": t2 - t1, **{f"solver_{k}": v for k, v in sol.seconds.items()},
+                      "report": time.perf_counter() - t2}
+    return result
+
+
+def _permissions_path(ds: Dataset) -> Path | None:
+    local = ds.root / "classification" / "permissions.csv"
+    return local if local.exists() else None
+
+
+def compare(ds: Dataset, scenario_a, scenario_b, solver: str | None = None,
+            time_limit: float | None = None) -> pd.DataFrame:
+    """Two allocations side by side (``default`` = the dataset's default config), one long table:
+
+    ``section`` (area | conversion), ``code`` (area: the code; conversion: from), ``code_to``, ``name``,
+    ``a``, ``b``, ``difference`` (= b − a, ha). Conversion rows only where the two differ by more than 0.5 ha.
+    """
+    ra, rb = allocate(ds, scenario_a, solver, time_limit), allocate(ds, scenario_b, solver, time_limit)
+    areas = ra.table[["code", "name"]].assign(section="area", code_to="", a=ra.table["area_2030"],
+                                              b=rb.table["area_2030"].to_numpy())
+    fa = ra.flows.groupby(["code_from", "code_to"])["area_ha"].sum()
+    fb = rb.flows.groupby(["code_from", "code_to"])["area_ha"].sum()
+    both = pd.concat([fa.rename("a"), fb.rename("b")], axis=1).fillna(0.0).reset_index()
+    both = both[(both["b"] - both["a"]).abs() > 0.5]
+    conv = pd.DataFrame({"section": "conversion", "code": both["code_from"], "code_to": both["code_to"],
+                         "name": [f"{ra.config.classification.name(f)} → {ra.config.classification.name(t)}"
+                                  if f in ra.config.classification and t in ra.config.classification else ""
+                                  for f, t in zip(both["code_from"], both["code_to"], strict=True)],
+                         "a": both["a"], "b": both["b"]})
+    out = pd.concat([areas, conv], ignore_index=True)
+    out["difference"] = out["b"] - out["a"]
+    return out[["section", "code", "code_to", "name", "a", "b", "difference"]]
+
+
+def summary_text(res: AllocationResult) -> str:
+    """The allocation for people: status, the table, deviations, permissions and binding constraints."""
+    from landuse.output import render
+
+    c = res.config
+    lines = [f"Allocation {c.start_year} → {c.target_year}: {c.name} — {res.status.value} ({res.solver}), "
+             f"objective {res.objective:.6g}", ""]
+    shown = res.table[["code", "name", "area_start", "area_2030", "target", "deviation"]].copy()
+    shown["name"] = shown["name"].str.slice(0, 40)
+    lines.append(render(shown, "table", "{:,.0f}"))
+    dev = res.deviations()
+    off = ", ".join(f"{k} {v:+,.0f}" for k, v in zip(dev["code"], dev["deviation"], strict=True))
+    lines.append(f"Off target by more than 0.5 ha: {off or 'none'}")
+    perm = res.permissions.groupby("permission", sort=False)["area_ha"].sum()
+    lines.append("Conversions needing permission: "
+                 + ("; ".join(f"{k} {v:,.0f} ha" for k, v in perm.items()) or "none"))
+    lines.append("Binding constraints:" if len(res.binding) else "Binding constraints: none with a shadow price")
+    lines += [f"  - {t}" for t in res.binding["text"]]
+    return "\n".join(lines) + "\n"
+
+
+def run_step(ds: Dataset, out_dir: Path, report) -> None:
+    """``landuse run``: the default allocation table and its conversion matrix, when the dataset has a config."""
+    from landuse.output import write_csv
+
+    if not ds.manifest.get("allocation", {}).get("config"):
+        report.notes.append("allocation: skipped (the manifest has no [allocation] config)")
+        return
+    try:
+        res = allocate(ds)
+    except InfeasibleError as e:
+        report.notes.append(f"allocation: {e}")
+        return
+    c = res.config
+    report.files.append(write_csv(res.table, out_dir / f"phan_bo_{c.target_year}.csv", force=True))
+    report.files.append(write_csv(res.conversions, out_dir / f"chu_chuyen_{c.start_year}_{c.target_year}.csv",
+                                  force=True))
+    report.results["allocation"] = res
+    dev = res.deviations()
+    report.notes.append(f"allocation {c.start_year}→{c.target_year}: {res.status.value} ({res.solver}), objective "
+                        f"{res.objective:.4g}; {len(dev)} code(s) off target by > 0.5 ha"
+                        + (f" ({', '.join(dev['code'])})" if len(dev) else ""))
+
+
+__all__ = ["AllocationResult", "allocate", "compare", "run_step", "summary_text"]

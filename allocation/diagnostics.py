@@ -1,0 +1,206 @@
+"""Reading a solved allocation: the 2030 table with deviations, the conversion matrix, conversions needing
+permission, binding constraints with shadow prices, and minimal conflicting sets for infeasible set-ups.
+
+All areas in ha. ``deviation = area_2030 − target`` (negative: below target). A shadow price is the change of
+the objective per ha added to a bound; one objective unit = one ha of deviation from a leaf target (weight 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from allocation.config import Config
+from allocation.model import (
+    BOUND,
+    BOUNDARY_IN,
+    BOUNDARY_OUT,
+    FLOW,
+    SLACK,
+    TOTAL_LABEL,
+    LinearProgram,
+    build,
+    leaves_of_spec,
+)
+from allocation.solve import Solution, resolve_rows, solve
+from landuse.classification import CLASSIFICATION_DIR, Classification
+from landuse.io import read_table
+
+TOL = 1e-6  # ha
+FEASIBILITY_TOL = 1e-3  # ha of total slack below which an elastic model counts as feasible
+
+
+def flows_long(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
+    """Conversions as a long table ``unit, code_from, code_to, area_ha`` (staying included; zeros dropped)."""
+    v = lp.variables
+    is_flow = (v["kind"] == FLOW).to_numpy()
+    x = sol.x[is_flow]
+    f = v.loc[is_flow, ["unit", "from", "to"]].rename(columns={"from": "code_from", "to": "code_to"})
+    f["area_ha"] = x
+    return f[f["area_ha"] > TOL].reset_index(drop=True)
+
+
+def _by_code(cls: Classification, leaf_values: pd.Series) -> pd.Series:
+    """Every tree code and aggregate from leaf values (of-which codes: NaN, they are not allocated)."""
+    m = cls.membership[cls.leaves]
+    vals = m.to_numpy(float) @ leaf_values.reindex(cls.leaves, fill_value=0.0).to_numpy(float)
+    out = pd.Series(vals, index=m.index)
+    of_which = [c for c in cls.codes if cls.relation(c) == "of-which"]
+    out[of_which] = np.nan
+    return out
+
+
+def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, stock: pd.Series) -> pd.DataFrame:
+    """One row per tree code then per aggregate: ``code, name, level, relation, area_start, area_2030, target,
+    deviation, weight, target_source``. Parents are computed from leaves; of-which rows keep their start stock
+    (``stock``) and are not allocated (area_2030 NaN)."""
+    cls = config.classification
+    s = _by_code(cls, start.groupby("code")["area_ha"].sum())
+    e = _by_code(cls, flows[flows["code_to"] != BOUNDARY_OUT].groupby("code_to")["area_ha"].sum())
+    codes = list(cls.codes) + list(cls.aggregates)
+    t = config.targets.drop_duplicates("code", keep="last").set_index("code")
+    out = pd.DataFrame({"code": codes})
+    out["name"] = [cls.name(c) for c in codes]
+    out["level"] = pd.array([cls.depth(c) if c in cls.table.index else pd.NA for c in codes], dtype="Int64")
+    out["relation"] = [cls.relation(c) if c in cls.table.index else "aggregate" for c in codes]
+    of_which = out["relation"].eq("of-which").to_numpy()
+    out["area_start"] = np.where(of_which, stock.reindex(codes).to_numpy(float), s.reindex(codes).to_numpy())
+    out["area_2030"] = e.reindex(codes).to_numpy()
+    out["target"] = t["target_ha"].reindex(codes).to_numpy(float)
+    out["deviation"] = out["area_2030"] - out["target"]
+    out["weight"] = t["weight"].reindex(codes).to_numpy(float)
+    out["target_source"] = t["label"].reindex(codes).fillna("").to_numpy()
+    return out
+
+
+def conversion_matrix(flows: pd.DataFrame, cls: Classification) -> pd.DataFrame:
+    """From × to matrix (ha) of leaf codes summed over units, with a ``total`` column (= start area of the row)
+    and a ``total`` row (= end area). ``+`` / ``-`` rows/columns appear only with a boundary change."""
+    rows = [c for c in cls.leaves] + ([BOUNDARY_IN] if (flows["code_from"] == BOUNDARY_IN).any() else [])
+    cols = [c for c in cls.leaves] + ([BOUNDARY_OUT] if (flows["code_to"] == BOUNDARY_OUT).any() else [])
+    wide = flows.pivot_table(index="code_from", columns="code_to", values="area_ha", aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex(index=rows, columns=cols, fill_value=0.0)
+    wide["total"] = wide.sum(axis=1)
+    wide.loc["total"] = wide.sum(axis=0)
+    wide.index.name, wide.columns.name = "code_from", None
+    return wide.reset_index()
+
+
+def permissions(flows: pd.DataFrame, cls: Classification, path=None) -> pd.DataFrame:
+    """Area converted that needs permission: one row per (permission, code_from, code_to) with area > 0."""
+    path = path or CLASSIFICATION_DIR / "permissions.csv"
+    rules = read_table(path)
+    moved = flows[flows["code_from"] != flows["code_to"]]
+    frames = []
+    for name, src, dst, reason in zip(rules["permission"], rules["from"], rules["to"], rules["reason"], strict=True):
+        sel = moved[moved["code_from"].isin(leaves_of_spec(cls, src)) & moved["code_to"].isin(leaves_of_spec(cls, dst))]
+        g = sel.groupby(["code_from", "code_to"], as_index=False)["area_ha"].sum()
+        frames.append(g.assign(permission=name, reason=reason))
+    cols = ["permission", "code_from", "code_to", "area_ha", "reason"]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    return out.reindex(columns=cols)
+
+
+def binding(lp: LinearProgram, sol: Solution, config: Config, solver: str | None = None) -> pd.DataFrame:
+    """Hard bounds and shares that hold with equality and have a non-zero shadow price.
+
+    ``shadow_price`` is the LP dual (d objective / d bound, per ha); ``per_ha_tighter`` is the objective change
+    when the bound is moved 1 ha tighter (min + 1, max − 1), found by re-solving — it differs from the dual
+    where the optimum sits on a kink (e.g. a bound equal to a target). The text uses the re-solved figure.
+    """
+    cols = ["constraint", "kind", "code", "bound", "shadow_price", "per_ha_tighter", "text"]
+    if sol.row_dual is None:
+        return pd.DataFrame(columns=cols)
+    r = lp.rows
+    act = lp.matrix.dot(sol.x)
+    lo, up = r["lower"].to_numpy(float), r["upper"].to_numpy(float)
+    at_lo = np.isfinite(lo) & (np.abs(act - lo) <= 1e-6 * np.maximum(1, np.abs(lo)))
+    at_up = np.isfinite(up) & (np.abs(act - up) <= 1e-6 * np.maximum(1, np.abs(up)))
+    sel = np.flatnonzero(r["kind"].eq(BOUND).to_numpy() & (at_lo | at_up) & (np.abs(sol.row_dual) > 1e-9))
+    is_min = np.isfinite(lo[sel])
+    moved = resolve_rows(lp, sel, np.where(is_min, lo[sel] + 1, lo[sel]), np.where(is_min, up[sel], up[sel] - 1),
+                         solver)
+    out = pd.DataFrame({"constraint": r["label"].to_numpy()[sel], "code": r["code"].to_numpy()[sel],
+                        "bound": np.where(is_min, lo[sel], up[sel]), "shadow_price": sol.row_dual[sel],
+                        "per_ha_tighter": moved - sol.objective})
+    out["kind"] = [lab.split(" ")[0] for lab in out["constraint"]]
+    out["text"] = [_explain(c, code, b, p, config.classification) for c, code, b, p in
+                   zip(out["constraint"], out["code"], out["bound"], out["per_ha_tighter"], strict=True)]
+    return out[cols].sort_values("per_ha_tighter", key=np.abs, ascending=False, ignore_index=True)
+
+
+def _explain(label: str, code: str, bound: float, price: float, cls: Classification) -> str:
+    kind = label.split(" ")[0]
+    what = {"bounds.min": "one more ha of the minimum", "bounds.max": "one ha less of the maximum",
+            "shares.min": "one more ha of the minimum share", "shares.max": "one ha less of the maximum share"}[kind]
+    name = cls.name(code) if code in cls else code
+    if np.isnan(price):
+        return f"{label} ({name}) is binding at {bound:,.0f} ha: tightening it by 1 ha makes the model infeasible"
+    effect = "costs" if price >= 0 else "saves"
+    return (f"{label} ({name}) is binding at {bound:,.0f} ha: {what} of {code} {effect} "
+            f"{abs(price):.4g} ha of weighted deviation from targets elsewhere")
+
+
+# ---- infeasibility: a minimal conflicting set -------------------------------------------------------
+def _deletion_order(groups: list[str]) -> list[str]:
+    """Try to drop conversion rules first and the total last, so the set is named in the scenario's words."""
+    def rank(g: str) -> int:
+        if g.startswith(("conversions ", "forbid ")):
+            return 1
+        if g.startswith("protect "):
+            return 2
+        return 4 if g == TOTAL_LABEL else 3
+    return sorted(groups, key=rank)
+
+
+def conflicts(config: Config, start: pd.DataFrame, solver: str | None = None) -> pd.DataFrame:
+    """A minimal set of hard-constraint groups that cannot hold together (elastic LP + deletion filter).
+
+    Each group (a bound, a share, a protection, a forbidding rule, the total, the start areas) gets slack; a
+    set is infeasible when the least total slack of its groups, with all other groups relaxed, is above
+    :data:`FEASIBILITY_TOL`. Groups are dropped one by one while the rest stays infeasible.
+    Returns ``constraint, detail, source`` rows.
+    """
+    lp = build(config, start, elastic=True)
+    v = lp.variables
+    group = v["group"].to_numpy()
+    relaxable = (v["kind"].eq(SLACK) | (v["kind"].eq(FLOW) & v["group"].ne(""))).to_numpy()
+    groups = _deletion_order(sorted(set(group[relaxable])))
+
+    def infeasible(active: set[str]) -> bool:
+        cost = (relaxable & np.isin(group, list(active))).astype(float)
+        sol = solve(lp, solver, cost=cost)
+        return sol.ok and sol.objective > FEASIBILITY_TOL
+
+    active = set(groups)
+    if not infeasible(active):
+        return pd.DataFrame(columns=["constraint", "detail", "source"])
+    for g in groups:
+        if infeasible(active - {g}):
+            active.discard(g)
+    keep = [g for g in groups if g in active]
+    return pd.DataFrame({"constraint": keep, "detail": [_detail(g, config, lp) for g in keep],
+                         "source": [_source(g, config) for g in keep]})
+
+
+def _detail(group: str, config: Config, lp: LinearProgram) -> str:
+    if group == TOTAL_LABEL:
+        return f"total area = {lp.total_ha:,.0f} ha (every {config.start_year} hectare allocated once)"
+    b = config.bounds[config.bounds["label"] == group]
+    if len(b):
+        row = b.iloc[-1]
+        if pd.notna(row["share"]):
+            return f"{group} = {float(row['share']):g} of the total ({float(row['share']) * lp.total_ha:,.0f} ha)"
+        return f"{group} = {float(row['area_ha']):,.0f} ha"
+    r = config.rules[config.rules["label"] == group]
+    if len(r):
+        return f"{group}: {r.iloc[-1]['reason']}"
+    return group
+
+
+def _source(group: str, config: Config) -> str:
+    for table in (config.bounds, config.protect, config.rules):
+        hit = table[table["label"] == group]
+        if len(hit):
+            return str(hit.iloc[-1]["source"])
+    return f"inventory {config.start_year}" if group == TOTAL_LABEL else ""
