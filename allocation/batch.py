@@ -83,3 +83,22 @@ def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, by_unit: bool = Fa
         "seconds": r.value["seconds"] if r.ok else None, "error": r.error or ""}
         for j, r in zip(jobs, results, strict=True)])
     return summary, results
+
+
+def write_outputs(results: list[BatchResult], jobs: list[AllocationJob], out_dir: Path,
+                  force: bool = False) -> list[Path]:
+    """Write ``<job>.csv`` (the 2030 table) and, by unit, ``<job>_unit_flows.csv`` into ``out_dir``
+    (atomically; existing files only with ``force``). Failed jobs write nothing."""
+    from landuse.output import write_csv
+
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise InputError("output folder does not exist", Location.of(out_dir))
+    written = []
+    for job, r in zip(jobs, results, strict=True):
+        if not r.ok:
+            continue
+        written.append(write_csv(r.value["table"], out_dir / f"{job.name}.csv", force))
+        if r.value["unit_flows"] is not None:
+            written.append(write_csv(r.value["unit_flows"], out_dir / f"{job.name}_unit_flows.csv", force))
+    return written

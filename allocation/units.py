@@ -225,6 +225,22 @@ def _unit_index(units: pd.Series, upos: dict[str, int]) -> np.ndarray:
                     dtype=int)
 
 
+def _check_unit_mins(p: UnitProblem) -> None:
+    """Unit-level minimums that alone exceed a provincial maximum (e.g. located KCN adding up to more than the
+    plan's KCN ceiling) are infeasible for sure: say which, before any solve."""
+    from landuse.errors import InfeasibleError
+
+    b = p.bounds
+    prov, unit = b[(b["u"] < 0) & b["hi"].notna()], b[(b["u"] >= 0) & b["lo"].notna()]
+    for r in prov.itertuples():
+        inside = (p.member[unit["g"].to_numpy(int)] <= p.member[r.g]).all(axis=1)
+        need = unit.loc[inside, "lo"].sum()
+        if need > r.hi + 1e-6:
+            raise InfeasibleError(f"infeasible: {r.label} ({r.hi:,.2f} ha) is below the sum of the unit-level minimums "
+                                  f"of {p.codes[r.g]} ({need:,.2f} ha: "
+                                  + "; ".join(unit.loc[inside, "label"].astype(str).head(4)) + " …)")
+
+
 def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = None,
                      unit_cost: pd.DataFrame | None = None, solver: str | None = None,
                      time_limit: float | None = None, projects: bool = True) -> UnitAllocation:
@@ -239,6 +255,7 @@ def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None
     urows = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=UNIT_ROW_COLUMNS)
     start = start_areas(ds, config.start_year, by_unit=True)
     p = unit_problem(config, start, urows, unit_cost)
+    _check_unit_mins(p)
     lp = build(p)
     t1 = time.perf_counter()
     sol = solve(lp, solver or "highs", time_limit)
@@ -264,3 +281,16 @@ def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None
     return UnitAllocation(table, uf, areas, urows, sol.status, sol.solver, sol.objective, config,
                           {"build": t1 - t0, "solve": t2 - t1, "report": t3 - t2, "variables": lp.shape[1],
                            "rows": lp.shape[0], "nnz": lp.nnz, "classification": cls.id})
+
+
+def allocate_units(ds: Dataset, scenario: Path | str | Config | None = None, unit_rows: Path | str | None = None,
+                   projects: bool = True, solver: str | None = None,
+                   time_limit: float | None = None) -> UnitAllocation:
+    """``landuse allocate --by-unit``: the dataset's default config (+ ``scenario``), its located projects
+    (unless ``projects`` is false) and the unit-level rows of the file ``unit_rows``."""
+    from allocation.config import load_scenario
+
+    config = scenario if isinstance(scenario, Config) else load_scenario(
+        None if scenario in (None, "default") else Path(scenario), ds)
+    rows = read_unit_rows(unit_rows, ds) if unit_rows else None
+    return allocate_by_unit(ds, config, rows, solver=solver, time_limit=time_limit, projects=projects)

@@ -138,3 +138,14 @@ def test_unit_rows_file(syn65, tmp_path):
     p = write(tmp_path / "rows.csv", "unit,code,kind,area_ha\nxã Bắc Sơn,ONT,min,500\n")
     rows = read_unit_rows(p, syn65)
     assert rows[["unit", "code", "kind", "area_ha"]].values.tolist() == [["Bắc Sơn", "ONT", "min", 500.0]]
+
+
+def test_located_projects_over_the_provincial_ceiling_are_named(syn65):
+    # the KCN areas of 2030 in industrial_zones.csv (Bảng 18, KCN 1-8: 162 + 599,76 + 223,7 + 350 + 204,7 + 237
+    # + 220,3 + 255,6) add up to 2,253.06 ha; the default config caps SKK at
+    # 2,253 ha (Bảng 26 / l.23233): infeasible before any solve, naming the ceiling and the projects
+    from landuse.errors import InfeasibleError
+
+    with pytest.raises(InfeasibleError,
+                       match=r"bounds.max SKK \(2,253.00 ha\).*\(2,253.06 ha: min SKK in Chi Lăng \(KCN Đồng Bành\)"):
+        allocate_by_unit(syn65, load_scenario(None, syn65))
