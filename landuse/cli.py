@@ -73,13 +73,15 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.command()
 @data_option
+@click.option("--by-unit", is_flag=True, help="One row per unit and year (default: sums over units).")
 @output_options
-def info(data: Path | None, number_format: str | None, fmt: str, out: Path | None, force: bool) -> None:
+def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
+         force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
     from landuse.summary import dataset_overview
 
     ds = open_dataset(data, number_format)
-    table = dataset_overview(ds)
+    table = dataset_overview(ds, by_unit)
     if fmt == "table" and out is None:
         click.echo(f"Dataset: {ds.name} ({ds.root})")
         click.echo(f"Classification: {ds.classification.id}; years: {', '.join(map(str, ds.years))}; "
@@ -98,6 +100,68 @@ def info(data: Path | None, number_format: str | None, fmt: str, out: Path | Non
 
 @main.command()
 @data_option
+@click.option("--plan", "plans", multiple=True, metavar="ID",
+              help="Plan version (an id of the manifest's [plans]; default: [fulfilment] plan). "
+                   "Repeat with --compare-plans.")
+@click.option("--base-year", type=int, default=None, help="Baseline year (default: the plan's base year).")
+@click.option("--year", type=int, default=None, help="Report year (default: [fulfilment] report_year).")
+@click.option("--level", type=click.IntRange(min=0), default=None,
+              help="Show rows down to this depth of the tree (0 = total, 1 = groups, ...; default: all).")
+@click.option("--compare-plans", "compare", is_flag=True,
+              help="Show the ratio under each plan version side by side and where they differ.")
+@click.option("--low-base", default="1%,10ha", show_default=True,
+              help="Flag ratios whose planned change is below this share of the baseline and/or area.")
+@click.option("--over-tolerance", type=float, default=5.0, show_default=True,
+              help="Percentage points above 100 % still counted as 'achieved' rather than 'over'.")
+@click.option("--plan-file", type=click.Path(path_type=Path), default=None,
+              help="Plan figures from FILE (long: code, year, area_ha) instead of the manifest's plan column.")
+@click.option("--status-file", type=click.Path(path_type=Path), default=None,
+              help="Statuses from FILE (long: code, year, area_ha), used before the tables and the inventory.")
+@output_options
+def fulfilment(data, number_format, plans, base_year, year, level, compare, low_base, over_tolerance, plan_file,
+               status_file, fmt, out, force) -> None:
+    """Plan fulfilment: ratio of achieved to planned change per category, status, and ha still to change."""
+    from landuse.fulfilment import describe, fulfilment_command
+
+    ds = open_dataset(data, number_format)
+    table = fulfilment_command(ds, plans, compare, base_year=base_year, year=year, level=level, low_base=low_base,
+                               plan_file=plan_file, status_file=status_file, over_tolerance=over_tolerance,
+                               number_format=number_format or "auto")
+    if fmt == "table" and out is None:
+        click.echo(describe(table))
+    emit_frame(table, fmt, out, force)
+
+
+@main.command()
+@data_option
+@click.option("--tolerance", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Gaps up to this many ha are rounding, larger ones errors.")
+@click.option("--strict", is_flag=True, help="Exit with code 1 when any error finding exists.")
+@click.option("--reconciled", "reconciled", type=click.Path(path_type=Path), default=None,
+              help="Also write the reconciled long table (one value per year and code, with its source) as CSV.")
+@output_options
+def reconcile(data: Path | None, number_format: str | None, tolerance: float, strict: bool,
+              reconciled: Path | None, fmt: str, out: Path | None, force: bool) -> None:
+    """Find every place where the inventories and published tables do not add up.
+
+    Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
+    classification continuity and stated flows; each finding is error, rounding or info.
+    """
+    from landuse.output import write_csv
+    from landuse.reconcile import reconcile as run_checks
+    from landuse.reconcile import reconciled_table, render_report
+
+    ds = open_dataset(data, number_format)
+    found = run_checks(ds, tolerance=tolerance)
+    if reconciled is not None:
+        write_csv(reconciled_table(ds, found), reconciled, force)
+    emit(render_report(found, fmt), out, force)
+    if strict and (found["severity"] == "error").any():
+        sys.exit(1)
+
+
+@main.command()
+@data_option
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Write into a folder that has files this tool did not write.")
@@ -111,6 +175,63 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
         click.echo(f"  {p.name}")
     for n in report.notes:
         click.echo(f"- {n}")
+
+
+@main.command()
+@click.option("--from", "from_year", type=int, required=True, help="Start year (an inventory year).")
+@click.option("--to", "to_year", type=int, required=True, help="End year (an inventory year).")
+@click.option("--level", type=int, default=None, help="Depth of the tree (0-3): the categories that partition "
+              "the total at that depth (default: every row of the tree).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of names.")
+@data_option
+@output_options
+def change(from_year: int, to_year: int, level: int | None, lang: str, data: Path | None,
+           number_format: str | None, fmt: str, out: Path | None, force: bool) -> None:
+    """Net change per category between two inventories (ha; change = to − from), as in Bảng 3.
+
+    Categories absent from a year's classification get status not-in-classification and no change.
+    """
+    from landuse.change import net_change
+
+    emit_frame(net_change(open_dataset(data, number_format), from_year, to_year, level, lang), fmt, out, force)
+
+
+@main.command()
+@click.argument("plots", type=click.Path(path_type=Path), required=False)
+@click.option("--report", type=click.Choice(["matrix", "components", "intensity", "account"]), default="matrix",
+              show_default=True, help="What to print.")
+@click.option("--interval-years", type=float, default=None,
+              help="Years between the two dates (intensities per year; default: per interval).")
+@click.option("--level", type=int, default=None, help="Aggregate codes to this depth of the tree.")
+@click.option("--by-unit", is_flag=True, help="One matrix per unit (--report matrix).")
+@click.option("--gain", default=None, help="Gaining category for the transition-level intensities.")
+@click.option("--loss", default=None, help="Losing category for the transition-level intensities.")
+@click.option("--estimate", is_flag=True, help="Estimate the matrix from the stocks and known flows (an LP).")
+@click.option("--from", "from_year", type=int, default=None, help="Start year (--estimate).")
+@click.option("--to", "to_year", type=int, default=None, help="End year (--estimate).")
+@click.option("--flows", type=click.Path(path_type=Path), default=None,
+              help="Known flows file (--estimate; default: the dataset's flows).")
+@click.option("--plot", type=click.Path(path_type=Path), default=None,
+              help="Also draw the matrix: FILE.png (matplotlib) or FILE.html.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of names.")
+@data_option
+@output_options
+def transitions(plots: Path | None, report: str, interval_years: float | None, level: int | None, by_unit: bool,
+                gain: str | None, loss: str | None, estimate: bool, from_year: int | None, to_year: int | None,
+                flows: Path | None, plot: Path | None, lang: str, data: Path | None, number_format: str | None,
+                fmt: str, out: Path | None, force: bool) -> None:
+    """From→to transition matrix (05/TKKK) of a plot file, or --estimate one from stocks and known flows.
+
+    PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Reports: matrix, components
+    (gain, loss, swap, quantity/exchange/shift), intensity (Pontius) and account (SEEA asset account).
+    """
+    from landuse.change import transitions_run
+
+    table, _ = transitions_run(open_dataset(data, number_format) if (estimate or data) else None, plots,
+                               report=report, interval_years=interval_years, level=level, by_unit=by_unit,
+                               gain=gain, loss=loss, estimate=estimate, from_year=from_year, to_year=to_year,
+                               flows=flows, plot=plot, lang=lang, number_format=number_format, force=force)
+    emit_frame(table, fmt, out, force)
 
 
 @main.command()

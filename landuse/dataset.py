@@ -143,15 +143,27 @@ def _column_specs(tid: str, spec: dict, path: Path) -> list[ColumnSpec]:
     return cols
 
 
-def load_published_table(root: Path, tid: str, spec: dict, fmt: str, manifest_path: Path) -> PublishedTable:
+def load_published_table(root: Path, tid: str, spec: dict, fmt: str, manifest_path: Path,
+                         skipped: list[str] | None = None) -> PublishedTable:
     """Read one published table (wide, as printed) and melt it to long cells.
 
     Printed cells that are not numbers do not raise: they get ``value`` NaN and ``bad`` True, so the
-    reconciliation reports them as findings.
+    reconciliation reports them as findings. When ``skipped`` is a list, value columns missing from the file
+    (and the derived columns computed from them) are left out and named in it instead of raising.
     """
     path = root / spec["path"]
     columns = _column_specs(tid, spec, manifest_path)
     raw = read_table(path)
+    if skipped is not None:
+        gone = {c.id for c in columns if c.id not in raw.columns}
+        for c in columns:  # columns are in printed order; operands come first
+            if c.id not in gone and any(o in gone for o in c.operands):
+                gone.add(c.id)
+        for c in columns:
+            if c.id in gone:
+                why = "not in the file" if c.id not in raw.columns else "an operand is missing"
+                skipped.append(f"table {tid}: column {c.number} ({c.id}) {why}")
+        columns = [c for c in columns if c.id not in gone]
     require_columns(raw, TABLE_BASE_COLUMNS + [c.id for c in columns], path)
     raw["code"] = raw["code"].str.strip().str.upper()
     if "code_printed" not in raw:
@@ -209,7 +221,7 @@ def load_dataset(path: Path | str | None = None, tables: bool = True, number_for
             if not (root / spec["path"]).exists():
                 ds.skipped.append(f"table {tid}: file {spec['path']} not found")
                 continue
-            ds.tables[tid] = load_published_table(root, tid, spec, fmt, mpath)
+            ds.tables[tid] = load_published_table(root, tid, spec, fmt, mpath, ds.skipped)
             codes = ds.tables[tid].raw["code"]
             classification.check_codes(codes[codes != ""], Location.of(root / spec["path"]),
                                        ds.tables[tid].raw.loc[codes != "", ROW])

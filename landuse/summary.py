@@ -8,9 +8,9 @@ into ``out_dir`` (with :func:`landuse.output.write_csv` or another atomic writer
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -28,10 +28,18 @@ class RunReport:
     results: dict[str, object] = field(default_factory=dict)
 
 
-def dataset_overview(ds: Dataset) -> pd.DataFrame:
-    """Totals per unit and year (ha) with the share of each group in the total (%)."""
+def dataset_overview(ds: Dataset, by_unit: bool = False) -> pd.DataFrame:
+    """Total and group areas per year (ha) with each group's share of the total (%).
+
+    With several units, the rows are the sums over units (``unit`` = "(N units)") unless ``by_unit``.
+    """
     s = summary(ds)
     cls = ds.classification
+    if not by_unit and s["unit"].nunique() > 1:
+        codes = [cls.root] + cls.parts(cls.root)
+        s = s.groupby("year", as_index=False)[codes].sum(min_count=1)
+        s.insert(0, "unit", f"({len(ds.units)} units)")
+        s["computed"] = ""
     for g in cls.parts(cls.root):
         s[f"{g}_pct"] = 100 * s[g] / s[cls.root]
     return s
@@ -45,6 +53,9 @@ def overview_step(ds: Dataset, out_dir: Path, report: RunReport) -> None:
 # "module:function" of each step, in order. A capability adds its line here.
 STEPS: list[str] = [
     "landuse.summary:overview_step",
+    "landuse.reconcile:reconcile_step",
+    "landuse.change:run_step",
+    "landuse.fulfilment:fulfilment_step",
 ]
 
 

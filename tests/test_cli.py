@@ -86,3 +86,14 @@ def test_out_file_is_not_overwritten(runner, tmp_path):
     assert target.read_text() == "precious"
     r = runner.invoke(main, ["info", "--format", "csv", "--out", str(target), "--force"])
     assert r.exit_code == 0 and target.read_text().startswith("unit,year")
+
+
+def test_info_sums_units(runner, mini_copy):
+    inv = (mini_copy / "inventory.csv").read_text(encoding="utf-8")
+    body = inv.split("\n", 1)[1]
+    write(mini_copy / "inventory.csv", inv + body.replace("Tỉnh Mẫu", "Xã Hai"))
+    r = runner.invoke(main, ["info", "--data", str(mini_copy), "--format", "json"])
+    rows = json.loads(r.output)
+    assert [(x["unit"], x["year"], x["TS"]) for x in rows] == [("(2 units)", 2019, 21220), ("(2 units)", 2024, 21220)]
+    r = runner.invoke(main, ["info", "--data", str(mini_copy), "--format", "json", "--by-unit"])
+    assert len(json.loads(r.output)) == 4

@@ -1,0 +1,556 @@
+"""Land-use change: net change tables, from→to transition matrices (Biểu 05/TKKK) and what they say.
+
+All areas are in ha. Signs: ``change = area_to − area_from`` (a gain is positive).
+
+* :func:`net_change` – net change per category between two inventory years (Bảng 3 columns (6)–(8)), with
+  categories that did not exist in a year's classification marked instead of shown as a change from 0.
+* :func:`transition_matrix` – the from→to matrix of a plot-level table (one row per plot, codes at both
+  dates): rows = land type at the start, columns = at the end, diagonal = unchanged, plus ``total``.
+  Codes are mapped to integer indices and the cells summed with :func:`numpy.bincount` (no groupby).
+* :func:`components`, :func:`intensity`, :func:`asset_account` – difference components (Pontius &
+  Santacruz), intensity analysis (Aldwaik & Pontius) and the SEEA physical asset account of a matrix.
+* :func:`estimate_transitions` – a matrix estimated by an LP from two stocks and known flows
+  (see :mod:`landuse.estimate`).
+
+A matrix here is a DataFrame whose index (name ``from``) holds the start codes and whose columns hold the end
+codes; it may carry a ``total`` row and column, a ``giam_khac`` column (giảm khác: area leaving the account
+without conversion, e.g. a boundary change) and a ``tang_khac`` row (tăng khác).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from landuse.classification import OF_WHICH, Classification, load_classification
+from landuse.errors import InputError, Location, MissingColumnError, UnknownCodeError
+from landuse.io import ROW, VALUE
+
+TOTAL = "total"
+OTHER_DECREASE = "giam_khac"  # giảm khác: a column of 05/TKKK
+OTHER_INCREASE = "tang_khac"  # tăng khác: a row of 05/TKKK
+FROM, TO = "code_from", "code_to"
+CHUNK = 1 << 20  # rows per bincount chunk: bounds the temporary index arrays
+
+STATUS_OK = "ok"
+STATUS_ABSENT = "not-in-classification"
+STATUS_BLANK = "blank-as-zero"
+STATUS_NO_DATA = "no-data"
+
+LABELS_VI = {TOTAL: "Tổng", OTHER_DECREASE: "Giảm khác", OTHER_INCREASE: "Tăng khác", "overall": "Toàn vùng"}
+LABELS_EN = {TOTAL: "Total", OTHER_DECREASE: "Other decrease", OTHER_INCREASE: "Other increase",
+             "overall": "Whole landscape"}
+
+
+# ---- net change ----------------------------------------------------------------------------------------
+def year_classification_codes(ds, year: int) -> set[str] | None:
+    """Codes of the classification in force for ``year``'s inventory, or ``None`` when the dataset's own.
+
+    The manifest may say that some inventories were made under an older classification and re-presented in
+    the dataset's codes: ``[dataset] classification_by_year = { 2014 = "vn2013", 2019 = "vn2013" }``.
+    """
+    by_year = ds.manifest.get("dataset", {}).get("classification_by_year", {}) or {}
+    cid = by_year.get(str(year))
+    if cid is None or cid == ds.classification.id:
+        return None
+    cdir = ds.root / "classification" if (ds.root / "classification").is_dir() else None
+    return set(load_classification(cid, cdir).codes)
+
+
+def stocks(ds, year: int, unit: str | None = None) -> pd.Series:
+    """Area (ha) of every tree code in ``year`` (display order): the inventory's value where given, else the
+    sum of its leaves (NaN only when nothing is given)."""
+    cls = ds.classification
+    given = ds.stock(year, unit)
+    inv = ds.inventory[ds.inventory["year"] == year]
+    if unit is not None:
+        inv = inv[inv["unit"] == unit]
+    rolled = cls.rollup(inv[["code", VALUE]], []).set_index("code")[VALUE]
+    return given.reindex(cls.codes).fillna(rolled.reindex(cls.codes))
+
+
+def level_codes(cls: Classification, level: int | None) -> list[str]:
+    """Codes shown at ``level``: every tree code when ``None``; else the partition of the total at that depth
+    (the codes of depth ``level`` and the leaves above it), in display order."""
+    if level is None:
+        return cls.codes
+    leaves = set(cls.leaves)
+    return [c for c in cls.codes if cls.relation(c) != OF_WHICH
+            and (cls.depth(c) == level or (c in leaves and cls.depth(c) < level))]
+
+
+def net_change(ds, from_year: int, to_year: int, level: int | None = None, lang: str = "vi",
+               unit: str | None = None) -> pd.DataFrame:
+    """Net change per category from ``from_year`` to ``to_year`` (ha; ``change = area_to − area_from``).
+
+    Columns ``code, name, level, area_from, area_to, change, status``. ``status``:
+
+    * ``ok`` – both areas given;
+    * ``not-in-classification`` – a year's area is blank and the category did not exist in that year's
+      classification (see :func:`year_classification_codes`): ``change`` is NaN, not a change from 0;
+    * ``blank-as-zero`` – one area is blank (nothing printed) in a classification that had the category: the
+      change reads the blank as 0, as the published tables do; the blank area stays NaN;
+    * ``no-data`` – both areas blank: ``change`` is NaN.
+    """
+    for y in (from_year, to_year):
+        if y not in ds.years:
+            raise InputError(f"no inventory for year {y}", expected="one of " + ", ".join(map(str, ds.years)))
+    cls = ds.classification
+    codes = level_codes(cls, level)
+    a = stocks(ds, from_year, unit).reindex(codes)
+    b = stocks(ds, to_year, unit).reindex(codes)
+    absent = pd.Series(False, index=codes)
+    for y, s in ((from_year, a), (to_year, b)):
+        known = year_classification_codes(ds, y)
+        if known is not None:
+            absent |= s.isna() & ~pd.Index(codes).isin(known)
+    status = np.select([absent.to_numpy(), (a.isna() & b.isna()).to_numpy(), (a.isna() | b.isna()).to_numpy()],
+                       [STATUS_ABSENT, STATUS_NO_DATA, STATUS_BLANK], STATUS_OK)
+    change = b.fillna(0) - a.fillna(0)
+    change[(status == STATUS_ABSENT) | (status == STATUS_NO_DATA)] = np.nan
+    return pd.DataFrame({
+        "code": codes, "name": [cls.name(c, lang) for c in codes], "level": [cls.depth(c) for c in codes],
+        "area_from": a.to_numpy(), "area_to": b.to_numpy(), "change": change.to_numpy(), "status": status,
+    })
+
+
+# ---- transition matrix from plots --------------------------------------------------------------------------
+def level_lookup(cls: Classification, level: int | None) -> tuple[dict[str, int], np.ndarray]:
+    """(code → index in ``cls.codes`` for codes a plot may carry, index → index of its code at ``level``).
+
+    A code deeper than ``level`` maps to its ancestor of depth ``level``; shallower codes map to themselves.
+    Of-which rows (e.g. RSN) are not land types and cannot label a plot.
+    """
+    codes = cls.codes
+    pos = {c: i for i, c in enumerate(codes)}
+    allowed = {c: i for c, i in pos.items() if cls.relation(c) != OF_WHICH}
+    rep = np.arange(len(codes), dtype=np.int16)
+    if level is not None:
+        for c, i in pos.items():
+            if cls.depth(c) > level:
+                anc = [a for a in cls.ancestors(c) if cls.depth(a) == level]
+                rep[i] = pos[anc[0]] if anc else i
+    return allowed, rep
+
+
+def code_index(values: pd.Series, allowed: dict[str, int], cls: Classification, column: str,
+               rows: pd.Series | None = None, file: str | None = None) -> np.ndarray:
+    """Integer index (into ``cls.codes``) of each code in ``values`` (Categorical or strings), vectorised.
+
+    Raises :class:`UnknownCodeError` naming the first bad row (``rows``: file rows) and the number of bad rows.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, cats = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, cats = pd.factorize(values, use_na_sentinel=True)
+    norm = [str(c).strip().upper() for c in cats]
+    lut = np.array([allowed.get(c, -1) for c in norm] + [-1], dtype=np.int16)  # last: NaN (code -1)
+    idx = lut[codes]
+    if (idx < 0).any():
+        bad = np.flatnonzero(idx < 0)
+        i = int(bad[0])
+        row = int(rows.iloc[i]) if rows is not None else i + 2
+        found = values.iloc[i]
+        loc = Location(file, row=row, column=column)
+        more = f" ({len(bad)} rows in all)" if len(bad) > 1 else ""
+        if pd.isna(found) or str(found).strip() == "":
+            raise InputError(f"missing land code{more}", loc, expected="a land code")
+        code = str(found).strip().upper()
+        if code in cls.table.index and cls.relation(code) == OF_WHICH:
+            raise UnknownCodeError(f"{code!r} is a 'Trong đó' (of-which) row, not a land type; use its parent "
+                                   f"{cls.parent(code)!r}{more}", loc)
+        raise UnknownCodeError(f"unknown land code {code!r} (classification {cls.id}){more}", loc)
+    return idx
+
+
+def _bincount(keys: list[tuple[np.ndarray, int]], weights: np.ndarray) -> np.ndarray:
+    """Sum ``weights`` by the mixed-radix key built from ``keys`` = [(index array, radix), …], in chunks so
+    that the temporary int64 key never exceeds :data:`CHUNK` rows."""
+    size = int(np.prod([r for _, r in keys], dtype=np.int64))
+    out = np.zeros(size, dtype=np.float64)
+    n = len(weights)
+    for s in range(0, n, CHUNK):
+        e = min(s + CHUNK, n)
+        k = keys[0][0][s:e].astype(np.int64)
+        for arr, radix in keys[1:]:
+            k *= radix
+            k += arr[s:e]
+        out += np.bincount(k, weights=weights[s:e], minlength=size)
+    return out
+
+
+def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit: bool = False,
+                      classification: Classification | None = None, all_codes: bool = False,
+                      file: str | None = None) -> pd.DataFrame:
+    """The from→to matrix (ha) of a plot table with columns ``code_from, code_to, area_ha`` (+ ``unit``).
+
+    Rows (index ``from``) = land type at the start, columns = at the end, in the classification's order,
+    both the same set (the codes present at either date, or every code at ``level`` with ``all_codes``);
+    a ``total`` column (row sums = start areas) and a ``total`` row (column sums = end areas). ``level``
+    aggregates codes to their ancestor at that depth. ``by_unit``: index (``unit``, ``from``) with one
+    block per unit (each with its ``total`` row). Areas must be validated already (see
+    :func:`landuse.plotfile.read_plots`); codes are checked here.
+    """
+    cls = classification or load_classification("vn2024")
+    for c in (FROM, TO, VALUE) + (("unit",) if by_unit else ()):
+        if c not in plots_df.columns:
+            raise MissingColumnError(f"missing required column {c!r}", Location(file, row=1))
+    allowed, rep = level_lookup(cls, level)
+    rows = plots_df[ROW] if ROW in plots_df else None
+    f = rep[code_index(plots_df[FROM], allowed, cls, FROM, rows, file)]
+    t = rep[code_index(plots_df[TO], allowed, cls, TO, rows, file)]
+    w = plots_df[VALUE].to_numpy()
+    w = w if w.dtype == np.float64 else w.astype(np.float64)
+    k = len(cls.codes)
+    if all_codes:
+        present = np.zeros(k, dtype=bool)
+        wanted = set(cls.leaves if level is None else level_codes(cls, level))
+        present[np.unique(rep[[i for i, c in enumerate(cls.codes) if c in wanted]])] = True
+    else:
+        present = (np.bincount(f, minlength=k) > 0) | (np.bincount(t, minlength=k) > 0)
+    sel = np.flatnonzero(present)
+    names = [cls.codes[i] for i in sel]
+    if not by_unit:
+        cells = _bincount([(f, k), (t, k)], w).reshape(k, k)[np.ix_(sel, sel)]
+        return _with_totals(pd.DataFrame(cells, index=pd.Index(names, name="from"), columns=names))
+    ucodes, units = pd.factorize(plots_df["unit"])
+    cells = _bincount([(ucodes, len(units)), (f, k), (t, k)], w).reshape(len(units), k, k)
+    blocks = []
+    for u, name in enumerate(units):
+        m = _with_totals(pd.DataFrame(cells[u][np.ix_(sel, sel)], index=pd.Index(names, name="from"),
+                                      columns=names))
+        blocks.append(pd.concat({name: m}, names=["unit"]))
+    return pd.concat(blocks)
+
+
+def _with_totals(m: pd.DataFrame) -> pd.DataFrame:
+    """Add a ``total`` column (row sums) and a ``total`` row (column sums)."""
+    m = m.copy()
+    m[TOTAL] = m.sum(axis=1)
+    m.loc[TOTAL] = m.sum(axis=0)
+    m.index.name = "from"
+    return m
+
+
+def matrix_table(matrix: pd.DataFrame) -> pd.DataFrame:
+    """A matrix as a flat table for CSV/JSON: first column(s) ``unit``/``from``, one column per code."""
+    return matrix.reset_index()
+
+
+# ---- measures of a matrix --------------------------------------------------------------------------------
+def split_matrix(matrix: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """(square core matrix, giảm khác by code, tăng khác by code) of a matrix in the 05/TKKK layout.
+
+    Drops ``total`` rows/columns; the core has the same codes (rows' order, then any extra columns) on both
+    axes, missing cells 0.
+    """
+    m = matrix.drop(index=[TOTAL, OTHER_INCREASE], columns=[TOTAL, OTHER_DECREASE], errors="ignore")
+    codes = list(dict.fromkeys(list(m.index) + list(m.columns)))
+    core = m.reindex(index=codes, columns=codes).fillna(0.0).astype(float)
+    core.index.name = "from"
+    dec = (matrix[OTHER_DECREASE] if OTHER_DECREASE in matrix.columns else pd.Series(dtype=float))
+    inc = (matrix.loc[OTHER_INCREASE] if OTHER_INCREASE in matrix.index else pd.Series(dtype=float))
+    dec = dec.reindex(codes).fillna(0.0).astype(float)
+    inc = inc.reindex(codes).fillna(0.0).astype(float)
+    return core, dec, inc
+
+
+def _names(codes: list[str], cls: Classification | None, lang: str) -> list[str]:
+    labels = LABELS_VI if lang == "vi" else LABELS_EN
+    out = []
+    for c in codes:
+        if c in labels:
+            out.append(labels[c])
+        elif cls is not None and c in cls:
+            out.append(cls.name(c, lang))
+        else:
+            out.append("")
+    return out
+
+
+def components(matrix: pd.DataFrame, classification: Classification | None = None,
+               lang: str = "vi") -> pd.DataFrame:
+    """Per category (ha): start and end area, persistence, gross gain and loss, net change (gain − loss),
+    total change, swap, and the quantity / exchange / shift components (Pontius & Santacruz 2014).
+
+    Computed on the square core of the matrix (giảm khác / tăng khác left out). The last row ``overall``
+    counts each change once: gross gain = gross loss = total change = D, quantity Q = ½Σq, exchange
+    E = ½Σe, shift S = ½Σh, swap = E + S, so D = Q + E + S.
+    """
+    core, _, _ = split_matrix(matrix)
+    c = core.to_numpy()
+    p = np.diag(c)
+    start, end = c.sum(axis=1), c.sum(axis=0)
+    gain, loss = end - p, start - p
+    swap = 2 * np.minimum(gain, loss)
+    exchange = (2 * np.minimum(c, c.T)).sum(axis=1) - 2 * p
+    shift = swap - exchange
+    codes = list(core.index)
+    out = pd.DataFrame({
+        "code": codes, "name": _names(codes, classification, lang), "area_from": start, "area_to": end,
+        "persistence": p, "gross_gain": gain, "gross_loss": loss, "net_change": gain - loss,
+        "total_change": gain + loss, "swap": swap, "quantity": np.abs(gain - loss), "exchange": exchange,
+        "shift": shift,
+    })
+    d = gain.sum()
+    q, e, s = out["quantity"].sum() / 2, exchange.sum() / 2, shift.sum() / 2
+    overall = {"code": "overall", "name": _names(["overall"], None, lang)[0], "area_from": start.sum(),
+               "area_to": end.sum(), "persistence": p.sum(), "gross_gain": d, "gross_loss": loss.sum(),
+               "net_change": (gain - loss).sum(), "total_change": d, "swap": e + s, "quantity": q,
+               "exchange": e, "shift": s}
+    return pd.concat([out, pd.DataFrame([overall])], ignore_index=True)
+
+
+def _behaviour(x: np.ndarray, ref: float, above: str, below: str) -> list[str]:
+    out = []
+    for v in x:
+        if np.isnan(v) or np.isnan(ref):
+            out.append("")
+        elif np.isclose(v, ref, rtol=1e-9, atol=1e-12):
+            out.append("uniform")
+        else:
+            out.append(above if v > ref else below)
+    return out
+
+
+def intensity(matrix: pd.DataFrame, interval_years: float | None = None, gain: str | None = None,
+              loss: str | None = None, classification: Classification | None = None,
+              lang: str = "vi") -> pd.DataFrame:
+    """Intensity analysis (Aldwaik & Pontius 2012) of one interval, as a long table.
+
+    Intensities are in % of an area per year when ``interval_years`` is given, else per interval
+    (column ``per``). Rows, by ``level``:
+
+    * ``interval``: S = 100·(Σ_j gain_j / extent)/d against the uniform intensity U (= S for one interval);
+    * ``category_gain``: G_j = 100·(gain_j/d)/end_j against S (active above, dormant below);
+    * ``category_loss``: L_i = 100·(loss_i/d)/start_i against S;
+    * ``transition_gain`` for the gaining category ``gain`` (default: the largest gross gain): from each
+      i ≠ n, R_in = 100·(C_in/d)/start_i against W_n = 100·(gain_n/d)/Σ_{i≠n} start_i (targets / avoids);
+    * ``transition_loss`` for the losing category ``loss`` (default: the largest gross loss): to each
+      j ≠ m, Q_mj = 100·(C_mj/d)/end_j against V_m = 100·(loss_m/d)/Σ_{j≠m} end_j.
+
+    Computed on the square core (the common extent; giảm khác / tăng khác left out).
+    """
+    core, _, _ = split_matrix(matrix)
+    codes = list(core.index)
+    c = core.to_numpy()
+    d = float(interval_years) if interval_years else 1.0
+    if d <= 0:
+        raise InputError("--interval-years must be positive", found=interval_years)
+    per = "year" if interval_years else "interval"
+    p = np.diag(c)
+    start, end = c.sum(axis=1), c.sum(axis=0)
+    g, lo = end - p, start - p
+    extent = c.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = 100 * (g.sum() / extent) / d if extent else np.nan
+        gi = np.where(end > 0, 100 * (g / d) / end, np.nan)
+        li = np.where(start > 0, 100 * (lo / d) / start, np.nan)
+    names = _names(codes, classification, lang)
+    rows = [pd.DataFrame({"level": "interval", "category": "", "name": "", "from": "", "to": "", "size_ha": [extent],
+                          "change_ha": [g.sum()], "intensity_pct": [s], "uniform_pct": [s],
+                          "behaviour": _behaviour(np.array([s]), s, "fast", "slow")}),
+            pd.DataFrame({"level": "category_gain", "category": codes, "name": names, "from": "", "to": codes,
+                          "size_ha": end, "change_ha": g, "intensity_pct": gi, "uniform_pct": s,
+                          "behaviour": _behaviour(gi, s, "active", "dormant")}),
+            pd.DataFrame({"level": "category_loss", "category": codes, "name": names, "from": codes, "to": "",
+                          "size_ha": start, "change_ha": lo, "intensity_pct": li, "uniform_pct": s,
+                          "behaviour": _behaviour(li, s, "active", "dormant")})]
+    pos = {k: i for i, k in enumerate(codes)}
+    for code in (gain, loss):
+        if code is not None and code not in pos:
+            raise UnknownCodeError(f"category {code!r} is not in the matrix", expected=", ".join(codes))
+    if len(codes) > 1:
+        n = pos[gain] if gain is not None else int(np.argmax(g))
+        m = pos[loss] if loss is not None else int(np.argmax(lo))
+        rows += [_transition_gain(c, n, codes, names, d), _transition_loss(c, m, codes, names, d)]
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(len(out.columns), "per", per)
+    return out
+
+
+def _transition_gain(c: np.ndarray, n: int, codes: list[str], names: list[str], d: float) -> pd.DataFrame:
+    start = c.sum(axis=1)
+    others = [i for i in range(len(codes)) if i != n]
+    gain_n = c[:, n].sum() - c[n, n]
+    denom = start[others].sum()
+    w = 100 * (gain_n / d) / denom if denom > 0 else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(start[others] > 0, 100 * (c[others, n] / d) / start[others], np.nan)
+    return pd.DataFrame({"level": "transition_gain", "category": codes[n], "name": names[n],
+                         "from": [codes[i] for i in others], "to": codes[n], "size_ha": start[others],
+                         "change_ha": c[others, n], "intensity_pct": r, "uniform_pct": w,
+                         "behaviour": _behaviour(r, w, "targets", "avoids")})
+
+
+def _transition_loss(c: np.ndarray, m: int, codes: list[str], names: list[str], d: float) -> pd.DataFrame:
+    end = c.sum(axis=0)
+    others = [j for j in range(len(codes)) if j != m]
+    loss_m = c[m, :].sum() - c[m, m]
+    denom = end[others].sum()
+    v = 100 * (loss_m / d) / denom if denom > 0 else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(end[others] > 0, 100 * (c[m, others] / d) / end[others], np.nan)
+    return pd.DataFrame({"level": "transition_loss", "category": codes[m], "name": names[m], "from": codes[m],
+                         "to": [codes[j] for j in others], "size_ha": end[others], "change_ha": c[m, others],
+                         "intensity_pct": q, "uniform_pct": v, "behaviour": _behaviour(q, v, "targets", "avoids")})
+
+
+def asset_account(matrix: pd.DataFrame, classification: Classification | None = None,
+                  lang: str = "vi") -> pd.DataFrame:
+    """SEEA physical asset account for land per category (ha), with a ``total`` row.
+
+    opening = row sum incl. giảm khác; additions = conversions in (Σ_{i≠j} C_ij) + tăng khác; reductions =
+    conversions out (Σ_{k≠j} C_jk) + giảm khác; closing = column sum incl. tăng khác
+    = opening + additions − reductions. The cause split (managed / natural / reappraisal) needs flows tagged
+    by cause and is not made here.
+    """
+    core, dec, inc = split_matrix(matrix)
+    c = core.to_numpy()
+    p = np.diag(c)
+    codes = list(core.index)
+    add_conv, red_conv = c.sum(axis=0) - p, c.sum(axis=1) - p
+    out = pd.DataFrame({
+        "code": codes, "name": _names(codes, classification, lang),
+        "opening": c.sum(axis=1) + dec.to_numpy(),
+        "additions_conversion": add_conv, "additions_other": inc.to_numpy(),
+        "additions_total": add_conv + inc.to_numpy(),
+        "reductions_conversion": red_conv, "reductions_other": dec.to_numpy(),
+        "reductions_total": red_conv + dec.to_numpy(),
+        "closing": c.sum(axis=0) + inc.to_numpy(),
+    })
+    out["net_change"] = out["closing"] - out["opening"]
+    total = out.drop(columns=["code", "name"]).sum()
+    total_row = pd.DataFrame([{"code": TOTAL, "name": _names([TOTAL], None, lang)[0], **total.to_dict()}])
+    return pd.concat([out, total_row], ignore_index=True)
+
+
+REPORTS = ("matrix", "components", "intensity", "account")
+
+
+def report_table(matrix: pd.DataFrame, report: str = "matrix", classification: Classification | None = None,
+                 interval_years: float | None = None, gain: str | None = None, loss: str | None = None,
+                 lang: str = "vi") -> pd.DataFrame:
+    """One of :data:`REPORTS` of a matrix, as a flat table ready to print or write."""
+    if report == "matrix":
+        return matrix_table(matrix)
+    if isinstance(matrix.index, pd.MultiIndex):
+        raise InputError(f"--report {report} works on one matrix; drop --by-unit", expected="--report matrix")
+    if report == "components":
+        return components(matrix, classification, lang)
+    if report == "intensity":
+        return intensity(matrix, interval_years, gain, loss, classification, lang)
+    if report == "account":
+        return asset_account(matrix, classification, lang)
+    raise InputError("unknown report", expected=" | ".join(REPORTS), found=report)
+
+
+def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: bool = False,
+                     report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
+                     loss: str | None = None, classification: Classification | None = None,
+                     number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a plot file (:func:`landuse.plotfile.read_plots`), build its matrix and the ``report`` table.
+
+    Returns ``(table, matrix)``.
+    """
+    from landuse.plotfile import read_plots
+
+    cls = classification or load_classification("vn2024")
+    plots = read_plots(path, cls, number_format=number_format or "auto", by_unit=by_unit)
+    matrix = transition_matrix(plots, level, by_unit, cls, file=str(path))
+    return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
+
+
+def transitions_run(ds, plots: Path | str | None = None, *, report: str = "matrix",
+                    interval_years: float | None = None, level: int | None = None, by_unit: bool = False,
+                    gain: str | None = None, loss: str | None = None, estimate: bool = False,
+                    from_year: int | None = None, to_year: int | None = None, flows: Path | str | None = None,
+                    plot: Path | str | None = None, lang: str = "vi", number_format: str | None = None,
+                    force: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What ``landuse transitions`` does: the ``report`` table of a plot file's matrix, or of a matrix
+    estimated from ``ds``'s stocks and known flows (every line then says ``estimated``); optionally a picture
+    (``plot``: .png or .html). Returns ``(table, matrix)``."""
+    from landuse.output import check_writable
+
+    if plot is not None:
+        check_writable(Path(plot), force)
+    cls = ds.classification if ds is not None else load_classification("vn2024")
+    if estimate:
+        if plots is not None:
+            raise InputError("give a PLOTS file or --estimate, not both")
+        if from_year is None or to_year is None or by_unit or level is not None:
+            raise InputError("--estimate needs --from YEAR --to YEAR (and no --by-unit or --level)")
+        res = estimate_transitions(ds, from_year, to_year, flows)
+        matrix = res.matrix
+        if report == "matrix":
+            table = res.table()
+        else:
+            table = report_table(matrix, report, cls, interval_years, gain, loss, lang)
+            table["status"] = res.table()["status"].iloc[0]
+    else:
+        if plots is None:
+            raise InputError("give a PLOTS file, or --estimate --from YEAR --to YEAR")
+        table, matrix = plot_transitions(plots, level=level, by_unit=by_unit, report=report,
+                                         interval_years=interval_years, gain=gain, loss=loss, classification=cls,
+                                         number_format=number_format, lang=lang)
+    if plot is not None:
+        from landuse.plots import write_plot
+
+        write_plot(matrix, plot, estimated=estimate, force=force)
+    return table, matrix
+
+
+def estimate_transitions(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
+                         **kwargs):
+    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`landuse.estimate.estimate`."""
+    from landuse.estimate import estimate
+
+    return estimate(ds, from_year, to_year, flows, **kwargs)
+
+
+def __getattr__(name: str):
+    if name == "EstimateResult":
+        from landuse.estimate import EstimateResult
+
+        return EstimateResult
+    raise AttributeError(name)
+
+
+# ---- `landuse run` step -----------------------------------------------------------------------------------
+def estimate_years(ds) -> tuple[int, int] | None:
+    """The interval to estimate in ``landuse run``: the flows file's ``from_year``/``to_year`` in the manifest
+    when both are inventory years, else the last two inventory years (``None`` with fewer than two)."""
+    spec = ds.manifest.get("files", {}).get("flows", {})
+    a, b = spec.get("from_year"), spec.get("to_year")
+    if a in ds.years and b in ds.years:
+        return int(a), int(b)
+    return (ds.years[-2], ds.years[-1]) if len(ds.years) >= 2 else None
+
+
+def run_step(ds, out_dir: Path, report) -> None:
+    """``landuse run``: net change tables for each pair of consecutive inventories and first → last
+    (``bien_dong_<from>_<to>.csv``), and the estimated matrix with its findings
+    (``chu_chuyen_uoc_tinh_<from>_<to>.csv``, ``…_findings.csv``); the estimate goes to
+    ``report.results["transitions"]``."""
+    from landuse.output import write_csv
+
+    years = ds.years
+    pairs = list(zip(years, years[1:], strict=False))
+    if len(years) > 2:
+        pairs.append((years[0], years[-1]))
+    for a, b in pairs:
+        report.files.append(write_csv(net_change(ds, a, b), out_dir / f"bien_dong_{a}_{b}.csv", force=True))
+    span = estimate_years(ds)
+    if span is None:
+        return
+    res = estimate_transitions(ds, *span)
+    a, b = span
+    report.files.append(write_csv(res.table(), out_dir / f"chu_chuyen_uoc_tinh_{a}_{b}.csv", force=True))
+    report.files.append(write_csv(res.findings, out_dir / f"chu_chuyen_uoc_tinh_{a}_{b}_findings.csv", force=True))
+    report.results["transitions"] = res
+    relaxed = res.flows.loc[res.flows["status"] == "relaxed", "flow"].tolist()
+    report.notes.append(f"transitions {a}→{b}: estimated matrix ({res.solver}, {res.status}); "
+                        f"{len(res.flows) - len(relaxed)} known flows held"
+                        + (f", relaxed: {', '.join(relaxed)}" if relaxed else ""))

@@ -1,0 +1,348 @@
+"""Estimating a transition matrix (Biểu 05/TKKK) when no plot data exist: an LP over two stocks and known flows.
+
+Unknowns (ha, ≥ 0) over the leaf codes with data in either year: the cells ``x[i, j]`` (i at the start, j at
+the end), ``giảm khác`` g[i] and ``tăng khác`` a[j]. Constraints:
+
+* row sums:    Σ_j x[i, j] + g[i] = start stock of i   (the inventory's leaf value; blank read as 0, said so)
+* column sums: Σ_i x[i, j] + a[j] = end stock of j
+* every known flow (the dataset's ``flows`` file, or ``--flows``) as a fixed value, through a pair of elastic
+  variables: Σ_{cells of the flow} x + e⁺ − e⁻ = stated area. A partner named by a group code (e.g. CSK) is the
+  sum over its leaves, its own diagonal cells left out. Other increases / decreases fix a[j] / g[i].
+* forbidden conversions (optional) have upper bound 0.
+
+Objective: minimise Σ_{i≠j} x + Σ g + Σ a + Σ_k M/n_k·(e⁺_k + e⁻_k) with M = :data:`ELASTIC_COST` and n_k the
+number of cells flow k sums over, so a statement about a group (e.g. LUA → CSK) is relaxed before a statement
+about single land types when they conflict. A giảm khác / tăng khác
+pair costs 2 against 1 for a conversion, so area moves by conversion unless the two years' totals differ (a
+boundary change, or rounding): that difference is carried in giảm khác / tăng khác. Known flows that cannot
+all hold together are relaxed as little as possible and named in the findings. The result is an estimate,
+and every output line says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from landuse.change import OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table
+from landuse.errors import InputError, LanduseError, Location, NegativeAreaError, NonNumericError
+from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
+
+ELASTIC_COST = 10000.0
+OTHER_COST = 1.0
+FLOW_KINDS = ("conversion", "other_increase", "other_decrease")
+FLOW_COLUMNS = ["from_code", "to_code", VALUE, "kind"]
+FINDING_COLUMNS = ["severity", "check", "source", "row", "column", "expected", "found", "difference", "message"]
+ESTIMATED = "estimated"
+TOL = 1e-6
+
+
+class InfeasibleError(LanduseError):
+    """The estimate LP has no solution (cannot happen with elastic flows unless stocks are inconsistent)."""
+
+    exit_code = 1
+
+
+@dataclass
+class EstimateResult:
+    """An estimated matrix. ``matrix``: 05/TKKK layout (index ``from`` = codes + ``tang_khac`` + ``total``;
+    columns = codes + ``giam_khac`` + ``total``; ha). ``findings``: relaxed or conflicting known flows and
+    notes on the inputs. ``flows``: each known flow with its estimated value."""
+
+    matrix: pd.DataFrame
+    findings: pd.DataFrame
+    flows: pd.DataFrame
+    from_year: int
+    to_year: int
+    status: str
+    solver: str
+    notes: list[str] = field(default_factory=list)
+    estimated: bool = True
+
+    def table(self) -> pd.DataFrame:
+        """The matrix as a flat table with ``status`` = ``estimated`` on every line."""
+        t = matrix_table(self.matrix)
+        relaxed = self.flows.loc[self.flows["status"] == "relaxed", "flow"].tolist()
+        t["status"] = ESTIMATED + (f" (relaxed known flows: {'; '.join(relaxed)})" if relaxed else "")
+        return t
+
+
+# ---- known flows -------------------------------------------------------------------------------------------
+def read_flows(ds, flows: pd.DataFrame | Path | str | None = None, number_format: str | None = None
+               ) -> tuple[pd.DataFrame, str | None]:
+    """Known flows as ``from_code, to_code, area_ha (float), kind, about_code, page, line, _row, mention``.
+
+    ``flows``: a table (strings or numbers), a file, or ``None`` for the dataset's ``flows`` file. Returns the
+    table and the file name (for messages). Raises for unreadable areas, negative areas, unknown kinds or
+    codes, naming the row.
+    """
+    src: str | None = None
+    if flows is None:
+        if "flows" not in ds.extras:
+            return pd.DataFrame(columns=FLOW_COLUMNS + [ROW, "mention"]), None
+        df, src = ds.extras["flows"].copy(), str(ds.file("flows"))
+        spec = ds.manifest.get("files", {}).get("flows", {})
+        number_format = number_format or spec.get("number_format") or ds.manifest.get("dataset", {}).get(
+            "number_format", "auto")
+    elif isinstance(flows, (str, Path)):
+        src = str(flows)
+        df = read_table(flows)
+    else:
+        df = flows.copy()
+    if ROW not in df:
+        df[ROW] = np.arange(2, len(df) + 2)
+    require_columns(df, FLOW_COLUMNS, src)
+    df = df.fillna("") if df[VALUE].dtype == object else df
+    for c in ("from_code", "to_code", "kind", "about_code", "page", "line"):
+        if c in df:
+            df[c] = df[c].astype(str).str.strip()
+        else:
+            df[c] = ""
+    df["from_code"], df["to_code"] = df["from_code"].str.upper(), df["to_code"].str.upper()
+    df[VALUE] = _flow_areas(df, number_format or "auto", src)
+    _validate_flows(df, ds.classification, src)
+    df["mention"] = [_mention(p, ln, a, r) for p, ln, a, r in
+                     zip(df["page"], df["line"], df["about_code"], df[ROW], strict=True)]
+    return df, src
+
+
+def _flow_areas(df: pd.DataFrame, fmt: str, src: str | None) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(df[VALUE]):
+        values, bad = df[VALUE].astype(float), df[VALUE].isna()
+    else:
+        if fmt == "auto":
+            fmt = detect_number_format(df[VALUE], Location.of(src), df[ROW], VALUE) or "vi"
+        values, bad = parse_numbers(df[VALUE], fmt)
+        bad = bad | values.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise NonNumericError("not an area", Location.of(src, row=int(df[ROW].iloc[i]), column=VALUE),
+                              expected="an area in ha", found=df[VALUE].iloc[i])
+    return values
+
+
+def _validate_flows(df: pd.DataFrame, cls, src: str | None) -> None:
+    def where(mask: pd.Series, col: str) -> Location:
+        return Location.of(src, row=int(df.loc[mask, ROW].iloc[0]), column=col)
+
+    neg = df[VALUE] < 0
+    if neg.any():
+        raise NegativeAreaError("negative flow area", where(neg, VALUE), expected="an area ≥ 0 ha")
+    kind = ~df["kind"].isin(FLOW_KINDS)
+    if kind.any():
+        raise InputError("unknown flow kind", where(kind, "kind"), expected=" | ".join(FLOW_KINDS),
+                         found=df.loc[kind, "kind"].iloc[0])
+    need = {"from_code": df["kind"].isin(["conversion", "other_decrease"]),
+            "to_code": df["kind"].isin(["conversion", "other_increase"])}
+    for col, needed in need.items():
+        empty = needed & df[col].eq("")
+        if empty.any():
+            raise InputError(f"a {df.loc[empty, 'kind'].iloc[0]} flow needs {col}", where(empty, col))
+        named = df[col].ne("")
+        cls.check_codes(df.loc[named, col], Location.of(src), df.loc[named, ROW], column=col)
+
+
+def _mention(page: str, line: str, about: str, row: int) -> str:
+    """Where a flow is stated: ``p.96 l.4779 about LUA`` (or the file row)."""
+    parts = [f"p.{page}" if page else "", f"l.{line}" if line else "", f"about {about}" if about else ""]
+    return " ".join(p for p in parts if p) or f"row {row}"
+
+
+def _flow_name(kind: str, f: str, t: str) -> str:
+    if kind == "other_increase":
+        return f"tăng khác {t}"
+    if kind == "other_decrease":
+        return f"giảm khác {f}"
+    return f"{f}→{t}"
+
+
+def dedupe_flows(df: pd.DataFrame) -> pd.DataFrame:
+    """One constraint per distinct statement (kind, from, to, area); mentions joined. Statements of the same
+    (kind, from, to) with different areas stay separate (they conflict; the LP keeps at most one)."""
+    if df.empty:
+        return pd.DataFrame(columns=["flow", "kind", "from_code", "to_code", VALUE, "mentions", "row", "n_stated"])
+    g = df.groupby(["kind", "from_code", "to_code", VALUE], sort=False)
+    out = g.agg(mentions=("mention", "; ".join), row=(ROW, "first")).reset_index()
+    out["n_stated"] = out.groupby(["kind", "from_code", "to_code"])[VALUE].transform("size")
+    names = zip(out["kind"], out["from_code"], out["to_code"], strict=True)
+    out.insert(0, "flow", [_flow_name(k, f, t) for k, f, t in names])
+    return out
+
+
+# ---- LP --------------------------------------------------------------------------------------------------
+def _solve(cost: np.ndarray, ub: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
+           rhs: np.ndarray) -> tuple[np.ndarray, str, str]:
+    """min cost·x s.t. A x = rhs, 0 ≤ x ≤ ub (A in COO form). HiGHS via highspy, else PuLP's CBC."""
+    try:
+        import highspy
+    except ImportError:  # pragma: no cover - highspy is a core dependency
+        return _solve_pulp(cost, ub, rows, cols, vals, rhs)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    n, m = len(cost), len(rhs)
+    inf = highspy.kHighsInf
+    h.addVars(n, np.zeros(n), np.where(np.isinf(ub), inf, ub))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost.astype(np.float64))
+    order = np.lexsort((cols, rows))
+    r, c, v = rows[order], cols[order], vals[order]
+    starts = np.searchsorted(r, np.arange(m)).astype(np.int32)
+    h.addRows(m, rhs.astype(np.float64), rhs.astype(np.float64), len(v), starts, c.astype(np.int32),
+              v.astype(np.float64))
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise InfeasibleError(f"the estimate LP is not solved: {status}")
+    return np.asarray(h.getSolution().col_value), status, "HiGHS"
+
+
+def _solve_pulp(cost, ub, rows, cols, vals, rhs):  # pragma: no cover - fallback
+    import pulp
+
+    prob = pulp.LpProblem("estimate", pulp.LpMinimize)
+    x = [pulp.LpVariable(f"x{i}", 0, None if np.isinf(u) else float(u)) for i, u in enumerate(ub)]
+    prob += pulp.lpSum(float(c) * x[i] for i, c in enumerate(cost) if c)
+    terms: dict[int, list] = {}
+    for r, c, v in zip(rows, cols, vals, strict=False):
+        terms.setdefault(int(r), []).append(float(v) * x[int(c)])
+    for r, b in enumerate(rhs):
+        prob += pulp.lpSum(terms.get(r, [])) == float(b)
+    prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    status = pulp.LpStatus[prob.status]
+    if status != "Optimal":
+        raise InfeasibleError(f"the estimate LP is not solved: {status}")
+    return np.array([v.value() or 0.0 for v in x]), status, "CBC"
+
+
+def _leaves(cls, code: str, pos: dict[str, int]) -> list[int]:
+    return [pos[c] for c in cls.leaves_of(code) if c in pos]
+
+
+def _flow_terms(flows: pd.DataFrame, cls, pos: dict[str, int], n: int) -> list[list[int]]:
+    """Variable indices summed by each flow: cells (i*n + j), g (n² + i) or a (n² + n + j)."""
+    out = []
+    for kind, f, t in zip(flows["kind"], flows["from_code"], flows["to_code"], strict=False):
+        if kind == "conversion":
+            out.append([i * n + j for i in _leaves(cls, f, pos) for j in _leaves(cls, t, pos) if i != j])
+        elif kind == "other_decrease":
+            out.append([n * n + i for i in _leaves(cls, f, pos)])
+        else:
+            out.append([n * n + n + j for j in _leaves(cls, t, pos)])
+    return out
+
+
+def _stocks(ds, year: int, codes: list[str]) -> pd.Series:
+    return ds.stock(year).reindex(codes)
+
+
+def estimate(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
+             forbidden: list[tuple[str, str]] | None = None, number_format: str | None = None) -> EstimateResult:
+    """Estimate the from→to matrix from the stocks of two years and the known flows (see the module text).
+
+    ``forbidden``: (from, to) pairs (codes or groups) that may not convert. Marginals hold exactly: row sums
+    (with giảm khác) = start stocks, column sums (with tăng khác) = end stocks, leaf values of the inventory.
+    """
+    cls = ds.classification
+    for y in (from_year, to_year):
+        if y not in ds.years:
+            raise InputError(f"no inventory for year {y}", expected="one of " + ", ".join(map(str, ds.years)))
+    raw, src = read_flows(ds, flows, number_format)
+    known = dedupe_flows(raw)
+    s0, s1 = _stocks(ds, from_year, cls.leaves), _stocks(ds, to_year, cls.leaves)
+    mentioned = set()
+    for col in ("from_code", "to_code"):
+        mentioned |= {c for c in known[col] if c and c in cls.table.index and c in cls.leaves}
+    codes = [c for c in cls.leaves if not (np.isnan(s0[c]) and np.isnan(s1[c])) or c in mentioned]
+    notes = _input_notes(ds, from_year, to_year, s0.reindex(codes), s1.reindex(codes))
+    start, end = s0.reindex(codes).fillna(0.0).to_numpy(), s1.reindex(codes).fillna(0.0).to_numpy()
+    n = len(codes)
+    pos = {c: i for i, c in enumerate(codes)}
+    terms = _flow_terms(known, cls, pos, n)
+    k = len(known)
+    nx = n * n + 2 * n
+    nv = nx + 2 * k
+    cost = np.zeros(nv)
+    cost[: n * n] = 1.0
+    cost[np.arange(n) * (n + 1)] = 0.0  # persistence is free
+    cost[n * n: nx] = OTHER_COST
+    cells = np.array([max(1, len(idx)) for idx in terms], dtype=float)
+    cost[nx:] = np.repeat(ELASTIC_COST / cells, 2)  # a statement about a group yields before a specific one
+    ub = np.full(nv, np.inf)
+    for f, t in forbidden or []:
+        for i in _leaves(cls, f, pos):
+            for j in _leaves(cls, t, pos):
+                if i != j:
+                    ub[i * n + j] = 0.0
+    ii, jj = np.divmod(np.arange(n * n), n)
+    rows = [ii, n + jj, np.arange(n), n + np.arange(n)]
+    cols = [np.arange(n * n), np.arange(n * n), n * n + np.arange(n), n * n + n + np.arange(n)]
+    vals = [np.ones(n * n), np.ones(n * n), np.ones(n), np.ones(n)]
+    for q, idx in enumerate(terms):
+        r = 2 * n + q
+        rows += [np.full(len(idx) + 2, r)]
+        cols += [np.array(idx + [nx + 2 * q, nx + 2 * q + 1], dtype=np.int64)]
+        vals += [np.array([1.0] * len(idx) + [1.0, -1.0])]
+    rhs = np.concatenate([start, end, known[VALUE].to_numpy(dtype=float)])
+    sol, status, solver = _solve(cost, ub, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), rhs)
+    sol = np.where(np.abs(sol) < 1e-9, 0.0, sol)
+    matrix = _layout(sol, codes, n)
+    known = known.copy()
+    known["estimated_ha"] = [float(sol[idx].sum()) for idx in terms]
+    known["deviation_ha"] = known["estimated_ha"] - known[VALUE]
+    known["status"] = np.where(np.abs(known["deviation_ha"]) > TOL, "relaxed", "held")
+    findings = _findings(known, src, notes)
+    return EstimateResult(matrix, findings, known, from_year, to_year, status, solver,
+                          [m for m in findings["message"]])
+
+
+def _layout(sol: np.ndarray, codes: list[str], n: int) -> pd.DataFrame:
+    x = sol[: n * n].reshape(n, n)
+    g, a = sol[n * n: n * n + n], sol[n * n + n: n * n + 2 * n]
+    m = pd.DataFrame(x, index=codes, columns=codes)
+    m[OTHER_DECREASE] = g
+    m.loc[OTHER_INCREASE] = list(a) + [0.0]
+    return _with_totals(m)
+
+
+def _input_notes(ds, y0: int, y1: int, s0: pd.Series, s1: pd.Series) -> list[tuple[str, str]]:
+    """(check, message) notes on the inputs: blanks read as 0, leaf sums against the printed total."""
+    cls = ds.classification
+    notes = []
+    for y, s in ((y0, s0), (y1, s1)):
+        blank = [c for c in s.index if np.isnan(s[c])]
+        if blank:
+            notes.append(("blank-stock", f"estimated: {y} inventory has no area for {', '.join(blank)}; "
+                                         "read as 0 ha"))
+    t0, t1 = ds.stock(y0).get(cls.root, np.nan), ds.stock(y1).get(cls.root, np.nan)
+    for y, s, t in ((y0, s0, t0), (y1, s1, t1)):
+        if not np.isnan(t) and abs(np.nansum(s) - t) > TOL:
+            notes.append(("leaf-sum", f"estimated: {y} leaf areas sum to {np.nansum(s):,.0f} ha, the printed "
+                                      f"{cls.root} is {t:,.0f} ha ({np.nansum(s) - t:+,.0f} ha)"))
+    diff = np.nansum(s1) - np.nansum(s0)
+    notes.append(("boundary", f"estimated: total {y0} {np.nansum(s0):,.0f} ha → {y1} {np.nansum(s1):,.0f} ha "
+                              f"({diff:+,.0f} ha) is carried in giảm khác / tăng khác, not in conversions"))
+    return notes
+
+
+def _findings(known: pd.DataFrame, src: str | None, notes: list[tuple[str, str]]) -> pd.DataFrame:
+    recs = []
+    for _key, grp in known[known["n_stated"] > 1].groupby(["kind", "from_code", "to_code"], sort=False):
+        stated = "; ".join(f"{a:,.0f} ha ({m})" for a, m in zip(grp[VALUE], grp["mentions"], strict=False))
+        recs.append({"severity": "warning", "check": "flow-mentions-differ", "source": src,
+                     "row": int(grp["row"].iloc[0]), "column": VALUE, "expected": None, "found": None,
+                     "difference": float(grp[VALUE].max() - grp[VALUE].min()),
+                     "message": f"estimated: known flow {grp['flow'].iloc[0]} is stated with different areas: "
+                                f"{stated}"})
+    for r in known[known["status"] == "relaxed"].itertuples():
+        recs.append({"severity": "warning", "check": "known-flow-relaxed", "source": src, "row": int(r.row),
+                     "column": VALUE, "expected": float(getattr(r, VALUE)), "found": r.estimated_ha,
+                     "difference": r.deviation_ha,
+                     "message": f"estimated: known flow {r.flow} {getattr(r, VALUE):,.0f} ha ({r.mentions}) cannot "
+                                f"hold together with the stocks and the other known flows; the estimate has "
+                                f"{r.estimated_ha:,.0f} ha"})
+    for check, msg in notes:
+        recs.append({"severity": "info", "check": check, "source": "inventory", "row": None, "column": None,
+                     "expected": None, "found": None, "difference": None, "message": msg})
+    return pd.DataFrame(recs, columns=FINDING_COLUMNS)

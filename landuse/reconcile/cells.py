@@ -1,0 +1,257 @@
+"""Checks on single printed cells: derived columns recomputed from their operands, non-numeric cells and
+printed codes that differ from the row's code.
+
+Derived cells (``kind`` diff | ratio_pct | share_pct in the manifest) are recomputed from the printed operand
+cells of the same row. Each printed value stands for any unrounded value within half its last digit (±0.5 ha
+for whole hectares), so a recomputation is an interval; a printed percent inside what those inputs can give is
+``rounding``, outside it ``error``. Differences in ha are judged by the tolerance. A derived cell printed
+although an operand is blank (the blank taken as 0) is a ``blank-operand`` finding, not an arithmetic slip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from landuse.dataset import ColumnSpec, PublishedTable
+from landuse.reconcile.base import EPS, Context, empty_findings, findings, fmt_value, half_unit, severity_by_gap
+
+
+def formula(spec: ColumnSpec, cols: dict[str, ColumnSpec], root: str) -> str:
+    """The recomputation in printed column numbers, e.g. ``(4)-(3)`` or ``100×(7)/(6)``."""
+    n = [cols[o].number.split("=")[0] for o in spec.operands]
+    if spec.kind == "diff":
+        return f"{n[0]}-{n[1]}"
+    if spec.kind == "ratio_pct":
+        return f"100×{n[0]}/{n[1]}"
+    return f"100×{n[0]}/{n[0]}[{root}]"
+
+
+def _order(specs: list[ColumnSpec]) -> list[ColumnSpec]:
+    """Derived columns so that every operand is computed before it is used."""
+    done = {c.id for c in specs if not c.derived}
+    todo = [c for c in specs if c.derived]
+    out: list[ColumnSpec] = []
+    while todo:
+        ready = [c for c in todo if all(o in done for o in c.operands)] or todo[:1]
+        for c in ready:
+            out.append(c)
+            done.add(c.id)
+            todo.remove(c)
+    return out
+
+
+class _Wide:
+    """A table's cells as wide arrays by printed row (code rows only)."""
+
+    def __init__(self, t: PublishedTable):
+        c = t.cells[t.cells["code"] != ""]
+        idx = ["_row"]
+        self.rows = c.drop_duplicates("_row").set_index("_row")[["code", "line", "page"]]
+
+        def piv(col: str) -> pd.DataFrame:
+            return c.pivot(index=idx, columns="column", values=col).reindex(self.rows.index)
+
+        self.dash = piv("dash").astype(bool)
+        self.blank = piv("blank").astype(bool) & ~self.dash
+        self.bad = piv("bad").astype(bool)
+        self.value = piv("value").where(~self.dash, 0.0)
+        self.half = pd.DataFrame(half_unit(self.value.to_numpy()), index=self.value.index,
+                                 columns=self.value.columns).where(~self.dash, 0.0)
+
+
+def _interval(spec: ColumnSpec, w: _Wide, root_row) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(point, lo, hi) of the recomputation with blanks read as 0."""
+    a = w.value[spec.operands[0]].fillna(0).to_numpy()
+    ha = w.half[spec.operands[0]].to_numpy()
+    if spec.kind == "diff":
+        b = w.value[spec.operands[1]].fillna(0).to_numpy()
+        hb = w.half[spec.operands[1]].to_numpy()
+        return a - b, a - ha - b - hb, a + ha - b + hb
+    if spec.kind == "ratio_pct":
+        b = w.value[spec.operands[1]].fillna(0).to_numpy()
+        hb = w.half[spec.operands[1]].to_numpy()
+    else:
+        if root_row is None:
+            nan = np.full(len(a), np.nan)
+            return nan, nan, nan
+        b = np.full(len(a), np.nan_to_num(w.value.at[root_row, spec.operands[0]]))
+        hb = np.full(len(a), w.half.at[root_row, spec.operands[0]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        point = np.where(b != 0, 100 * a / b, np.nan)
+        corners = np.stack([100 * (a + s * ha) / (b + t * hb) for s in (-1, 1) for t in (-1, 1)])
+    spans_zero = (b - hb <= 0) & (b + hb >= 0)
+    lo = np.where(spans_zero, -np.inf, corners.min(axis=0))
+    hi = np.where(spans_zero, np.inf, corners.max(axis=0))
+    return point, lo, hi
+
+
+def derived_cells(ctx: Context) -> pd.DataFrame:
+    """Recompute every derived cell of every published table; see the module docstring.
+
+    Also records in ``ctx.read_as_zero`` the blank cells the table's own arithmetic reads as 0.
+    """
+    out = [empty_findings()]
+    for t in ctx.ds.tables.values():
+        out.append(_table_derived(ctx, t))
+    return pd.concat(out, ignore_index=True)
+
+
+def _table_derived(ctx: Context, t: PublishedTable) -> pd.DataFrame:
+    cols = {c.id: c for c in t.columns}
+    derived = _order(t.columns)
+    if not derived or t.cells["code"].eq("").all():
+        return empty_findings()
+    w = _Wide(t)
+    codes = w.rows["code"]
+    roots = w.rows.index[codes == ctx.cls.root]
+    root_row = roots[0] if len(roots) else None
+    # blank operand cells: "real" blanks, and blanks of categories that did not exist that year (continuity)
+    new_blank = pd.DataFrame(False, index=w.value.index, columns=w.value.columns)
+    for c in t.columns:
+        if c.kind == "value" and c.quantity == "status" and c.year is not None:
+            new_blank[c.id] = w.blank[c.id] & codes.isin(ctx.new_codes(c.year))
+    real_blank = w.blank & ~new_blank
+    taint_real = pd.DataFrame(False, index=w.value.index, columns=w.value.columns)
+    taint_new = taint_real.copy()
+    frames = []
+    for spec in derived:
+        ops = list(spec.operands) if spec.kind != "share_pct" else list(spec.operands)
+        op_real = (real_blank[ops] | taint_real[ops]).any(axis=1)
+        op_new = (new_blank[ops] | taint_new[ops]).any(axis=1) & ~op_real
+        if spec.kind == "share_pct" and root_row is not None:
+            op_real |= bool(w.blank.at[root_row, ops[0]])
+        op_bad = w.bad[ops].any(axis=1)
+        p, hp = w.value[spec.id], w.half[spec.id]
+        pblank, pbad = w.blank[spec.id], w.bad[spec.id]
+        taint_real[spec.id] = op_real & ~pblank
+        taint_new[spec.id] = op_new & ~pblank
+        point, lo, hi = _interval(spec, w, root_row)
+        ok = ~(op_bad | pbad).to_numpy()
+        f = formula(spec, cols, ctx.cls.root)
+        base = dict(source=t.id, column=spec.number.split("=")[0])
+        frames.append(_blank_operand(ctx, t, w, spec, f, base, ok & ~pblank.to_numpy() & op_real.to_numpy(),
+                                     point, lo, hi, real_blank, taint_real, ops))
+        frames.append(_blank_result(ctx, t, w, spec, f, base, ok & pblank.to_numpy() & ~(op_real | op_new).to_numpy()
+                                    & ~w.blank[ops].any(axis=1).to_numpy(), point))
+        frames.append(_arithmetic(ctx, t, w, spec, f, base, ok & ~pblank.to_numpy() & ~(op_real | op_new).to_numpy(),
+                                  point, lo, hi, p.to_numpy(), hp.to_numpy()))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _rows(w: _Wide, mask: np.ndarray) -> pd.DataFrame:
+    return w.rows[mask]
+
+
+def _blank_operand(ctx, t, w, spec, f, base, mask, point, lo, hi, real_blank, taint, ops) -> pd.DataFrame:
+    if not mask.any():
+        return empty_findings()
+    r = _rows(w, mask)
+    p = w.value[spec.id].to_numpy()[mask]
+    hp = w.half[spec.id].to_numpy()[mask]
+    as_zero = (p >= lo[mask] - hp - EPS) & (p <= hi[mask] + hp + EPS)
+    blanks = real_blank[ops][mask]
+    names = [[ctx_number(t, o) for o in ops if blanks.at[i, o]] for i in blanks.index]
+    derived_ops = [[ctx_number(t, o) for o in ops if taint.at[i, o]] for i in blanks.index]
+    names = [f"{' and '.join(n)} {'are' if len(n) > 1 else 'is'} blank" if n
+             else f"{', '.join(d)} was computed from a blank" for n, d in zip(names, derived_ops, strict=True)]
+    for i, keep in zip(blanks.index[as_zero], as_zero[as_zero], strict=False):
+        for o in ops:
+            if keep and blanks.at[i, o]:
+                ctx.read_as_zero.add((t.id, ctx_number(t, o), str(w.rows.at[i, "code"])))
+    small = (np.abs(p) <= ctx.tolerance + EPS) if spec.kind == "diff" else (np.abs(p) < EPS)
+    how = np.where(as_zero, "it equals the formula with the blank read as 0",
+                   "it does not equal the formula even with the blank read as 0")
+    msg = [f"{t.id} {spec.number} l.{ln} {code}: printed {fmt_value(v)} although {n}; {h}"
+           for ln, code, v, n, h in zip(r["line"], r["code"], p, names, how, strict=True)]
+    return findings(severity=np.where(small, "info", "error"), check="blank-operand", row=r["code"].to_numpy(),
+                    expected=np.nan, found=p, difference=np.nan, message=msg, line=r["line"].to_numpy(),
+                    page=r["page"].to_numpy(), **base)
+
+
+def ctx_number(t: PublishedTable, cid: str) -> str:
+    return t.column(cid).number.split("=")[0]
+
+
+def _blank_result(ctx, t, w, spec, f, base, mask, point) -> pd.DataFrame:
+    mask = mask & ~np.isnan(point)
+    if not mask.any():
+        return empty_findings()
+    r = _rows(w, mask)
+    e = point[mask]
+    zero = np.abs(e) < EPS
+    msg = [f"{t.id} {spec.number} l.{ln} {code}: blank, but {f} of the printed cells gives {fmt_value(v)}"
+           + (" (a 0 left blank)" if z else "") for ln, code, v, z in zip(r["line"], r["code"], e, zero, strict=True)]
+    sev = np.where(zero, "info", np.where(np.abs(e) > ctx.tolerance + EPS, "error", "rounding"))
+    return findings(severity=sev, check="blank-result", row=r["code"].to_numpy(), expected=e, found=np.nan,
+                    difference=np.nan, message=msg, line=r["line"].to_numpy(), page=r["page"].to_numpy(), **base)
+
+
+def _arithmetic(ctx, t, w, spec, f, base, mask, point, lo, hi, p, hp) -> pd.DataFrame:
+    undefined = mask & np.isnan(point)
+    gap = p - point
+    off = mask & ~np.isnan(point) & (np.abs(gap) > hp + EPS)
+    frames = []
+    if undefined.any():
+        r = _rows(w, undefined)
+        msg = [f"{t.id} {spec.number} l.{ln} {code}: printed {fmt_value(v)} but {f} is undefined (divisor 0)"
+               for ln, code, v in zip(r["line"], r["code"], p[undefined], strict=True)]
+        frames.append(findings(severity="error", check="derived", row=r["code"].to_numpy(), found=p[undefined],
+                               message=msg, line=r["line"].to_numpy(), page=r["page"].to_numpy(), **base))
+    if off.any():
+        r = _rows(w, off)
+        if spec.kind == "diff":
+            sev = severity_by_gap(gap[off], ctx.tolerance)
+            why = np.where(sev == "error", "", " (within the tolerance: rounding)")
+        else:
+            inside = (p[off] + hp[off] >= lo[off] - EPS) & (p[off] - hp[off] <= hi[off] + EPS)
+            sev = np.where(inside, "rounding", "error")
+            rng = [f" (inputs within ±0,5 ha give {fmt_value(a)} … {fmt_value(b)})" for a, b in zip(lo[off], hi[off],
+                                                                                                  strict=True)]
+            why = np.where(inside, np.char.add(np.array(rng, dtype=object).astype(str), ": rounding"),
+                           np.array(rng, dtype=object).astype(str))
+        msg = [f"{t.id} {spec.number} l.{ln} {code}: printed {fmt_value(v)}, {f} of the printed cells gives "
+               f"{fmt_value(round(e, 2))}{y}" for ln, code, v, e, y in zip(r["line"], r["code"], p[off], point[off],
+                                                                            why, strict=True)]
+        frames.append(findings(severity=sev, check="derived", row=r["code"].to_numpy(), expected=point[off],
+                               found=p[off], difference=gap[off], message=msg, line=r["line"].to_numpy(),
+                               page=r["page"].to_numpy(), **base))
+    return pd.concat(frames, ignore_index=True) if frames else empty_findings()
+
+
+def non_numeric(ctx: Context) -> pd.DataFrame:
+    """Printed cells that are not numbers (nor blank, nor a dash)."""
+    frames = [empty_findings()]
+    for t in ctx.ds.tables.values():
+        c = t.cells[t.cells["bad"]]
+        if c.empty:
+            continue
+        col = c["number"].str.split("=").str[0]
+        msg = [f"{t.id} {n} l.{ln} {code or name}: printed {p!r} is not a number"
+               for n, ln, code, name, p in zip(c["number"], c["line"], c["code"], c["name"], c["printed"], strict=True)]
+        frames.append(findings(severity="error", check="non-numeric", source=t.id, row=c["code"].to_numpy(),
+                               column=col.to_numpy(), message=msg, line=c["line"].to_numpy(),
+                               page=c["page"].to_numpy()))
+    return pd.concat(frames, ignore_index=True)
+
+
+def printed_codes(ctx: Context) -> pd.DataFrame:
+    """Printed Mã cells that differ from the code the row is keyed to (error) or are blank (info)."""
+    frames = [empty_findings()]
+    for t in ctx.ds.tables.values():
+        if not t.code_printed:
+            continue
+        r = t.raw[t.raw["code"] != ""]
+        pc = r["code_printed"].fillna("").str.strip().str.upper()
+        wrong, blank = (pc != "") & (pc != r["code"]), pc == ""
+        for mask, sev, text in ((wrong, "error", "Mã printed {p!r} but the row is {c} ({n})"),
+                                (blank, "info", "Mã not printed; the row is {c} ({n}) by its name and position")):
+            s = r[mask]
+            if s.empty:
+                continue
+            msg = [f"{t.id} l.{ln}: " + text.format(p=p, c=c, n=n)
+                   for ln, p, c, n in zip(s["line"], s["code_printed"], s["code"], s["name"], strict=True)]
+            frames.append(findings(severity=sev, check="code", source=t.id, row=s["code"].to_numpy(), column="Mã",
+                                   expected=np.nan, found=np.nan, message=msg, line=s["line"].to_numpy(),
+                                   page=s["page"].to_numpy()))
+    return pd.concat(frames, ignore_index=True)
