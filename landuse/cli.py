@@ -323,5 +323,22 @@ def compare(scenario_a, scenario_b, data, number_format, solver, time_limit, fmt
                fmt, out, force)
 
 
+@main.command()
+@click.option("--units", "n", type=int, default=None,
+              help="Number of units (default: the dataset's communes, with their real names).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--year", type=int, default=None, help="Inventory year to split (default: the latest).")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Dataset folder to write.")
+@click.option("--force", is_flag=True, help="Write into a non-empty folder (replacing files of the same name).")
+@data_option
+def synth(n: int | None, seed: int, year: int | None, out: Path, force: bool, data: Path | None,
+          number_format: str | None) -> None:
+    """Write a SYNTHETIC commune-level dataset whose unit stocks add up exactly to the provincial inventory."""
+    from landuse.synth import write_synthetic
+
+    path = write_synthetic(open_dataset(data, number_format), out, n, seed, year, force)
+    click.echo(f"Wrote synthetic dataset to {path} (marked synthetic = true in its manifest)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -16,7 +16,7 @@ import pandas as pd
 
 from landuse.classification import DATA_DIR, Classification, load_classification
 from landuse.errors import ConfigError, InputError, Location
-from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_long, read_table, require_columns
+from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
 
 DEFAULT_DATASET = DATA_DIR / "langson"
 DEFAULT_CLASSIFICATION = "vn2024"  # the classification in force (Land Law 2024); a manifest may name another
@@ -275,9 +275,11 @@ def load_dataset(path: Path | str | None = None, tables: bool = True, number_for
     if not inv_spec:
         raise ConfigError("the manifest names no inventory", Location.of(mpath, column="files.inventory"),
                           expected="[files.inventory] path = \"inventory.csv\"")
-    inventory = read_long(root / inv_spec["path"], classification,
-                          number_format or inv_spec.get("number_format", fmt),
-                          default_unit=meta.get("name"))
+    from landuse.forms import read_inventory
+
+    inventory = read_inventory(root / inv_spec["path"], inv_spec, classification,
+                               number_format or inv_spec.get("number_format", fmt),
+                               default_unit=meta.get("name"), manifest=mpath)
     ds = Dataset(root, manifest, classification, inventory)
     if tables:
         for tid, spec in manifest.get("tables", {}).items():

@@ -1,0 +1,103 @@
+"""Many allocations at once (``landuse allocate --batch PATH … --jobs N``): every dataset folder or scenario
+file is one job, run in parallel processes by :func:`landuse.batch.run_batch`.
+
+A PATH that is a folder with ``manifest.toml`` is a dataset (allocated under its default config, or under
+``--scenario`` when given); a ``.toml`` file is a scenario of the dataset given by ``--data``. Each job
+returns its 2030 table (provincial; with ``by_unit`` the provincial sums of the unit allocation) and the
+per-unit flows; the caller writes them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from landuse.batch import BatchResult, run_batch
+from landuse.errors import InputError, Location
+
+
+@dataclass
+class AllocationJob:
+    """One job: a dataset folder (None = the bundled one) and an optional scenario file."""
+
+    name: str
+    data: Path | None
+    scenario: Path | None
+
+
+def jobs_from_paths(paths: list[Path], data: Path | None, scenario: Path | None) -> list[AllocationJob]:
+    """Dataset folders and scenario files -> jobs with unique names (the folder or file stem)."""
+    jobs, seen = [], set()
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            if not (p / "manifest.toml").exists():
+                raise InputError("not a dataset folder", Location.of(p), expected="a folder with manifest.toml")
+            job = AllocationJob(p.name, p, scenario)
+        elif p.suffix.lower() == ".toml" and p.exists():
+            job = AllocationJob(p.stem, data, p)
+        else:
+            raise InputError("not a dataset folder or scenario file", Location.of(p),
+                             expected="a folder with manifest.toml or an existing .toml scenario")
+        name, k = job.name, 2
+        while job.name in seen:
+            job.name, k = f"{name}_{k}", k + 1
+        seen.add(job.name)
+        jobs.append(job)
+    return jobs
+
+
+def run_job(job: AllocationJob, by_unit: bool, solver: str | None, time_limit: float | None) -> dict:
+    """Worker (runs in a child process): load, allocate, return tables and timings."""
+    from allocation.api import allocate
+    from allocation.config import load_scenario
+    from allocation.units import allocate_by_unit
+    from landuse.dataset import load_dataset
+
+    t0 = time.perf_counter()
+    ds = load_dataset(job.data)
+    if by_unit:
+        res = allocate_by_unit(ds, load_scenario(job.scenario, ds), solver=solver, time_limit=time_limit)
+        status, unit_flows = res.status, res.unit_flows
+    else:
+        res = allocate(ds, job.scenario, solver, time_limit)
+        status, unit_flows = res.status.value, None
+    return {"table": res.table, "unit_flows": unit_flows, "status": status, "objective": res.objective,
+            "seconds": time.perf_counter() - t0}
+
+
+def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, by_unit: bool = False, solver: str | None = None,
+                  time_limit: float | None = None,
+                  progress: Callable[[BatchResult], None] | None = None) -> tuple[pd.DataFrame, list[BatchResult]]:
+    """Run ``jobs`` ``n_jobs`` at a time; returns a summary (job, data, scenario, status, objective, seconds,
+    error) and the raw results (``value`` = the dict of :func:`run_job`)."""
+    results = run_batch(run_job, [(j, by_unit, solver, time_limit) for j in jobs], n_jobs, progress=progress)
+    summary = pd.DataFrame([{
+        "job": j.name, "data": str(j.data or "(bundled)"), "scenario": str(j.scenario or "(default)"),
+        "status": r.value["status"] if r.ok else "error", "objective": r.value["objective"] if r.ok else None,
+        "seconds": r.value["seconds"] if r.ok else None, "error": r.error or ""}
+        for j, r in zip(jobs, results, strict=True)])
+    return summary, results
+
+
+def write_outputs(results: list[BatchResult], jobs: list[AllocationJob], out_dir: Path,
+                  force: bool = False) -> list[Path]:
+    """Write ``<job>.csv`` (the 2030 table) and, by unit, ``<job>_unit_flows.csv`` into ``out_dir``
+    (atomically; existing files only with ``force``). Failed jobs write nothing."""
+    from landuse.output import write_csv
+
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise InputError("output folder does not exist", Location.of(out_dir))
+    written = []
+    for job, r in zip(jobs, results, strict=True):
+        if not r.ok:
+            continue
+        written.append(write_csv(r.value["table"], out_dir / f"{job.name}.csv", force))
+        if r.value["unit_flows"] is not None:
+            written.append(write_csv(r.value["unit_flows"], out_dir / f"{job.name}_unit_flows.csv", force))
+    return written

@@ -1,0 +1,325 @@
+"""Official inventory forms: Biểu 03/TKKK (area by land type × administrative unit) into the long table.
+
+The 03/TKKK sheet has land types down (STT, Loại đất, **Mã**) and administrative units across (a total
+column, then one column per xã/phường), under a title block and a header of one or more rows (a merged group
+header such as "Diện tích theo đơn vị hành chính" above the unit names, often a numbering row "(1) (2) …").
+
+:func:`read_03tkkk` finds the header row by its ``Mã`` cell, takes each unit's name from the lowest header
+cell of its column that is not merged across columns and not a column number, and reads every row with a
+land code into ``unit, year, code, area_ha`` (ha; a blank cell is missing, NaN). Problems raise
+:class:`~landuse.errors.InputError` subclasses naming file, sheet, row and column (with the cell address):
+no ``Mã`` header, a unit column without a name, a unit name merged over several columns, a merged cell in
+the data, a row with numbers but no code, an unknown code, a cell that is not a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from landuse.errors import (
+    ConfigError,
+    EmptyFileError,
+    InputError,
+    Location,
+    MissingColumnError,
+    NonNumericError,
+    UnknownCodeError,
+)
+from landuse.io import (
+    ROW,
+    VALUE,
+    _cell_to_str,
+    decode_text,
+    detect_number_format,
+    parse_numbers,
+    read_long,
+    validate_long,
+)
+
+LAYOUT_LONG = "long"
+LAYOUT_03TKKK = "03/TKKK"
+LAYOUTS = (LAYOUT_LONG, LAYOUT_03TKKK)
+_CODE_HEADERS = {"mã", "mã đất", "mã loại đất", "ma"}
+_NUMBERING = re.compile(r"^\(?\d+\)?(\s*=.*)?$")
+_NUMBER = re.compile(r"^[+-]?\d[\d.,\s]*(e[+-]?\d+)?$")
+_YEAR = re.compile(r"(?:năm|31/12/|31-12-)\s*(\d{4})", re.IGNORECASE)
+
+
+@dataclass
+class Grid:
+    """A sheet as text cells (absolute 0-based positions) plus its merged ranges ``(r0, c0, r1, c1)``."""
+
+    cells: np.ndarray
+    path: Path
+    sheet: str | None = None
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def loc(self, r: int | None = None, c: int | None = None, label: str | None = None) -> Location:
+        col = None
+        if c is not None:
+            col = cell_name(r, c) if r is not None else column_letter(c)
+            col = f"{col} ({label})" if label else col
+        return Location.of(self.path, sheet=self.sheet, row=None if r is None else r + 1, column=col)
+
+    def merged_at(self, r: int, c: int) -> tuple[int, int, int, int] | None:
+        for m in self.merged:
+            if m[0] <= r <= m[2] and m[1] <= c <= m[3]:
+                return m
+        return None
+
+
+def column_letter(c: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
+    s = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def cell_name(r: int, c: int) -> str:
+    return f"{column_letter(c)}{r + 1}"
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip().rstrip(":.").strip().casefold()
+
+
+def read_grid(path: Path | str, sheet: str | int | None = None) -> Grid:
+    """Read a sheet (XLSX/XLSM/XLS/ODS via calamine, with merged ranges) or a CSV file into a :class:`Grid`."""
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        import python_calamine
+
+        try:
+            wb = python_calamine.CalamineWorkbook.from_path(str(path))
+            names = wb.sheet_names
+            name = names[sheet] if isinstance(sheet, int) else (sheet or names[0])
+            if name not in names:
+                raise InputError("sheet not found", Location.of(path, sheet=str(name)),
+                                 expected=", ".join(names))
+            ws = wb.get_sheet_by_name(name)
+            rows = ws.to_python(skip_empty_area=False)
+            merged = [(a[0], a[1], b[0], b[1]) for a, b in (ws.merged_cell_ranges or [])]
+        except FileNotFoundError:
+            raise InputError("file not found", Location.of(path)) from None
+        except InputError:
+            raise
+        except Exception as e:  # noqa: BLE001 - calamine raises its own types for corrupt files
+            raise InputError(f"cannot read workbook ({e})", Location.of(path)) from None
+        sheet_name: str | None = str(name)
+    else:
+        rows = list(csv.reader(decode_text(path).splitlines()))
+        merged, sheet_name = [], None
+    width = max((len(r) for r in rows), default=0)
+    cells = np.full((len(rows), width), "", dtype=object)
+    for i, r in enumerate(rows):
+        cells[i, : len(r)] = [_cell_to_str(v) for v in r]
+    if not cells.size or not (cells != "").any():
+        raise EmptyFileError("the sheet is empty", Location.of(path, sheet=sheet_name))
+    return Grid(cells, path, sheet_name, merged)
+
+
+def _header_row(g: Grid) -> tuple[int, int]:
+    norm = np.vectorize(_norm, otypes=[object])(g.cells)
+    hits = np.argwhere(np.isin(norm, list(_CODE_HEADERS)))
+    if not len(hits):
+        raise MissingColumnError("no header row with a 'Mã' (land code) column", g.loc(),
+                                 expected="a 03/TKKK sheet: STT | Loại đất | Mã | Tổng | one column per unit")
+    r, c = hits[0]
+    return int(r), int(c)
+
+
+def _is_numbering(cells: np.ndarray) -> bool:
+    """A row of column numbers: "(1) (2) (3=4+5) …", or plain integers counting up by one."""
+    filled = [str(x).strip() for x in cells if str(x).strip()]
+    if not filled:
+        return False
+    if all(_NUMBERING.match(x) and x.startswith("(") for x in filled):
+        return True
+    if len(filled) > 1 and all(x.isdigit() for x in filled):
+        return all(int(b) - int(a) == 1 for a, b in zip(filled, filled[1:], strict=False))
+    return False
+
+
+def _first_data_row(g: Grid, h: int, m: int) -> int:
+    """The first row under the header block: header rows continue while the code cell is empty (or a column
+    number) and the row holds no number other than column numbers."""
+    for r in range(h + 1, g.cells.shape[0]):
+        row = g.cells[r, m:]
+        code = str(g.cells[r, m])
+        if _is_numbering(row):
+            continue
+        if code and not _NUMBERING.match(code):
+            return r
+        if any(_NUMBER.match(str(x)) for x in row[1:]):
+            return r
+    raise EmptyFileError("no land-type row under the header", g.loc(h, m), expected="rows with a land code")
+
+
+def _name_row(g: Grid, h: int, d: int, m: int) -> int:
+    """The lowest header row that is not a row of column numbers: where unit names are."""
+    for r in range(d - 1, h, -1):
+        if not _is_numbering(g.cells[r, m:]):
+            return r
+    return h
+
+
+def _column_label(g: Grid, h: int, n: int, c: int) -> tuple[str | None, tuple | None]:
+    """The name of column ``c`` in header rows ``h..n`` (bottom-up; a merged cell's text is its top-left
+    cell's), and the merged range when the name cell is merged across columns."""
+    for r in range(n, h - 1, -1):
+        mg = g.merged_at(r, c)
+        text = str(g.cells[mg[0], mg[1]] if mg else g.cells[r, c])
+        if not text or _NUMBERING.match(text):
+            continue
+        if mg and mg[1] != mg[3]:  # spans columns: the unit-name row -> bad merge; above -> a group header
+            return (None, (mg, text)) if r == n else (None, None)
+        return text, None
+    return None, None
+
+
+def _unit_columns(g: Grid, h: int, d: int, m: int) -> tuple[list[int], list[str], int | None]:
+    """Unit columns right of the code column, their names, and the total column (or None)."""
+    cols, names, total = [], [], None
+    n = _name_row(g, h, d, m)
+    for c in range(m + 1, g.cells.shape[1]):
+        if not (g.cells[d:, c] != "").any():
+            continue
+        label, bad_merge = _column_label(g, h, n, c)
+        if bad_merge:
+            mg, text = bad_merge
+            raise InputError(f"merged header cell {cell_name(mg[0], mg[1])}:{cell_name(mg[2], mg[3])} ({text!r}) "
+                             f"names {mg[3] - mg[1] + 1} unit columns", g.loc(n, c),
+                             expected="one unit name per column (unmerge the cells)")
+        if label is None:
+            raise InputError("unit column without a name", g.loc(n, c),
+                             expected="the name of the administrative unit in the header")
+        key = _norm(label)
+        if key.startswith(("tổng", "cộng", "toàn tỉnh")):
+            total = c
+            continue
+        cols.append(c)
+        names.append(" ".join(label.split()))
+    if not cols:
+        raise MissingColumnError("no administrative-unit columns right of the 'Mã' column", g.loc(h, m),
+                                 expected="one column per xã/phường")
+    dup = pd.Series(names).duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(f"unit {names[i]!r} has two columns", g.loc(n, cols[i]), expected="one column per unit")
+    return cols, names, total
+
+
+def _find_year(g: Grid, h: int) -> int | None:
+    for text in g.cells[:h].ravel():
+        if text and (m := _YEAR.search(str(text))):
+            return int(m.group(1))
+    return None
+
+
+def read_03tkkk(path: Path | str, classification=None, number_format: str = "auto", sheet: str | int | None = None,
+                year: int | None = None) -> pd.DataFrame:
+    """Read a Biểu 03/TKKK sheet into the long table ``unit, year, code, area_ha, source, page, line, cell``
+    (+ :data:`~landuse.io.ROW`, the sheet row). Areas in ha; a blank cell is missing (NaN).
+
+    ``year``: the inventory year; default: found in the title rows ("Năm 2024", "31/12/2024"). The total
+    column ("Tổng …") is not read as a unit. Rows without a code and without numbers ("Trong đó:") are skipped.
+    """
+    g = read_grid(path, sheet)
+    h, m = _header_row(g)
+    d = _first_data_row(g, h, m)
+    cols, names, _total = _unit_columns(g, h, d, m)
+    year = year or _find_year(g, h)
+    if year is None:
+        raise ConfigError("the inventory year is not in the sheet's title", g.loc(h),
+                          expected='"Năm 2024" in the title, or year = 2024 under [files.inventory]')
+    body = g.cells[d:]
+    codes = np.char.upper(np.array([str(x).strip() for x in body[:, m]], dtype=str))
+    values = body[:, cols]
+    has_numbers = (values != "").any(axis=1)
+    rows = np.arange(d, g.cells.shape[0])
+    no_code = (codes == "") & has_numbers
+    if no_code.any():
+        r = int(rows[no_code][0])
+        raise InputError("row with areas but no land code", g.loc(r, m, "Mã"), expected="a land code such as LUC")
+    keep = codes != ""
+    _check_merged(g, d, [m, *cols], dict(zip(cols, names, strict=True)))
+    if classification is not None:
+        _check_codes(g, codes[keep], rows[keep], m, classification)
+    n_r, n_u = int(keep.sum()), len(cols)
+    long = pd.DataFrame({
+        "unit": np.tile(np.array(names, dtype=object), n_r),
+        "year": int(year),
+        "code": np.repeat(codes[keep], n_u),
+        "printed": values[keep].ravel(),
+        "source": LAYOUT_03TKKK,
+        "page": "",
+        "line": "",
+        "cell": [cell_name(int(r), c) for r in rows[keep] for c in cols],
+        ROW: np.repeat(rows[keep] + 1, n_u),
+    })
+    long[VALUE] = _parse(g, long, number_format)
+    long = long.drop(columns="printed")
+    validate_long(long, g.path, classification, sheet=g.sheet)
+    return long[["unit", "year", "code", VALUE, "source", "page", "line", "cell", ROW]]
+
+
+def _check_merged(g: Grid, d: int, columns: list[int], names: dict[int, str]) -> None:
+    for r0, c0, r1, c1 in g.merged:
+        if r1 < d:
+            continue
+        hit = [c for c in columns if c0 <= c <= c1]
+        if hit:
+            raise InputError(f"merged cell {cell_name(max(r0, d), c0)}:{cell_name(r1, c1)} in the data",
+                             g.loc(max(r0, d), hit[0], names.get(hit[0], "Mã")),
+                             expected="one value per land type and unit (unmerge the cells)")
+
+
+def _check_codes(g: Grid, codes: np.ndarray, rows: np.ndarray, m: int, classification) -> None:
+    known = set(classification.table.index) | set(classification.aggregates)
+    bad = ~np.isin(codes, list(known))
+    if bad.any():
+        code, r = str(codes[bad][0]), int(rows[bad][0])
+        near = difflib.get_close_matches(code, sorted(known), n=1, cutoff=0.5)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise UnknownCodeError(f"unknown land code {code!r} (classification {classification.id}){hint}",
+                               g.loc(r, m, "Mã"))
+
+
+def _parse(g: Grid, long: pd.DataFrame, number_format: str) -> pd.Series:
+    printed = long["printed"].astype(str)
+    fmt = number_format
+    if fmt == "auto":
+        fmt = detect_number_format(printed, Location.of(g.path, sheet=g.sheet), long[ROW], "area") or "vi"
+    values, bad = parse_numbers(printed, fmt)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        cell = long["cell"].iloc[i]
+        loc = Location.of(g.path, sheet=g.sheet, row=int(long[ROW].iloc[i]), column=f"{cell} ({long['unit'].iloc[i]})")
+        example = "Vietnamese (43.749 / 5,27)" if fmt == "vi" else "English (43,749 / 5.27)"
+        raise NonNumericError("not a number", loc, expected=f"an area in ha, {example} format",
+                              found=long["printed"].iloc[i])
+    return values
+
+
+def read_inventory(path: Path, spec: dict, classification, number_format: str,
+                   default_unit: str | None = None, manifest: Path | None = None) -> pd.DataFrame:
+    """Read a dataset's inventory in the layout its manifest entry names (``layout = "long"`` (default) or
+    ``"03/TKKK"``, with optional ``sheet`` and ``year``)."""
+    layout = spec.get("layout", LAYOUT_LONG)
+    if layout == LAYOUT_LONG:
+        return read_long(path, classification, number_format, sheet=spec.get("sheet"), default_unit=default_unit)
+    if layout == LAYOUT_03TKKK:
+        return read_03tkkk(path, classification, number_format, spec.get("sheet"), spec.get("year"))
+    raise ConfigError("unknown inventory layout", Location.of(manifest, column="files.inventory.layout"),
+                      expected=" | ".join(LAYOUTS), found=layout)
