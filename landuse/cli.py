@@ -205,8 +205,9 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
 def tables(data: Path | None, number_format: str | None, scenario: Path | None, out: Path, lang: str,
            force: bool) -> None:
     """Write the official tables (Bảng 2, 3, 4, 26, 05/TKKK, checks) to one Excel workbook."""
-    from landuse.report import build_tables
+    from landuse.report import build_tables, check_workbook_path
 
+    check_workbook_path(out)
     res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force)
     click.echo(f"Wrote {res.path} ({len(res.sheets)} sheets: {', '.join(res.sheets)})")
     for n in res.notes:

@@ -48,14 +48,6 @@ def column_key(table: PublishedTable, cid: str) -> tuple:
     return (spec.kind,) + tuple(column_key(table, o) for o in spec.operands)
 
 
-def printed_stt(table: PublishedTable | None) -> dict[str, str]:
-    """STT as printed, by code (rows with a code)."""
-    if table is None:
-        return {}
-    raw = table.raw[table.raw["code"] != ""]
-    return dict(zip(raw["code"], raw["stt"].fillna("").str.strip(), strict=True))
-
-
 def marker_after(table: PublishedTable | None) -> set[str]:
     """Codes after which the printed table has a bare "Trong đó:" line."""
     if table is None:
@@ -70,22 +62,30 @@ def marker_after(table: PublishedTable | None) -> set[str]:
 
 
 def derived_stt(cls: Classification, codes: list[str]) -> dict[str, str]:
-    """Hierarchical numbering 1, 1.1, 2.6.1 (Bảng 3 / Bảng 26 style) over the shown codes; of-which rows blank."""
+    """Hierarchical numbering 1, 1.1, 2.6.1 (Bảng 3 / Bảng 26 style) over the shown codes; of-which rows blank.
+
+    A code is numbered by its position under its nearest shown ancestor: where a sheet leaves out a level (Bảng 4
+    lists DVH … DBV directly under group 2), the shown descendants continue the ancestor's sequence (2.4 … 2.14).
+    The printed tables' own numbering (which has slips such as "8" for 2.8, or 1.10 with no 1.9) is never copied:
+    the reconciliation reports the printed table as it is.
+    """
     shown = set(codes)
     out: dict[str, str] = {cls.root: ""}
 
-    def walk(code: str, prefix: str) -> None:
-        i = 0
+    def walk(code: str, prefix: str, counter: list[int]) -> None:
         for c in cls.parts(code):
             if c in shown:
-                i += 1
-                out[c] = f"{prefix}{i}"
-                walk(c, f"{prefix}{i}.")
+                counter[0] += 1
+                out[c] = f"{prefix}{counter[0]}"
+                walk(c, f"{out[c]}.", [0])
+            else:
+                walk(c, prefix, counter)
         for c in cls.of_which(code):
-            out[c] = ""
-            walk(c, out.get(c, prefix))
+            if c in shown:
+                out[c] = ""
+            walk(c, prefix, counter)
 
-    walk(cls.root, "")
+    walk(cls.root, "", [0])
     return out
 
 
@@ -298,7 +298,7 @@ def change_sheet(name: str, cls: Classification, stocks: Mapping[int, pd.Series]
     for st in stocks.values():
         present |= set(st.index)
     codes = [c for c in cls.codes if c in present]
-    stt = {**derived_stt(cls, codes), **printed_stt(printed)}
+    stt = derived_stt(cls, codes)
     rows = tree_rows(s, cls, codes, stt, lang, marker_after(printed))
     cols = [Col(("status", y), values=stocks[y].to_dict()) for y in years]
     cols += [Col(("diff", ("status", b), ("status", a)), "diff", operands=(years.index(b), years.index(a)))

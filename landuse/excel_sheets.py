@@ -24,7 +24,6 @@ from landuse.excel_layout import (
     fill_columns,
     finish,
     marker_after,
-    printed_stt,
     structure_chart,
     tree_rows,
 )
@@ -88,7 +87,7 @@ def fulfilment_sheet(name: str, cls: Classification, df: pd.DataFrame, base_year
                     (6, t("cmp_actual_base", lang, y=report_year, b=base_year)), (7, t("ratio", lang))]:
         s.head(first + 1, c, first + 1, c, text)
     codes = [str(c) for c in df["code"]]
-    stt = {**derived_stt(cls, codes), **printed_stt(printed)}
+    stt = derived_stt(cls, codes)
     names = dict(zip(codes, df["name"], strict=True)) if "name" in df else None
     rows = tree_rows(s, cls, codes, stt, lang, marker_after(printed), names)
     base, plan, act = ("status", base_year), ("plan", plan_id), ("status", report_year)
@@ -135,7 +134,7 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
                     (9, t("vs_plan", lang))]:
         s.head(first + 1, c, first + 1, c, text)
     codes = [str(c) for c in table["code"]]
-    stt = {**derived_stt(cls, codes), **printed_stt(printed)}
+    stt = derived_stt(cls, codes)
     names = dict(zip(codes, table["name"], strict=True)) if "name" in table else None
     rows = tree_rows(s, cls, codes, stt, lang, set(), names)
     for code, r in rows.items():

@@ -41,6 +41,7 @@ import pandas as pd
 
 from landuse.dataset import Dataset, PublishedTable
 from landuse.errors import ConfigError, InputError, Location
+from landuse.intervals import half_unit, ratio_bounds, within
 from landuse.io import ROW, VALUE, read_long
 
 STATUSES = ("no-target", "no-data", "no-change-planned", "no-time-elapsed", "opposite", "over", "achieved",
@@ -123,7 +124,9 @@ def default_plan_id(ds: Dataset) -> str | None:
 def default_report_year(ds: Dataset) -> int:
     """``[fulfilment] report_year`` of the manifest, else the latest inventory year."""
     y = ds.manifest.get("fulfilment", {}).get("report_year")
-    return int(y) if y is not None else max(ds.years)
+    if y is None:
+        return max(ds.years)
+    return _plan_key({"report_year": y}, "report_year", int, "a year (an integer)", _manifest_path(ds), "fulfilment")
 
 
 def plan_spec(ds: Dataset, plan: str | None = None) -> PlanSpec:
@@ -138,9 +141,14 @@ def plan_spec(ds: Dataset, plan: str | None = None) -> PlanSpec:
                           expected="one of " + (", ".join(ds.plans) or "(none defined)"))
     p = ds.plans[pid]
     where = f"plans.{pid}"
+    if not isinstance(p, dict):
+        raise ConfigError(f"plan {pid!r} is not a table of keys", Location.of(mpath, column=where),
+                          expected=f"[{where}] with table, column, base_year, target_year", found=repr(p))
     for key in ("table", "column", "base_year", "target_year"):
         if key not in p:
             raise ConfigError(f"plan {pid!r} lacks {key!r}", Location.of(mpath, column=f"{where}.{key}"))
+    for key in ("table", "column", "base_column"):
+        _plan_key(p, key, str, "a text (a table or column id)", mpath, where)
     if p["table"] not in ds.tables:
         raise ConfigError(f"plan {pid!r} refers to table {p['table']!r}, which is not loaded",
                           Location.of(mpath, column=f"{where}.table"), expected="one of " + ", ".join(ds.tables))
@@ -150,13 +158,30 @@ def plan_spec(ds: Dataset, plan: str | None = None) -> PlanSpec:
         if p.get(key) is not None and p[key] not in ids:
             raise ConfigError(f"plan {pid!r}: column {p[key]!r} is not a column of table {t.id}",
                               Location.of(mpath, column=f"{where}.{key}"), expected="one of " + ", ".join(ids))
-    base, target = int(p["base_year"]), int(p["target_year"])
-    start = int(p.get("start_year", base + 1))
+    base = _plan_key(p, "base_year", int, "a year (an integer)", mpath, where)
+    target = _plan_key(p, "target_year", int, "a year (an integer)", mpath, where)
+    start = _plan_key(p, "start_year", int, "a year (an integer)", mpath, where)
+    start = base + 1 if start is None else start
     if not base < target or not start <= target:
         raise ConfigError(f"plan {pid!r}: years out of order", Location.of(mpath, column=where),
                           expected="base_year < target_year and start_year ≤ target_year",
                           found=f"base {base}, start {start}, target {target}")
     return PlanSpec(pid, str(p.get("label", pid)), base, start, target, t.id, p["column"], p.get("base_column"))
+
+
+def _plan_key(p: dict, key: str, kind: type, expected: str, mpath: Path, where: str):
+    """``p[key]`` checked to be of ``kind`` (an integer year, or a non-empty text); None when absent.
+
+    A wrong type is a :class:`ConfigError` at ``plans.<id>.<key>`` of the manifest.
+    """
+    v = p.get(key)
+    if v is None:
+        return None
+    ok = (isinstance(v, int) and not isinstance(v, bool)) if kind is int else (isinstance(v, str) and v.strip() != "")
+    if not ok:
+        raise ConfigError(f"bad value for {key}", Location.of(mpath, column=f"{where}.{key}"),
+                          expected=expected, found=v)
+    return v
 
 
 def versions_of(ds: Dataset, plan: str | None = None) -> list[str]:
@@ -315,9 +340,26 @@ def _ha(v: float, sign: bool = True) -> str:
     return text
 
 
-def _notes(df: pd.DataFrame, year: int, threshold: pd.Series) -> list[str]:
+def printed_off_rounding(df: pd.DataFrame) -> np.ndarray:
+    """True where the printed ratio lies outside what baseline, plan and actual within ±half their last digit
+    (±0.5 ha for whole ha) can give: a printed ratio that rounding of the inputs does not explain.
+
+    The same interval as the reconciliation's check of the printed ratio column (:mod:`landuse.intervals`).
+    """
+    values = df[["baseline", "plan", "actual"]].to_numpy(dtype=float)
+    half = half_unit(values)
+    n = len(df)
+    num = np.tile([-1.0, 0.0, 1.0], (n, 1))  # actual − baseline
+    den = np.tile([-1.0, 1.0, 0.0], (n, 1))  # plan − baseline
+    _, lo, hi = ratio_bounds(num, den, np.nan_to_num(values), half)
+    printed = df["printed_ratio_pct"].to_numpy(dtype=float)
+    known = ~np.isnan(printed) & df["ratio_pct"].notna().to_numpy()
+    return known & ~within(np.nan_to_num(printed), lo, hi)
+
+
+def _notes(df: pd.DataFrame, year: int, threshold: pd.Series, printed_off: np.ndarray) -> list[str]:
     notes = []
-    for r, thr in zip(df.itertuples(index=False), threshold, strict=True):
+    for r, thr, off in zip(df.itertuples(index=False), threshold, printed_off, strict=True):
         parts = []
         if r.status == "no-target":
             parts.append("no figure in the plan")
@@ -339,10 +381,9 @@ def _notes(df: pd.DataFrame, year: int, threshold: pd.Series) -> list[str]:
         if r.low_base:
             parts.append(f"low base: planned change {_ha(r.planned_change)} ha is below {_ha(thr, False)} ha, "
                          "read the ratio with care")
-        if (not np.isnan(r.printed_ratio_pct) and not np.isnan(r.ratio_pct)
-                and round(r.printed_ratio_pct, 2) != round(r.ratio_pct, 2)):
+        if off:
             parts.append(f"printed ratio {r.printed_ratio_pct:.2f} % vs {r.ratio_pct:.2f} % recomputed from the "
-                         "printed baseline, plan and status")
+                         "printed baseline, plan and status: more than rounding of the inputs (±0.5 ha) explains")
         notes.append("; ".join(parts))
     return notes
 
@@ -415,7 +456,8 @@ def fulfilment(ds: Dataset, plan: str | None = None, base_year: int | None = Non
     in ha (change = later − earlier), ``ratio_pct`` and ``elapsed_pct`` in %. ``baseline`` is the status at
     ``base_year`` (default: the plan's), ``actual`` the status at ``year`` (default: ``[fulfilment]
     report_year``); each comes from ``status_file`` if given, else the plan's table, else the inventory.
-    ``printed_ratio_pct`` is the table's printed ratio for the same inputs (NaN when it has none).
+    ``printed_ratio_pct`` is the table's printed ratio for the same inputs (NaN when it has none); ``note``
+    mentions it only where it lies outside what the inputs within ±0.5 ha can give (as ``landuse reconcile``).
     ``df.attrs`` holds the plan, years and the sources of the figures.
     """
     lb = LowBase.parse(low_base)
@@ -448,7 +490,7 @@ def fulfilment(ds: Dataset, plan: str | None = None, base_year: int | None = Non
                             df["baseline"].notna() & df["actual"].notna(), elapsed, over_tolerance)
     threshold = lb.threshold(df["baseline"])
     df["low_base"] = df["ratio_pct"].notna() & (df["planned_change"].abs() < threshold)
-    df["note"] = _notes(df, year, threshold)
+    df["note"] = _notes(df, year, threshold, printed_off_rounding(df))
     df = df[COLUMNS]
     df.attrs.update({"plan": spec.id, "label": spec.label, "base_year": spec.base_year, "year": year,
                      "start_year": spec.start_year, "target_year": spec.target_year, "elapsed_pct": elapsed,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from landuse import __version__
 from landuse.dataset import Dataset, PublishedTable
-from landuse.errors import InputError, LanduseError
+from landuse.errors import InputError, LanduseError, Location
 from landuse.excel_layout import NAME_COL, change_sheet, column_key, inventory_sheet, matrix_sheet
 from landuse.excel_model import Sheet, sheet_ref
 from landuse.excel_sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
@@ -61,6 +61,35 @@ PRODUCERS = {
 }
 
 
+PART_NAMES = {"findings": ("kiểm tra số liệu", "checks"), "transitions": ("ma trận chu chuyển", "transitions"),
+              "fulfilment": ("thực hiện quy hoạch", "plan fulfilment"), "allocation": ("phân bổ", "allocation")}
+NOTE_TEXTS = {
+    "not-installed": ("{part}: không có (chưa cài đặt mô-đun {what})", "{key}: not available ({what} not installed)"),
+    "missing": ("{part}: không có (thiếu hàm {what})", "{key}: not available ({what} missing)"),
+    "error": ("{part}: bỏ qua do lỗi số liệu đầu vào (chi tiết): {what}", "{key}: {what}"),
+    "no-plan": ("{part}: bỏ qua (bộ dữ liệu không khai báo phương án quy hoạch)",
+                "{key}: skipped (the dataset defines no plan)"),
+}
+STATUS_TEXTS = {"optimal": "tối ưu", "infeasible": "không có phương án khả thi"}  # others shown as the solver says
+
+
+@dataclass(frozen=True)
+class PartNote:
+    """Why a part of the workbook is missing: ``kind`` not-installed | missing | error, ``what`` the module,
+    function or error message (the latter stays as the library wrote it). ``str()`` is the English text."""
+
+    key: str
+    kind: str
+    what: str
+
+    def text(self, lang: str = "en") -> str:
+        part = PART_NAMES.get(self.key, (self.key, self.key))[0 if lang == "vi" else 1]
+        return _tr(NOTE_TEXTS[self.kind], lang, part=part[:1].upper() + part[1:], key=self.key, what=self.what)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
 @dataclass
 class TablesReport:
     """What :func:`build_tables` wrote: the file, its sheets, and notes on skipped parts."""
@@ -82,33 +111,35 @@ def place(ds: Dataset, lang: str = "vi") -> str:
 
 
 # ---- gathering the parts ----------------------------------------------------------------------------------
-def _produce(key: str, call: Callable[[Callable], object], notes: list[str], strict: bool = False) -> object | None:
+def _produce(key: str, call: Callable[[Callable], object], notes: list[PartNote],
+             strict: bool = False) -> object | None:
     """Call a capability; absent → note; its own error → note (the part is left out), or raised if ``strict``."""
     mod_name, func_name = PRODUCERS[key]
     try:
         func = getattr(importlib.import_module(mod_name), func_name)
     except ModuleNotFoundError as e:
         if e.name and (mod_name == e.name or mod_name.startswith(e.name + ".")):
-            notes.append(f"{key}: not available ({mod_name} not installed)")
+            notes.append(PartNote(key, "not-installed", mod_name))
             return None
         raise
     except AttributeError:
-        notes.append(f"{key}: not available ({mod_name}.{func_name} missing)")
+        notes.append(PartNote(key, "missing", f"{mod_name}.{func_name}"))
         return None
     try:
         return call(func)
     except LanduseError as e:
         if strict:
             raise
-        notes.append(f"{key}: {e}")
+        notes.append(PartNote(key, "error", str(e)))
         return None
 
 
 def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None = None,
-           solver: str | None = None) -> tuple[dict, list[str]]:
-    """The parts of the workbook: from ``results`` where present, else computed (and stored into ``results``)."""
+           solver: str | None = None) -> tuple[dict, list[PartNote]]:
+    """The parts of the workbook: from ``results`` where present, else computed (and stored into ``results``);
+    and a note for each part left out."""
     results = results if results is not None else {}
-    notes: list[str] = []
+    notes: list[PartNote] = []
     years = ds.years
     calls: dict[str, Callable[[Callable], object]] = {
         "findings": lambda f: f(ds),
@@ -117,6 +148,9 @@ def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None
         "allocation": lambda f: f(ds, scenario=scenario, solver=solver),
     }
     for key, call in calls.items():
+        if key == "fulfilment" and results.get(key) is None and not ds.plans:
+            notes.append(PartNote(key, "no-plan", ""))
+            continue
         if results.get(key) is None or (key == "allocation" and scenario is not None):
             value = _produce(key, call, notes, strict=key == "allocation" and scenario is not None)
             if value is not None:
@@ -271,7 +305,12 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
     return sheets
 
 
-def build_cover(ds: Dataset, sheets: list[Sheet], parts: dict, notes: list[str], scenario: object,
+def _status_label(result: object, lang: str) -> str:
+    text = _status_text(result)
+    return STATUS_TEXTS.get(text.lower(), text) if lang == "vi" else text
+
+
+def build_cover(ds: Dataset, sheets: list[Sheet], parts: dict, notes: list[PartNote], scenario: object,
                 lang: str = "vi") -> Sheet:
     alloc = parts.get("allocation")
     vi = lang == "vi"
@@ -284,19 +323,30 @@ def build_cover(ds: Dataset, sheets: list[Sheet], parts: dict, notes: list[str],
         ("Kịch bản" if vi else "Scenario", str(scenario) if scenario else ("mặc định của bộ dữ liệu" if vi
                                                                            else "dataset default")),
         ("Bộ giải" if vi else "Solver", str(getattr(alloc, "solver", "") or "-")),
-        ("Trạng thái phân bổ" if vi else "Allocation status", _status_text(alloc) or "-"),
+        ("Trạng thái phân bổ" if vi else "Allocation status", _status_label(alloc, lang) or "-"),
         ("Số lỗi phát hiện" if vi else "Error findings", "-" if n_err is None else str(n_err)),
         ("Ngày lập" if vi else "Date", dt.date.today().strftime("%d/%m/%Y" if vi else "%Y-%m-%d")),
         ("Phiên bản công cụ" if vi else "Tool version", f"landuse {__version__}"),
     ]
-    items += [("Ghi chú" if vi else "Note", n) for n in notes]
-    rows = [{"id": "inventory", "title": ds.manifest.get("files", {}).get("inventory", {}).get("description", ""),
-             "pages": "", "lines": "", "file": ds.manifest.get("files", {}).get("inventory", {}).get("path", "")}]
+    items += [("Ghi chú" if vi else "Note", n.text(lang) if isinstance(n, PartNote) else str(n)) for n in notes]
+    inv = ds.manifest.get("files", {}).get("inventory", {})
+    rows = [{"id": "kiểm kê" if vi else "inventory", "title": inv.get("description", ""), "pages": "", "lines": "",
+             "file": inv.get("path", "")}]
     rows += [{"id": t.id, "title": t.title, "pages": t.pages, "lines": t.lines, "file": t.path.name}
              for t in ds.tables.values()]
     contents = [(s.name, s.title) for s in sheets]
     title = ("Báo cáo số liệu đất đai - " if vi else "Land data report - ") + place(ds, lang)
     return cover_sheet(_tr(SHEET_NAMES["cover"], lang), title, items, pd.DataFrame(rows), contents, lang)
+
+
+def check_workbook_path(path: Path | str) -> Path:
+    """``path`` if it names an ``.xlsx`` file, else :class:`InputError` (a workbook under another suffix would
+    be misread by whatever opens it)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise InputError("--out: the workbook must be an .xlsx file", Location.of(path), expected="a name ending .xlsx",
+                         found=path.suffix or "no suffix")
+    return path
 
 
 def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None = None, lang: str = "vi",
@@ -310,12 +360,13 @@ def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None 
 
     if lang not in ("vi", "en"):
         raise InputError("unknown language", expected="vi | en", found=lang)
+    check_workbook_path(out_path)
     parts, notes = gather(ds, results, scenario, solver)
     sheets = build_sheets(ds, parts, lang)
     cover = build_cover(ds, sheets, parts, notes, scenario, lang)
     path = write_workbook([cover] + sheets, out_path, force=force, lang=lang,
                           properties={"title": cover.title, "comments": f"landuse {__version__}"})
-    return TablesReport(Path(path), [s.name for s in [cover] + sheets], notes)
+    return TablesReport(Path(path), [s.name for s in [cover] + sheets], [str(n) for n in notes])
 
 
 def inventory_table(ds: Dataset, year: int | None = None) -> pd.DataFrame:

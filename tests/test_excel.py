@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import zipfile
@@ -16,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from landuse.cli import main
+from landuse.errors import InputError
 from landuse.excel import write_workbook
 from landuse.excel_layout import matrix_sheet
 from landuse.excel_sheets import allocation_sheet, findings_sheet, fulfilment_sheet
@@ -40,6 +42,203 @@ def rows_by_label(ws, col: str, first: int = 1) -> dict[str, int]:
 
 def header_texts(ws, last_row: int = 8) -> set[str]:
     return {str(c.value) for row in ws.iter_rows(min_row=1, max_row=last_row) for c in row if c.value is not None}
+
+
+# ---- an independent evaluator of the workbook's formulas ------------------------------------------------------
+TOKEN = re.compile(r"""\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|(?P<str>"(?:[^"]|"")*")
+                   |(?P<ref>(?:'(?:[^']|'')+'!|[A-Za-z_][\w.]*!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)
+                   |(?P<func>[A-Z]+)\(|(?P<op>[-+*/=(),]))""", re.X)
+
+
+class Formulas:
+    """Recompute the formulas of an openpyxl workbook (loaded with formulas) from its constants.
+
+    Supports exactly what the workbook writes: numbers, "" strings, A1 references and ranges (optionally on
+    another sheet), + - * / and unary minus, ``=`` comparison, ``SUM(...)`` and ``IF(c, a, b)``. A referenced
+    formula cell is recomputed in turn (never read from the cache); a blank cell is 0 in arithmetic and skipped
+    by SUM; text in arithmetic is an error. Anything else raises, so an unforeseen formula fails the test.
+    """
+
+    def __init__(self, wb):
+        self.wb, self.memo = wb, {}
+
+    def value(self, sheet: str, coord: str):
+        key = (sheet, coord)
+        if key not in self.memo:
+            v = self.wb[sheet][coord].value
+            if isinstance(v, str) and v.startswith("=") and self.wb[sheet][coord].data_type == "f":
+                self.memo[key] = None  # a reference cycle would read a blank; none is expected
+                self.memo[key] = self.evaluate(sheet, v[1:])
+            else:
+                self.memo[key] = v
+        return self.memo[key]
+
+    def evaluate(self, sheet: str, text: str):
+        tokens, pos = [], 0
+        while pos < len(text):
+            m = TOKEN.match(text, pos)
+            assert m and m.end() > pos, f"cannot read formula {text!r} at {pos}"
+            tokens.append((m.lastgroup, m.group(m.lastgroup)))
+            pos = m.end()
+        self.tokens, self.i, self.sheet = tokens, 0, sheet
+        out = self.compare()
+        assert self.i == len(tokens), f"trailing tokens in {text!r}"
+        return out
+
+    def peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else (None, None)
+
+    def take(self, value=None):
+        tok = self.peek()
+        assert value is None or tok[1] == value, f"expected {value!r}, got {tok}"
+        self.i += 1
+        return tok
+
+    def compare(self):
+        left = self.additive()
+        if self.peek() == ("op", "="):
+            self.take()
+            return left == self.additive()
+        return left
+
+    def additive(self):
+        v = self.multiplicative()
+        while self.peek() in (("op", "+"), ("op", "-")):
+            op, w = self.take()[1], self.multiplicative()
+            v = num(v) + num(w) if op == "+" else num(v) - num(w)
+        return v
+
+    def multiplicative(self):
+        v = self.unary()
+        while self.peek() in (("op", "*"), ("op", "/")):
+            op, w = self.take()[1], self.unary()
+            v = num(v) * num(w) if op == "*" else num(v) / num(w)
+        return v
+
+    def unary(self):
+        if self.peek() == ("op", "-"):
+            self.take()
+            return -num(self.unary())
+        return self.primary()
+
+    def primary(self):
+        kind, text = self.take()
+        if kind == "num":
+            return float(text)
+        if kind == "str":
+            return text[1:-1].replace('""', '"')
+        if kind == "ref":
+            cells = self.cells(text)
+            assert len(cells) == 1, f"range {text} outside SUM"
+            return cells[0]
+        if kind == "op" and text == "(":
+            v = self.compare()
+            self.take(")")
+            return v
+        if kind == "func":
+            args = [self.argument()]
+            while self.peek() == ("op", ","):
+                self.take()
+                args.append(self.argument())
+            self.take(")")
+            if text == "SUM":
+                return sum(num(v) for a in args for v in (a if isinstance(a, list) else [a])
+                           if v is not None and v != "")
+            if text == "IF" and len(args) == 3:
+                return args[1] if args[0] else args[2]
+        raise AssertionError(f"unsupported formula element {kind} {text!r}")
+
+    def argument(self):
+        kind, text = self.peek()
+        nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else (None, None)
+        if kind == "ref" and nxt[1] in (",", ")"):
+            self.take()
+            return self.cells(text)
+        return self.compare()
+
+    def cells(self, text: str) -> list:
+        sheet = self.sheet
+        if "!" in text:
+            prefix, text = text.rsplit("!", 1)
+            sheet = prefix[1:-1].replace("''", "'") if prefix.startswith("'") else prefix
+        text = text.replace("$", "")
+        first, _, last = text.partition(":")
+        c0, r0 = openpyxl.utils.cell.coordinate_from_string(first)
+        c1, r1 = openpyxl.utils.cell.coordinate_from_string(last or first)
+        i0, i1 = (openpyxl.utils.cell.column_index_from_string(c) for c in (c0, c1))
+        saved = (self.tokens, self.i, self.sheet)
+        out = [self.value(sheet, f"{openpyxl.utils.cell.get_column_letter(c)}{r}")
+               for r in range(r0, r1 + 1) for c in range(i0, i1 + 1)]
+        self.tokens, self.i, self.sheet = saved
+        return out
+
+
+def num(v) -> float:
+    assert not isinstance(v, str) or v == "", f"text {v!r} in arithmetic"
+    return 0.0 if v in (None, "") else float(v)
+
+
+def check_every_formula(path) -> int:
+    """Recompute every formula cell of every sheet and compare with its cached value; the number checked."""
+    wb, cached = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+    ev, n = Formulas(wb), 0
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type != "f":
+                    continue
+                got, want = ev.value(ws.title, c.coordinate), cached[ws.title][c.coordinate].value
+                where = f"{ws.title}!{c.coordinate} {c.value}"
+                if got in (None, ""):
+                    assert want in (None, ""), where
+                else:
+                    assert isinstance(want, (int, float)), f"{where}: no cached number (recomputed {got})"
+                    assert want == pytest.approx(got, rel=1e-9, abs=1e-6), where
+                n += 1
+    return n
+
+
+def test_formula_evaluator_on_hand_made_cells():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "A b"
+    ws["A1"], ws["A2"], ws["A3"], ws["A5"] = 10, 4, "=SUM(A1:A2,A4)-A1/$A$2*2", '=IF(A2-4=0,"",A1/A2*100)'
+    ws["A6"] = "=-'A b'!A3+A5"
+    ev = Formulas(wb)
+    assert ev.value("A b", "A3") == 14 - 5 and ev.value("A b", "A5") == "" and ev.value("A b", "A6") == -9
+    ws["A7"] = "=ROUND(A1,0)"
+    with pytest.raises(AssertionError, match="unsupported"):
+        Formulas(wb).value("A b", "A7")
+
+
+def test_formula_check_catches_a_wrong_cached_value(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "w.xlsx"
+    with xlsxwriter.Workbook(path) as w:
+        ws = w.add_worksheet("S")
+        ws.write_number("A1", 3)
+        ws.write_number("A2", 4)
+        ws.write_formula("A3", "=A1+A2", None, 7)
+        ws.write_formula("A4", "=A3*2", None, 15)  # should be 14
+    with pytest.raises(AssertionError, match=r"S!A4 =A3\*2"):
+        check_every_formula(path)
+
+
+def test_every_formula_recomputes_to_its_cached_value(tmp_path, langson):
+    """The independent check of every derived cell: the whole workbook (every part), each formula recomputed by
+    the evaluator above from the constants it depends on and compared with the value cached by the writer."""
+    change = pytest.importorskip("landuse.change")
+    ful = pytest.importorskip("landuse.fulfilment")
+    parts = fake_parts(langson)
+    parts["transitions"] = change.estimate_transitions(langson, 2019, 2024)
+    parts["fulfilment"] = ful.fulfilment(langson)
+    res = build_tables(langson, tmp_path / "all.xlsx", results=parts)
+    wb = openpyxl.load_workbook(res.path)
+    with_formulas = {ws.title for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"}
+    assert {"Hiện trạng 2024", "Biến động", "Chu chuyển", "Thực hiện quy hoạch", "Phân bổ 2030",
+            "Chuyển mục đích 2024-2030"} <= with_formulas
+    assert check_every_formula(res.path) > 500
 
 
 def test_sheet_names_and_order(book):
@@ -186,6 +385,36 @@ def test_cover_lists_sources(book):
     assert any(t.startswith("landuse ") for t in texts)
 
 
+def test_plan_sheets_number_rows_by_position_not_as_misprinted(book, tmp_path, langson):
+    """Bảng 4 (l.5302-5385) lists DVH … DBV straight under group 2 as 2.4 … 2.14 but prints "8" for SKK at
+    position 2.8 (transcriber's note in bang4.csv); Bảng 26 prints "1.10" for NKH with no 1.9 row (l.23492).
+    The generated sheets number by position: 2.8 and 1.9."""
+    _, wb, _ = book
+    ws = wb["Thực hiện quy hoạch"]
+    stt = {ws[f"B{r}"].value: ws[f"A{r}"].value for r in range(6, ws.max_row + 1)}
+    name = langson.classification.name
+    assert [stt[name(c)] for c in ["DVH", "DTT", "SKK", "DGT", "DBV"]] == ["2.4", "2.7", "2.8", "2.9", "2.14"]
+    assert [stt[name(c)] for c in ["NNP", "LUA", "CLN", "PNN", "TSC", "CSD"]] == ["1", "1.1", "1.2", "2", "2.1", "3"]
+    assert stt[name("RSN")] in ("", None)  # of-which row
+    a = build_sheets(langson, fake_parts(langson))
+    alloc = next(s for s in a if s.name == "Phân bổ 2030")
+    nums = {code: alloc.value(r, 0) for code, r in alloc.row_of.items()}
+    assert (nums["NTS"], nums["CNT"], nums["NKH"], nums["SKK"]) == ("1.7", "1.8", "1.9", "2.7.1")
+
+
+def test_cover_notes_in_the_workbook_language(tmp_path):
+    from landuse.dataset import load_dataset
+
+    ds = load_dataset(MINI)  # no plan: the fulfilment sheet is skipped, with a note
+    for lang, text in [("vi", "Thực hiện quy hoạch: bỏ qua (bộ dữ liệu không khai báo phương án quy hoạch)"),
+                       ("en", "fulfilment: skipped (the dataset defines no plan)")]:
+        res = build_tables(ds, tmp_path / f"{lang}.xlsx", lang=lang)
+        ws = openpyxl.load_workbook(res.path).worksheets[0]
+        notes = [r[1] for r in ws.iter_rows(values_only=True) if r[0] in ("Ghi chú", "Note")]
+        assert text in notes, notes
+        assert "fulfilment: skipped (the dataset defines no plan)" in res.notes  # the terminal stays English
+
+
 def test_english_labels(tmp_path, langson):
     path = build_tables(langson, tmp_path / "en.xlsx", lang="en").path
     wb = openpyxl.load_workbook(path)
@@ -237,12 +466,15 @@ def test_fulfilment_matches_library(tmp_path, langson):
     df = ful.fulfilment(langson)
     sheets = build_sheets(langson, {"fulfilment": df})
     s = next(x for x in sheets if x.name == "Thực hiện quy hoạch")
-    wb, wv, _ = _save([s], tmp_path)
-    ws = wv.active
+    wb, wv, path = _save([s], tmp_path)
+    ws, ev = wv.active, Formulas(wb)
     for code, ratio in df.set_index("code")["ratio_pct"].dropna().items():
         r = s.row_of[str(code)] + 1
         assert wb.active[f"H{r}"].value.startswith("=IF(")
+        # the formula recomputed from the sheet's constants, and the value cached, both equal the library's
+        assert ev.value(ws.title, f"H{r}") == pytest.approx(ratio, rel=1e-9), code
         assert ws[f"H{r}"].value == pytest.approx(ratio, rel=1e-9), code
+    check_every_formula(path)
 
 
 def test_matrix_layout_sums(tmp_path, vn2024):
@@ -351,6 +583,15 @@ def test_cli_tables(tmp_path):
     assert CliRunner().invoke(main, ["tables", "--out", str(out), "--force"]).exit_code == 0
 
 
+@pytest.mark.parametrize("name", ["x.csv", "x", "x.xls"])
+def test_cli_tables_needs_xlsx_suffix(tmp_path, name):
+    r = CliRunner().invoke(main, ["tables", "--out", str(tmp_path / name)])
+    assert r.exit_code == 2 and "must be an .xlsx file" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / name).exists() and list(tmp_path.iterdir()) == []
+    with pytest.raises(InputError, match=r"\.xlsx"):
+        build_tables(SimpleNamespace(), tmp_path / name)
+
+
 def test_cli_tables_bad_data_exit_2(tmp_path):
     r = CliRunner().invoke(main, ["tables", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "x.xlsx")])
     assert r.exit_code == 2 and "Traceback" not in r.output
@@ -435,7 +676,7 @@ def test_workbook_with_every_part(tmp_path, langson):
     assert ws["L3"].hyperlink.location == f"'Hiện trạng 2024'!D{inv.row_of['TS'] + 1}"
     assert ws["L4"].hyperlink.location == f"'Hiện trạng 2024'!E{inv.row_of['CCC'] + 1}"
     cover = header_texts(wb["Thông tin chung"], 40)
-    assert "optimal" in cover and "highs" in cover
+    assert "tối ưu" in cover and "highs" in cover  # "optimal", in Vietnamese
     a = wb["Phân bổ 2030"]
     assert {"Hiện trạng năm 2020", "Hiện trạng năm 2024", "Phương án được duyệt*", "So sánh",
             "(8)=(7)-(4)", "(9)=(7)-(5)", "(10)=(7)-(6)"} <= header_texts(a)
@@ -453,8 +694,8 @@ def test_transition_sheet_matches_the_library(tmp_path, langson):
     res = change.estimate_transitions(langson, 2019, 2024)
     sheets = build_sheets(langson, {"transitions": res})
     s = next(x for x in sheets if x.name == "Chu chuyển")
-    wb, wv, _ = _save([s], tmp_path)
-    ws, v = wb.active, wv.active
+    wb, wv, path = _save([s], tmp_path)
+    ws, v, ev = wb.active, wv.active, Formulas(wb)
     m = res.matrix
     assert ("ƯỚC TÍNH" in ws["A2"].value) == bool(res.estimated)
     rows = rows_by_label(ws, "C", s.first_data_row + 1)
@@ -462,8 +703,12 @@ def test_transition_sheet_matches_the_library(tmp_path, langson):
     assert list(rows) == codes
     for code in codes:
         r = rows[code]
-        assert ws[f"D{r}"].value.startswith("=SUM(") and v[f"D{r}"].value == pytest.approx(m.at[code, "total"])
+        assert ws[f"D{r}"].value.startswith("=SUM(")
+        assert ev.value(ws.title, f"D{r}") == pytest.approx(m.at[code, "total"]) == v[f"D{r}"].value
     end = s.last_row + 1
-    first_to = [c for c in m.columns if c not in ("giam_khac", "total")][0]
-    assert v[f"E{end}"].value == pytest.approx(m.at["total", first_to])
-    assert v[f"D{end}"].value == pytest.approx(m.at["total", "total"])
+    tos = [c for c in m.columns if c not in ("giam_khac", "total")]
+    for j, to in enumerate(tos):  # every column total recomputed from the matrix cells
+        letter = openpyxl.utils.cell.get_column_letter(5 + j)
+        assert ev.value(ws.title, f"{letter}{end}") == pytest.approx(m.at["total", to]), to
+    assert ev.value(ws.title, f"D{end}") == pytest.approx(m.at["total", "total"]) == v[f"D{end}"].value
+    check_every_formula(path)

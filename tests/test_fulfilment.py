@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from landuse.cli import main
 from landuse.errors import ConfigError, InputError, UnknownCodeError
 from landuse.fulfilment import COLUMNS, STATUSES, LowBase, classify, compare_plans, fulfilment
 from landuse.summary import run
-from tests.conftest import MINI, write
+from tests.conftest import MINI, ratio_province, write
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,33 @@ def test_cln_ratio_recomputed_from_inputs(b4):
     assert row.ratio_pct == pytest.approx(100 * 2614 / 2762)
     assert row.printed_ratio_pct == 94.63
     assert row.status == "on-track"
-    assert "printed ratio 94.63" in row.note
+    # inputs within ±0,5 ha give 2613/2762 … 2615/2763 = 94,61 … 94,64 %: 94,63 is rounding, no note
+    assert "printed ratio" not in row.note
+
+
+def test_no_printed_ratio_note_where_reconcile_says_rounding(b4, langson):
+    """Bảng 4's printed ratios are all rounding for the reconciliation; fulfilment must not contradict it."""
+    from landuse.reconcile import reconcile
+
+    f = reconcile(langson)
+    ratio_findings = f[(f["source"] == "bang4") & (f["column"] == "(8)") & (f["check"] == "derived")]
+    assert len(ratio_findings) >= 10 and set(ratio_findings["severity"]) == {"rounding"}
+    assert not b4["note"].str.contains("printed ratio").any()
+
+
+def test_printed_ratio_note_only_beyond_rounding(tmp_path):
+    from landuse.dataset import load_dataset
+    from landuse.reconcile import reconcile
+
+    ds = load_dataset(ratio_province(tmp_path / "p"))
+    df = fulfilment(ds).set_index("code")
+    assert df["printed_ratio_pct"].to_dict() == {"LUC": 50.0, "HNK": 40.0, "DGT": 91.05}
+    # HNK 40,00 lies outside 30 … 36,67 % (conftest.RATIO_ROWS): noted; DGT 91,05 inside 86,67 … 91,11: not
+    assert "printed ratio 40.00 % vs 33.33 %" in df.loc["HNK", "note"]
+    assert "printed ratio" not in df.loc["DGT", "note"] and "printed ratio" not in df.loc["LUC", "note"]
+    f = reconcile(ds)
+    sev = f[(f["source"] == "t4") & (f["check"] == "derived")].set_index("row")["severity"].to_dict()
+    assert sev == {"HNK": "error", "DGT": "rounding"}  # the same judgement
 
 
 def test_rph_opposite(b4):
@@ -280,6 +307,42 @@ def test_unknown_plan_and_report_year(langson):
         fulfilment(langson, "nope")
     with pytest.raises(InputError, match="report year 2019 is before the base year 2020"):
         fulfilment(langson, year=2019)
+
+
+@pytest.mark.parametrize("extra,key,found", [
+    ('base_year = "abc"', "base_year", "'abc'"),
+    ("base_year = 2019.5", "base_year", "2019.5"),
+])
+def test_plan_years_of_the_wrong_type(tmp_path, extra, key, found):
+    from landuse.dataset import load_dataset
+
+    root = ratio_province(tmp_path / "p", extra)
+    with pytest.raises(ConfigError, match=rf"manifest.toml:column plans\.p\.{key}: bad value for {key}: "
+                                          rf"expected a year \(an integer\), found {re.escape(found)}"):
+        fulfilment(load_dataset(root))
+    r = CliRunner().invoke(main, ["fulfilment", "--data", str(root)])
+    assert r.exit_code == 2 and f"plans.p.{key}" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("old,new,key", [
+    ('table = "t4"', "table = 4", "table"),
+    ('table = "t4"', 'table = ["t4"]', "table"),
+    ('column = "c4"', 'column = ""', "column"),
+    ('base_column = "c3"', "base_column = 3", "base_column"),
+    ("target_year = 2029", 'target_year = "2029"', "target_year"),
+    ("target_year = 2029", "", "target_year"),
+    ("start_year = 2020", "start_year = true", "start_year"),
+])
+def test_plan_keys_missing_or_of_the_wrong_type(tmp_path, old, new, key):
+    from landuse.dataset import load_dataset
+
+    root = ratio_province(tmp_path / "p")
+    manifest = root / "manifest.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"manifest.toml:column plans\.p\.{key}"):
+        fulfilment(load_dataset(root))
+    r = CliRunner().invoke(main, ["fulfilment", "--data", str(root)])
+    assert r.exit_code == 2 and f"plans.p.{key}" in r.output and "Traceback" not in r.output
 
 
 def test_plan_file_without_manifest_plan_needs_base_year(tmp_path):

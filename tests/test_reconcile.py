@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from landuse.cli import main
 from landuse.dataset import load_dataset
 from landuse.reconcile import FINDING_COLUMNS, reconcile, reconciled_table
-from tests.conftest import MINI, write
+from tests.conftest import MINI, ratio_province, write
 
 
 def _one(f: pd.DataFrame, **match) -> pd.Series:
@@ -237,10 +237,26 @@ def test_langson_parents_that_do_not_add_up(ls):
 def test_langson_percent_cells_judged_by_rounding(ls):
     # Bảng 2 CCC: 100*17.736/830.732 = 2.13497 prints 2,14: inside what ±0.5 ha inputs give
     assert _one(ls, check="derived", source="bang2", row="CCC")["severity"] == "rounding"
-    # Bảng 4 DBV: (7) = -1, (6) = 10 -> -10,00; inputs within ±0.5 give -15,79 … -4,76, printed -8,87
+    # Bảng 4 DBV (l.5385): 10, 20, 9 -> (7) = -1, (6) = 10 -> -10,00; printed -8,87. (7) and (6) are
+    # differences of whole ha, so the ratio is judged on (3), (4), (5) each ±0,5 ha, (3) shared:
+    # (8,5-10,5)/(19,5-10,5) = -22,22 … (9,5-9,5)/(…) = 0
     dbv = _one(ls, check="derived", source="bang4", row="DBV", column="(8)")
     assert dbv["severity"] == "rounding" and dbv["expected"] == pytest.approx(-10.0)
+    assert "-22,22 … 0)" in dbv["message"]
     assert not ((ls["check"] == "derived") & (ls["severity"] == "error")).any()
+
+
+def test_ratio_of_differences_judged_on_the_value_columns(tmp_path):
+    """A ratio of two differences of rounded values: each difference can be off by up to 1 ha, so the interval
+    comes from the value columns (each ±0,5 ha), not from the printed differences (±0,5 ha each)."""
+    f = reconcile(load_dataset(ratio_province(tmp_path / "p")))
+    d = f[(f["source"] == "t4") & (f["check"] == "derived")].set_index("row")
+    assert set(d.index) == {"HNK", "DGT"}  # LUC prints exactly 50,00
+    # DGT 91,05: 86,67 … 91,11 % from the value columns (tests/conftest.py RATIO_ROWS): rounding
+    assert d.loc["DGT", "severity"] == "rounding" and "86,67 … 91,11" in d.loc["DGT", "message"]
+    assert d.loc["DGT", "expected"] == pytest.approx(100 * 40 / 45)
+    # HNK 40,00: 30 … 36,67 %: an error
+    assert d.loc["HNK", "severity"] == "error" and "30 … 36,67" in d.loc["HNK", "message"]
 
 
 def test_langson_cross_table(ls):

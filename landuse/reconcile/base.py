@@ -46,20 +46,6 @@ def severity_by_gap(gap: np.ndarray | pd.Series, tolerance: float) -> np.ndarray
     return np.where(np.abs(np.asarray(gap, dtype=float)) > tolerance + EPS, "error", "rounding")
 
 
-def half_unit(values: pd.Series | np.ndarray) -> np.ndarray:
-    """Half of the last printed digit of each value (0.5 for whole ha, 0.005 for ``5,27``); 0.5 for NaN."""
-    v = np.asarray(values, dtype=float)
-    out = np.full(v.shape, 0.5)
-    done = np.isnan(v)
-    for d in range(5):
-        scaled = v * 10.0 ** d
-        hit = ~done & (np.abs(scaled - np.round(scaled)) < 1e-6)
-        out[hit] = 0.5 * 10.0 ** -d
-        done |= hit
-    out[~done] = 0.5e-5
-    return out
-
-
 def fmt_value(v: float) -> str:
     """A number as Vietnamese print would show it (``.`` thousands, ``,`` decimals)."""
     if v is None or (isinstance(v, float) and np.isnan(v)):

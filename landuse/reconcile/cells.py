@@ -4,8 +4,11 @@ printed codes that differ from the row's code.
 Derived cells (``kind`` diff | ratio_pct | share_pct in the manifest) are recomputed from the printed operand
 cells of the same row. Each printed value stands for any unrounded value within half its last digit (±0.5 ha
 for whole hectares), so a recomputation is an interval; a printed percent inside what those inputs can give is
-``rounding``, outside it ``error``. Differences in ha are judged by the tolerance. A derived cell printed
-although an operand is blank (the blank taken as 0) is a ``blank-operand`` finding, not an arithmetic slip.
+``rounding``, outside it ``error``. A percent of differences (Bảng 4's ratio (8)=(7)/(6)) is judged against the
+value columns the differences are made of (each ±0.5 ha, a shared operand counted once), since a difference of
+two rounded figures can itself be off by 1 ha (:mod:`landuse.intervals`). Differences in ha are judged by the
+tolerance. A derived cell printed although an operand is blank (the blank taken as 0) is a ``blank-operand``
+finding, not an arithmetic slip.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from landuse.dataset import ColumnSpec, PublishedTable
-from landuse.reconcile.base import EPS, Context, empty_findings, findings, fmt_value, half_unit, severity_by_gap
+from landuse.intervals import half_unit, linear_bounds, ratio_bounds, within
+from landuse.reconcile.base import EPS, Context, empty_findings, findings, fmt_value, severity_by_gap
 
 
 def formula(spec: ColumnSpec, cols: dict[str, ColumnSpec], root: str) -> str:
@@ -60,29 +64,56 @@ class _Wide:
                                  columns=self.value.columns).where(~self.dash, 0.0)
 
 
-def _interval(spec: ColumnSpec, w: _Wide, root_row) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(point, lo, hi) of the recomputation with blanks read as 0."""
-    a = w.value[spec.operands[0]].fillna(0).to_numpy()
-    ha = w.half[spec.operands[0]].to_numpy()
+def _expand(cid: str, cols: dict[str, ColumnSpec], w: _Wide) -> np.ndarray:
+    """Coefficients (rows × table columns) of column ``cid`` over the cells it stands for.
+
+    A value cell is itself. A difference cell printed as the exact difference of its printed operands (the
+    usual case: the table subtracts rounded figures) is expanded into its operands, recursively, so that each
+    underlying value keeps its own ±half unit and a value shared by two operands is one input; a difference
+    printed otherwise (an author's own rounding, a slip, a blank) is an input of its own.
+    """
+    n, names = len(w.value), list(w.value.columns)
+    unit = np.zeros((n, len(names)))
+    unit[:, names.index(cid)] = 1.0
+    spec = cols[cid]
+    if spec.kind != "diff":
+        return unit
+    a, b = spec.operands
+    va, vb, vp = (w.value[c].to_numpy(dtype=float) for c in (a, b, cid))
+    exact = ~np.isnan(vp) & (np.abs(vp - (np.nan_to_num(va) - np.nan_to_num(vb))) < EPS)
+    exact &= ~(w.bad[[a, b, cid]].any(axis=1) | w.blank[[a, b]].any(axis=1)).to_numpy()
+    combined = _expand(a, cols, w) - _expand(b, cols, w)
+    return np.where(exact[:, None], combined, unit)
+
+
+def _interval(spec: ColumnSpec, cols: dict[str, ColumnSpec], w: _Wide,
+              root_row) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(point, lo, hi) of the recomputation from the printed cells, blanks read as 0; lo … hi is what unrounded
+    inputs within ±half a unit of the underlying printed values can give (see :mod:`landuse.intervals`)."""
+    values = w.value.fillna(0).to_numpy(dtype=float)
+    half = w.half.to_numpy(dtype=float)
+    a = values[:, list(w.value.columns).index(spec.operands[0])]
     if spec.kind == "diff":
-        b = w.value[spec.operands[1]].fillna(0).to_numpy()
-        hb = w.half[spec.operands[1]].to_numpy()
-        return a - b, a - ha - b - hb, a + ha - b + hb
+        b = values[:, list(w.value.columns).index(spec.operands[1])]
+        _, lo, hi = linear_bounds(_expand(spec.operands[0], cols, w) - _expand(spec.operands[1], cols, w),
+                                  values, half)
+        return a - b, lo, hi
     if spec.kind == "ratio_pct":
-        b = w.value[spec.operands[1]].fillna(0).to_numpy()
-        hb = w.half[spec.operands[1]].to_numpy()
-    else:
+        b = values[:, list(w.value.columns).index(spec.operands[1])]
+        _, lo, hi = ratio_bounds(_expand(spec.operands[0], cols, w), _expand(spec.operands[1], cols, w),
+                                 values, half)
+    else:  # share of the root row's value: two inputs, the row's cell and the root's
         if root_row is None:
             nan = np.full(len(a), np.nan)
             return nan, nan, nan
         b = np.full(len(a), np.nan_to_num(w.value.at[root_row, spec.operands[0]]))
         hb = np.full(len(a), w.half.at[root_row, spec.operands[0]])
+        ha = w.half[spec.operands[0]].to_numpy(dtype=float)
+        ones, zeros = np.ones(len(a)), np.zeros(len(a))
+        _, lo, hi = ratio_bounds(np.column_stack([ones, zeros]), np.column_stack([zeros, ones]),
+                                 np.column_stack([a, b]), np.column_stack([ha, hb]))
     with np.errstate(divide="ignore", invalid="ignore"):
         point = np.where(b != 0, 100 * a / b, np.nan)
-        corners = np.stack([100 * (a + s * ha) / (b + t * hb) for s in (-1, 1) for t in (-1, 1)])
-    spans_zero = (b - hb <= 0) & (b + hb >= 0)
-    lo = np.where(spans_zero, -np.inf, corners.min(axis=0))
-    hi = np.where(spans_zero, np.inf, corners.max(axis=0))
     return point, lo, hi
 
 
@@ -126,7 +157,7 @@ def _table_derived(ctx: Context, t: PublishedTable) -> pd.DataFrame:
         pblank, pbad = w.blank[spec.id], w.bad[spec.id]
         taint_real[spec.id] = op_real & ~pblank
         taint_new[spec.id] = op_new & ~pblank
-        point, lo, hi = _interval(spec, w, root_row)
+        point, lo, hi = _interval(spec, cols, w, root_row)
         ok = ~(op_bad | pbad).to_numpy()
         f = formula(spec, cols, ctx.cls.root)
         base = dict(source=t.id, column=spec.number.split("=")[0])
@@ -204,7 +235,7 @@ def _arithmetic(ctx, t, w, spec, f, base, mask, point, lo, hi, p, hp) -> pd.Data
             sev = severity_by_gap(gap[off], ctx.tolerance)
             why = np.where(sev == "error", "", " (within the tolerance: rounding)")
         else:
-            inside = (p[off] + hp[off] >= lo[off] - EPS) & (p[off] - hp[off] <= hi[off] + EPS)
+            inside = within(p[off], lo[off], hi[off])
             sev = np.where(inside, "rounding", "error")
             rng = [f" (inputs within ±0,5 ha give {fmt_value(a)} … {fmt_value(b)})" for a, b in zip(lo[off], hi[off],
                                                                                                   strict=True)]
