@@ -14,11 +14,14 @@ All areas are in ha. Signs: ``change = area_to − area_from`` (a gain is positi
 
 A matrix here is a DataFrame whose index (name ``from``) holds the start codes and whose columns hold the end
 codes; it may carry a ``total`` row and column, a ``giam_khac`` column (giảm khác: area leaving the account
-without conversion, e.g. a boundary change) and a ``tang_khac`` row (tăng khác).
+without conversion, e.g. a boundary change) and a ``tang_khac`` row (tăng khác). An estimated matrix may also
+carry the pseudo-category ``chua_phan_bo`` (row and column): the area of a year's printed total that its
+printed parts do not show (see :mod:`landuse.estimate`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +34,19 @@ from landuse.io import ROW, VALUE
 TOTAL = "total"
 OTHER_DECREASE = "giam_khac"  # giảm khác: a column of 05/TKKK
 OTHER_INCREASE = "tang_khac"  # tăng khác: a row of 05/TKKK
+GAP = "chua_phan_bo"  # chưa phân bổ: area in a year's total that its printed parts do not show (estimate only)
 FROM, TO = "code_from", "code_to"
 CHUNK = 1 << 20  # rows per bincount chunk: bounds the temporary index arrays
 
 STATUS_OK = "ok"
 STATUS_ABSENT = "not-in-classification"
-STATUS_BLANK = "blank-as-zero"
+STATUS_BLANK = "blank"
 STATUS_NO_DATA = "no-data"
 
-LABELS_VI = {TOTAL: "Tổng", OTHER_DECREASE: "Giảm khác", OTHER_INCREASE: "Tăng khác", "overall": "Toàn vùng"}
+LABELS_VI = {TOTAL: "Tổng", OTHER_DECREASE: "Giảm khác", OTHER_INCREASE: "Tăng khác", "overall": "Toàn vùng",
+             GAP: "Chưa phân bổ (các loại đất không cộng khớp tổng)"}
 LABELS_EN = {TOTAL: "Total", OTHER_DECREASE: "Other decrease", OTHER_INCREASE: "Other increase",
-             "overall": "Whole landscape"}
+             "overall": "Whole landscape", GAP: "Unreconciled: parts do not add up to the total"}
 
 
 # ---- net change ----------------------------------------------------------------------------------------
@@ -71,6 +76,18 @@ def stocks(ds, year: int, unit: str | None = None) -> pd.Series:
     return given.reindex(cls.codes).fillna(rolled.reindex(cls.codes))
 
 
+def default_classification() -> Classification:
+    """The classification of the default (bundled) dataset, read from its manifest without loading its
+    tables: what a plot file is checked against when no ``--data`` is given."""
+    from landuse.dataset import DEFAULT_DATASET, load_dataset, load_toml
+
+    meta = load_toml(DEFAULT_DATASET / "manifest.toml").get("dataset", {})
+    if "classification" not in meta:
+        return load_dataset(DEFAULT_DATASET, tables=False).classification
+    cdir = DEFAULT_DATASET / "classification"
+    return load_classification(meta["classification"], cdir if cdir.is_dir() else None)
+
+
 def level_codes(cls: Classification, level: int | None) -> list[str]:
     """Codes shown at ``level``: every tree code when ``None``; else the partition of the total at that depth
     (the codes of depth ``level`` and the leaves above it), in display order."""
@@ -90,30 +107,50 @@ def net_change(ds, from_year: int, to_year: int, level: int | None = None, lang:
     * ``ok`` – both areas given;
     * ``not-in-classification`` – a year's area is blank and the category did not exist in that year's
       classification (see :func:`year_classification_codes`): ``change`` is NaN, not a change from 0;
-    * ``blank-as-zero`` – one area is blank (nothing printed) in a classification that had the category: the
-      change reads the blank as 0, as the published tables do; the blank area stays NaN;
+    * ``blank`` – one area is blank (no figure printed for that year) in a classification that had the
+      category: ``change`` is NaN, never a number computed against the blank (``note`` names the year);
     * ``no-data`` – both areas blank: ``change`` is NaN.
+
+    ``level``: ``None`` for every row of the tree, else the categories that partition the total at that depth
+    (0 = the total; see :func:`level_codes`). Column ``note`` explains a status other than ``ok``.
     """
     for y in (from_year, to_year):
         if y not in ds.years:
             raise InputError(f"no inventory for year {y}", expected="one of " + ", ".join(map(str, ds.years)))
     cls = ds.classification
+    check_level(cls, level)
     codes = level_codes(cls, level)
     a = stocks(ds, from_year, unit).reindex(codes)
     b = stocks(ds, to_year, unit).reindex(codes)
     absent = pd.Series(False, index=codes)
+    absent_year = np.full(len(codes), to_year)
     for y, s in ((from_year, a), (to_year, b)):
         known = year_classification_codes(ds, y)
         if known is not None:
-            absent |= s.isna() & ~pd.Index(codes).isin(known)
+            here = (s.isna() & ~pd.Index(codes).isin(known)).to_numpy()
+            absent_year = np.where(here & ~absent.to_numpy(), y, absent_year)
+            absent |= here
     status = np.select([absent.to_numpy(), (a.isna() & b.isna()).to_numpy(), (a.isna() | b.isna()).to_numpy()],
                        [STATUS_ABSENT, STATUS_NO_DATA, STATUS_BLANK], STATUS_OK)
-    change = b.fillna(0) - a.fillna(0)
-    change[(status == STATUS_ABSENT) | (status == STATUS_NO_DATA)] = np.nan
+    change = b - a  # NaN whenever either side is blank
+    blank_year = np.where(a.isna(), from_year, to_year)
+    note = np.select([status == STATUS_ABSENT, status == STATUS_NO_DATA, status == STATUS_BLANK],
+                     [[f"not in the {y} classification" for y in absent_year],
+                      "no figure printed for either year", [f"no figure printed for {y}" for y in blank_year]], "")
     return pd.DataFrame({
         "code": codes, "name": [cls.name(c, lang) for c in codes], "level": [cls.depth(c) for c in codes],
         "area_from": a.to_numpy(), "area_to": b.to_numpy(), "change": change.to_numpy(), "status": status,
+        "note": note,
     })
+
+
+def check_level(cls: Classification, level: int | None) -> None:
+    """Raise :class:`InputError` unless ``level`` is ``None`` or a depth of the tree (0 … deepest)."""
+    if level is None:
+        return
+    deepest = max(cls.depth(c) for c in cls.codes)
+    if not 0 <= level <= deepest:
+        raise InputError("--level: level out of range", expected=f"0 to {deepest}", found=level)
 
 
 # ---- transition matrix from plots --------------------------------------------------------------------------
@@ -136,10 +173,12 @@ def level_lookup(cls: Classification, level: int | None) -> tuple[dict[str, int]
 
 
 def code_index(values: pd.Series, allowed: dict[str, int], cls: Classification, column: str,
-               rows: pd.Series | None = None, file: str | None = None) -> np.ndarray:
+               rows: pd.Series | Callable[[int], int] | None = None, file: str | None = None) -> np.ndarray:
     """Integer index (into ``cls.codes``) of each code in ``values`` (Categorical or strings), vectorised.
 
-    Raises :class:`UnknownCodeError` naming the first bad row (``rows``: file rows) and the number of bad rows.
+    Raises :class:`UnknownCodeError` naming the first bad row and the number of bad rows. ``rows``: the file
+    rows (a Series aligned with ``values``, or a function of the 0-based position such as
+    :class:`landuse.plotfile.FileRows`); default position + 2.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes, cats = values.cat.codes.to_numpy(), values.cat.categories
@@ -151,7 +190,7 @@ def code_index(values: pd.Series, allowed: dict[str, int], cls: Classification, 
     if (idx < 0).any():
         bad = np.flatnonzero(idx < 0)
         i = int(bad[0])
-        row = int(rows.iloc[i]) if rows is not None else i + 2
+        row = i + 2 if rows is None else (int(rows.iloc[i]) if isinstance(rows, pd.Series) else int(rows(i)))
         found = values.iloc[i]
         loc = Location(file, row=row, column=column)
         more = f" ({len(bad)} rows in all)" if len(bad) > 1 else ""
@@ -183,7 +222,7 @@ def _bincount(keys: list[tuple[np.ndarray, int]], weights: np.ndarray) -> np.nda
 
 def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit: bool = False,
                       classification: Classification | None = None, all_codes: bool = False,
-                      file: str | None = None) -> pd.DataFrame:
+                      file: str | None = None, rows: Callable[[int], int] | None = None) -> pd.DataFrame:
     """The from→to matrix (ha) of a plot table with columns ``code_from, code_to, area_ha`` (+ ``unit``).
 
     Rows (index ``from``) = land type at the start, columns = at the end, in the classification's order,
@@ -191,14 +230,16 @@ def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit:
     a ``total`` column (row sums = start areas) and a ``total`` row (column sums = end areas). ``level``
     aggregates codes to their ancestor at that depth. ``by_unit``: index (``unit``, ``from``) with one
     block per unit (each with its ``total`` row). Areas must be validated already (see
-    :func:`landuse.plotfile.read_plots`); codes are checked here.
+    :func:`landuse.plotfile.read_plots`); codes are checked here, errors naming the file row from the
+    table's ``_row`` column, else ``rows`` (position → file row), else position + 2.
     """
-    cls = classification or load_classification("vn2024")
+    cls = classification or default_classification()
+    check_level(cls, level)
     for c in (FROM, TO, VALUE) + (("unit",) if by_unit else ()):
         if c not in plots_df.columns:
             raise MissingColumnError(f"missing required column {c!r}", Location(file, row=1))
     allowed, rep = level_lookup(cls, level)
-    rows = plots_df[ROW] if ROW in plots_df else None
+    rows = plots_df[ROW] if ROW in plots_df else rows
     f = rep[code_index(plots_df[FROM], allowed, cls, FROM, rows, file)]
     t = rep[code_index(plots_df[TO], allowed, cls, TO, rows, file)]
     w = plots_df[VALUE].to_numpy()
@@ -336,10 +377,10 @@ def intensity(matrix: pd.DataFrame, interval_years: float | None = None, gain: s
     core, _, _ = split_matrix(matrix)
     codes = list(core.index)
     c = core.to_numpy()
-    d = float(interval_years) if interval_years else 1.0
-    if d <= 0:
-        raise InputError("--interval-years must be positive", found=interval_years)
-    per = "year" if interval_years else "interval"
+    if interval_years is not None and not interval_years > 0:
+        raise InputError("--interval-years must be positive", expected="a number of years > 0", found=interval_years)
+    d = float(interval_years) if interval_years is not None else 1.0
+    per = "year" if interval_years is not None else "interval"
     p = np.diag(c)
     start, end = c.sum(axis=1), c.sum(axis=0)
     g, lo = end - p, start - p
@@ -404,23 +445,37 @@ def asset_account(matrix: pd.DataFrame, classification: Classification | None = 
 
     opening = row sum incl. giảm khác; additions = conversions in (Σ_{i≠j} C_ij) + tăng khác; reductions =
     conversions out (Σ_{k≠j} C_jk) + giảm khác; closing = column sum incl. tăng khác
-    = opening + additions − reductions. The cause split (managed / natural / reappraisal) needs flows tagged
-    by cause and is not made here.
+    = opening + additions − reductions. In the ``total`` row, additions_other − reductions_other is the change
+    of the total area (a boundary change). When the matrix has the ``chua_phan_bo`` row/column (an estimate
+    whose printed parts do not add up to a year's total), the area moved from or to it is not a conversion:
+    columns ``additions_unreconciled`` / ``reductions_unreconciled`` hold it, and the ``chua_phan_bo`` line shows
+    the gap itself. The cause split (managed / natural / reappraisal) needs flows tagged by cause and is not
+    made here.
     """
     core, dec, inc = split_matrix(matrix)
     c = core.to_numpy()
     p = np.diag(c)
     codes = list(core.index)
-    add_conv, red_conv = c.sum(axis=0) - p, c.sum(axis=1) - p
-    out = pd.DataFrame({
+    gap = np.zeros((len(codes), len(codes)), dtype=bool)
+    if GAP in codes:
+        k = codes.index(GAP)
+        gap[k, :] = gap[:, k] = True
+        np.fill_diagonal(gap, False)
+    conv, moved = np.where(gap, 0.0, c), np.where(gap, c, 0.0)
+    add_conv, red_conv = conv.sum(axis=0) - p, conv.sum(axis=1) - p
+    add_gap, red_gap = moved.sum(axis=0), moved.sum(axis=1)
+    cols = {
         "code": codes, "name": _names(codes, classification, lang),
         "opening": c.sum(axis=1) + dec.to_numpy(),
         "additions_conversion": add_conv, "additions_other": inc.to_numpy(),
-        "additions_total": add_conv + inc.to_numpy(),
+        "additions_unreconciled": add_gap, "additions_total": add_conv + inc.to_numpy() + add_gap,
         "reductions_conversion": red_conv, "reductions_other": dec.to_numpy(),
-        "reductions_total": red_conv + dec.to_numpy(),
+        "reductions_unreconciled": red_gap, "reductions_total": red_conv + dec.to_numpy() + red_gap,
         "closing": c.sum(axis=0) + inc.to_numpy(),
-    })
+    }
+    if GAP not in codes:
+        del cols["additions_unreconciled"], cols["reductions_unreconciled"]
+    out = pd.DataFrame(cols)
     out["net_change"] = out["closing"] - out["opening"]
     total = out.drop(columns=["code", "name"]).sum()
     total_row = pd.DataFrame([{"code": TOTAL, "name": _names([TOTAL], None, lang)[0], **total.to_dict()}])
@@ -455,12 +510,28 @@ def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: boo
 
     Returns ``(table, matrix)``.
     """
-    from landuse.plotfile import read_plots
+    from landuse.plotfile import read_plots_located
 
-    cls = classification or load_classification("vn2024")
-    plots = read_plots(path, cls, number_format=number_format or "auto", by_unit=by_unit)
-    matrix = transition_matrix(plots, level, by_unit, cls, file=str(path))
+    cls = classification or default_classification()
+    check_level(cls, level)
+    plots, rows = read_plots_located(path, cls, number_format=number_format or "auto", by_unit=by_unit)
+    matrix = transition_matrix(plots, level, by_unit, cls, file=str(path), rows=rows)
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
+
+
+def check_outputs(*paths: Path | str | None, force: bool = False) -> None:
+    """Refuse, before any work, an output path that cannot be written: an existing file without ``force``
+    (:func:`landuse.output.check_writable`), a folder, or a missing parent folder. ``None`` and ``-``
+    (the terminal) are skipped."""
+    from landuse.output import check_writable
+
+    for p in paths:
+        if p is None or str(p) == "-":
+            continue
+        p = Path(p)
+        check_writable(p, force)
+        if not p.parent.exists():
+            raise InputError("output folder does not exist", Location.of(p.parent))
 
 
 def transitions_run(ds, plots: Path | str | None = None, *, report: str = "matrix",
@@ -468,15 +539,17 @@ def transitions_run(ds, plots: Path | str | None = None, *, report: str = "matri
                     gain: str | None = None, loss: str | None = None, estimate: bool = False,
                     from_year: int | None = None, to_year: int | None = None, flows: Path | str | None = None,
                     plot: Path | str | None = None, lang: str = "vi", number_format: str | None = None,
-                    force: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    force: bool = False, out: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What ``landuse transitions`` does: the ``report`` table of a plot file's matrix, or of a matrix
     estimated from ``ds``'s stocks and known flows (every line then says ``estimated``); optionally a picture
-    (``plot``: .png or .html). Returns ``(table, matrix)``."""
-    from landuse.output import check_writable
-
+    (``plot``: .png or .html). ``out`` (the caller writes the table there) is only checked, with ``plot``,
+    before anything is computed or written. Returns ``(table, matrix)``."""
+    check_outputs(out, plot, force=force)
     if plot is not None:
-        check_writable(Path(plot), force)
-    cls = ds.classification if ds is not None else load_classification("vn2024")
+        from landuse.plots import check_plot_path
+
+        check_plot_path(plot, by_unit)
+    cls = ds.classification if ds is not None else default_classification()
     if estimate:
         if plots is not None:
             raise InputError("give a PLOTS file or --estimate, not both")

@@ -217,8 +217,10 @@ def tables(data: Path | None, number_format: str | None, scenario: Path | None, 
 @main.command()
 @click.option("--from", "from_year", type=int, required=True, help="Start year (an inventory year).")
 @click.option("--to", "to_year", type=int, required=True, help="End year (an inventory year).")
-@click.option("--level", type=int, default=None, help="Depth of the tree (0-3): the categories that partition "
-              "the total at that depth (default: every row of the tree).")
+@click.option("--level", type=click.IntRange(min=0), default=None,
+              help="Depth N of the tree (0 = the total, 1 = groups, … up to the deepest level): show the categories "
+                   "that partition the total at depth N, i.e. the codes of depth N and the leaves above it "
+                   "(default: every row of the tree). A level deeper than the tree is an error.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of names.")
 @data_option
 @output_options
@@ -226,10 +228,12 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
            number_format: str | None, fmt: str, out: Path | None, force: bool) -> None:
     """Net change per category between two inventories (ha; change = to − from), as in Bảng 3.
 
-    Categories absent from a year's classification get status not-in-classification and no change.
+    Categories absent from a year's classification get status not-in-classification and no change; a blank
+    figure (nothing printed for a year) gets status blank and no change, never a change from 0.
     """
-    from landuse.change import net_change
+    from landuse.change import check_outputs, net_change
 
+    check_outputs(out, force=force)
     emit_frame(net_change(open_dataset(data, number_format), from_year, to_year, level, lang), fmt, out, force)
 
 
@@ -237,9 +241,12 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
 @click.argument("plots", type=click.Path(path_type=Path), required=False)
 @click.option("--report", type=click.Choice(["matrix", "components", "intensity", "account"]), default="matrix",
               show_default=True, help="What to print.")
-@click.option("--interval-years", type=float, default=None,
-              help="Years between the two dates (intensities per year; default: per interval).")
-@click.option("--level", type=int, default=None, help="Aggregate codes to this depth of the tree.")
+@click.option("--interval-years", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Years between the two dates, > 0 (intensities per year; default: per interval).")
+@click.option("--level", type=click.IntRange(min=0), default=None,
+              help="Aggregate every plot's codes to their ancestor at depth N of the tree (0 = the total, 1 = "
+                   "groups, …; codes shallower than N stay as they are; default: the codes as given). A level "
+                   "deeper than the tree is an error.")
 @click.option("--by-unit", is_flag=True, help="One matrix per unit (--report matrix).")
 @click.option("--gain", default=None, help="Gaining category for the transition-level intensities.")
 @click.option("--loss", default=None, help="Losing category for the transition-level intensities.")
@@ -267,7 +274,8 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     table, _ = transitions_run(open_dataset(data, number_format) if (estimate or data) else None, plots,
                                report=report, interval_years=interval_years, level=level, by_unit=by_unit,
                                gain=gain, loss=loss, estimate=estimate, from_year=from_year, to_year=to_year,
-                               flows=flows, plot=plot, lang=lang, number_format=number_format, force=force)
+                               flows=flows, plot=plot, lang=lang, number_format=number_format, force=force,
+                               out=out)
     emit_frame(table, fmt, out, force)
 def _solver_option(f):
     f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S",

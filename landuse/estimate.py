@@ -10,11 +10,19 @@ the end), ``giảm khác`` g[i] and ``tăng khác`` a[j]. Constraints:
   sum over its leaves, its own diagonal cells left out. Other increases / decreases fix a[j] / g[i].
 * forbidden conversions (optional) have upper bound 0.
 
+When a year's leaf areas do not add up to its printed total (TS; a parent printed larger than its parts, or a
+blank part), that gap is not a boundary change: it gets its own pseudo-category :data:`GAP` (``chua_phan_bo``,
+"chưa phân bổ / unreconciled: parts do not add up to the total"), a row with start stock = the start gap and a
+column with end stock = the end gap (a negative gap, parts larger than the total, goes to the other side), with
+no giảm khác / tăng khác of its own. Row sums then total the start TS and column sums the end TS, so giảm khác /
+tăng khác carry exactly TS(end) − TS(start), the real change of the total.
+
 Objective: minimise Σ_{i≠j} x + Σ g + Σ a + Σ_k M/n_k·(e⁺_k + e⁻_k) with M = :data:`ELASTIC_COST` and n_k the
 number of cells flow k sums over, so a statement about a group (e.g. LUA → CSK) is relaxed before a statement
 about single land types when they conflict. A giảm khác / tăng khác
-pair costs 2 against 1 for a conversion, so area moves by conversion unless the two years' totals differ (a
-boundary change, or rounding): that difference is carried in giảm khác / tăng khác. Known flows that cannot
+pair costs 2 against 1 for a conversion, so area moves by conversion unless the two years' printed totals
+differ (a boundary change): that difference is carried in giảm khác / tăng khác (moving the gap area costs 1 per
+ha, like a conversion). Known flows that cannot
 all hold together are relaxed as little as possible and named in the findings. The result is an estimate,
 and every output line says so.
 """
@@ -27,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from landuse.change import OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table
+from landuse.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table, stocks
 from landuse.errors import InputError, LanduseError, Location, NegativeAreaError, NonNumericError
 from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
 
@@ -48,8 +56,11 @@ class InfeasibleError(LanduseError):
 
 @dataclass
 class EstimateResult:
-    """An estimated matrix. ``matrix``: 05/TKKK layout (index ``from`` = codes + ``tang_khac`` + ``total``;
-    columns = codes + ``giam_khac`` + ``total``; ha). ``findings``: relaxed or conflicting known flows and
+    """An estimated matrix. ``matrix``: 05/TKKK layout (index ``from`` = codes [+ ``chua_phan_bo``] +
+    ``tang_khac`` + ``total``; columns = codes [+ ``chua_phan_bo``] + ``giam_khac`` + ``total``; ha).
+    ``boundary_ha``: the change of the total area (TS end − TS start, from the printed totals) carried in
+    giảm khác / tăng khác; ``gap_ha``: {year: printed total − sum of the leaf areas} (the ``chua_phan_bo`` row
+    and column). ``findings``: relaxed or conflicting known flows and
     notes on the inputs. ``flows``: each known flow with its estimated value."""
 
     matrix: pd.DataFrame
@@ -61,6 +72,8 @@ class EstimateResult:
     solver: str
     notes: list[str] = field(default_factory=list)
     estimated: bool = True
+    boundary_ha: float = 0.0
+    gap_ha: dict[int, float] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """The matrix as a flat table with ``status`` = ``estimated`` on every line."""
@@ -237,6 +250,35 @@ def _stocks(ds, year: int, codes: list[str]) -> pd.Series:
     return ds.stock(year).reindex(codes)
 
 
+def _total(ds, year: int, leaves: pd.Series) -> float:
+    """The year's printed/given total (root code), else the sum of its leaf areas (ha)."""
+    t = ds.stock(year).get(ds.classification.root, np.nan)
+    return float(np.nansum(leaves)) if np.isnan(t) else float(t)
+
+
+def gap_stocks(gap0: float, gap1: float) -> tuple[float, float]:
+    """(start, end) stock of the :data:`GAP` pseudo-category for the gaps (total − leaf sum, ha) of the two
+    years: a positive gap is area of that year, a negative one (parts larger than the total) is put on the
+    other side, so that start − end = gap0 − gap1 and both stay ≥ 0."""
+    return max(gap0, 0.0) + max(-gap1, 0.0), max(gap1, 0.0) + max(-gap0, 0.0)
+
+
+def unbalanced_parents(ds, year: int, tol: float = TOL) -> list[tuple[str, float, float]]:
+    """(code, printed area, sum of its parts) of every parent whose printed area differs from the sum of its
+    parts in ``year`` (parts: given area, else the sum of their leaves), in display order."""
+    cls = ds.classification
+    given = ds.stock(year).reindex(cls.codes)
+    have = stocks(ds, year)
+    out = []
+    for c in cls.codes:
+        parts = cls.parts(c)
+        if parts and not np.isnan(given[c]):
+            ps = float(np.nansum(have.reindex(parts)))
+            if abs(ps - given[c]) > tol:
+                out.append((c, float(given[c]), ps))
+    return out
+
+
 def estimate(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
              forbidden: list[tuple[str, str]] | None = None, number_format: str | None = None) -> EstimateResult:
     """Estimate the from→to matrix from the stocks of two years and the known flows (see the module text).
@@ -255,8 +297,13 @@ def estimate(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str 
     for col in ("from_code", "to_code"):
         mentioned |= {c for c in known[col] if c and c in cls.table.index and c in cls.leaves}
     codes = [c for c in cls.leaves if not (np.isnan(s0[c]) and np.isnan(s1[c])) or c in mentioned]
-    notes = _input_notes(ds, from_year, to_year, s0.reindex(codes), s1.reindex(codes))
+    t0, t1 = _total(ds, from_year, s0), _total(ds, to_year, s1)
+    gaps = {from_year: t0 - float(np.nansum(s0)), to_year: t1 - float(np.nansum(s1))}
+    notes = _input_notes(ds, from_year, to_year, s0.reindex(codes), s1.reindex(codes), t0, t1, gaps)
     start, end = s0.reindex(codes).fillna(0.0).to_numpy(), s1.reindex(codes).fillna(0.0).to_numpy()
+    p0, p1 = gap_stocks(gaps[from_year], gaps[to_year])
+    if p0 > TOL or p1 > TOL:  # the pseudo-category chua_phan_bo, last
+        codes, start, end = codes + [GAP], np.append(start, p0), np.append(end, p1)
     n = len(codes)
     pos = {c: i for i, c in enumerate(codes)}
     terms = _flow_terms(known, cls, pos, n)
@@ -270,6 +317,8 @@ def estimate(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str 
     cells = np.array([max(1, len(idx)) for idx in terms], dtype=float)
     cost[nx:] = np.repeat(ELASTIC_COST / cells, 2)  # a statement about a group yields before a specific one
     ub = np.full(nv, np.inf)
+    if codes[-1] == GAP:  # the gap is not a boundary change: no giảm khác / tăng khác of its own
+        ub[[n * n + n - 1, n * n + 2 * n - 1]] = 0.0
     for f, t in forbidden or []:
         for i in _leaves(cls, f, pos):
             for j in _leaves(cls, t, pos):
@@ -294,7 +343,7 @@ def estimate(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str 
     known["status"] = np.where(np.abs(known["deviation_ha"]) > TOL, "relaxed", "held")
     findings = _findings(known, src, notes)
     return EstimateResult(matrix, findings, known, from_year, to_year, status, solver,
-                          [m for m in findings["message"]])
+                          [m for m in findings["message"]], boundary_ha=t1 - t0, gap_ha=gaps)
 
 
 def _layout(sol: np.ndarray, codes: list[str], n: int) -> pd.DataFrame:
@@ -306,27 +355,39 @@ def _layout(sol: np.ndarray, codes: list[str], n: int) -> pd.DataFrame:
     return _with_totals(m)
 
 
-def _input_notes(ds, y0: int, y1: int, s0: pd.Series, s1: pd.Series) -> list[tuple[str, str]]:
-    """(check, message) notes on the inputs: blanks read as 0, leaf sums against the printed total."""
-    cls = ds.classification
-    notes = []
+Note = tuple[str, str, str, float | None, float | None]  # (severity, check, message, expected, found)
+
+
+def _input_notes(ds, y0: int, y1: int, s0: pd.Series, s1: pd.Series, t0: float, t1: float,
+                 gaps: dict[int, float]) -> list[Note]:
+    """Notes on the inputs: blanks read as 0, each year's leaf sum against its printed total (the gap, with
+    the parents whose parts do not add up), and the change of the total carried in giảm khác / tăng khác."""
+    root = ds.classification.root
+    notes: list[Note] = []
     for y, s in ((y0, s0), (y1, s1)):
         blank = [c for c in s.index if np.isnan(s[c])]
         if blank:
-            notes.append(("blank-stock", f"estimated: {y} inventory has no area for {', '.join(blank)}; "
-                                         "read as 0 ha"))
-    t0, t1 = ds.stock(y0).get(cls.root, np.nan), ds.stock(y1).get(cls.root, np.nan)
+            notes.append(("info", "blank-stock", f"estimated: {y} inventory has no area for {', '.join(blank)}; "
+                                                 "read as 0 ha", None, None))
     for y, s, t in ((y0, s0, t0), (y1, s1, t1)):
-        if not np.isnan(t) and abs(np.nansum(s) - t) > TOL:
-            notes.append(("leaf-sum", f"estimated: {y} leaf areas sum to {np.nansum(s):,.0f} ha, the printed "
-                                      f"{cls.root} is {t:,.0f} ha ({np.nansum(s) - t:+,.0f} ha)"))
-    diff = np.nansum(s1) - np.nansum(s0)
-    notes.append(("boundary", f"estimated: total {y0} {np.nansum(s0):,.0f} ha → {y1} {np.nansum(s1):,.0f} ha "
-                              f"({diff:+,.0f} ha) is carried in giảm khác / tăng khác, not in conversions"))
+        gap = gaps[y]
+        if abs(gap) <= TOL:
+            continue
+        parents = "; ".join(f"{c} {v:,.0f} ha vs parts {ps:,.0f} ha ({v - ps:+,.0f})"
+                            for c, v, ps in unbalanced_parents(ds, y))
+        notes.append(("warning", "unreconciled-gap",
+                      f"estimated: {y} leaf areas sum to {np.nansum(s):,.0f} ha, the printed {root} is {t:,.0f} ha: "
+                      f"the parts {'miss' if gap > 0 else 'exceed the total by'} {abs(gap):,.0f} ha"
+                      + (f" (parents whose printed parts do not add up: {parents})" if parents else "")
+                      + f"; carried in the row/column {GAP} (chưa phân bổ / unreconciled), not as a boundary "
+                        "change", t, float(np.nansum(s))))
+    notes.append(("info", "boundary", f"estimated: total {root} {y0} {t0:,.0f} ha → {y1} {t1:,.0f} ha "
+                                      f"({t1 - t0:+,.0f} ha boundary change) is carried in giảm khác / tăng khác, "
+                                      "not in conversions", t0, t1))
     return notes
 
 
-def _findings(known: pd.DataFrame, src: str | None, notes: list[tuple[str, str]]) -> pd.DataFrame:
+def _findings(known: pd.DataFrame, src: str | None, notes: list[Note]) -> pd.DataFrame:
     recs = []
     for _key, grp in known[known["n_stated"] > 1].groupby(["kind", "from_code", "to_code"], sort=False):
         stated = "; ".join(f"{a:,.0f} ha ({m})" for a, m in zip(grp[VALUE], grp["mentions"], strict=False))
@@ -342,7 +403,8 @@ def _findings(known: pd.DataFrame, src: str | None, notes: list[tuple[str, str]]
                      "message": f"estimated: known flow {r.flow} {getattr(r, VALUE):,.0f} ha ({r.mentions}) cannot "
                                 f"hold together with the stocks and the other known flows; the estimate has "
                                 f"{r.estimated_ha:,.0f} ha"})
-    for check, msg in notes:
-        recs.append({"severity": "info", "check": check, "source": "inventory", "row": None, "column": None,
-                     "expected": None, "found": None, "difference": None, "message": msg})
+    for severity, check, msg, expected, found in notes:
+        diff = found - expected if expected is not None and found is not None else None
+        recs.append({"severity": severity, "check": check, "source": "inventory", "row": None, "column": None,
+                     "expected": expected, "found": found, "difference": diff, "message": msg})
     return pd.DataFrame(recs, columns=FINDING_COLUMNS)

@@ -365,7 +365,8 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
     body_rows = []
     for i, code in enumerate(from_codes):
         s.put(r, 0, Cell(str(i + 1), align="center"))
-        s.put(r, 1, Cell(display_name(cls, code, lang) if cls else str(code)))
+        given = t("unreconciled", lang) if code == "chua_phan_bo" else None  # an estimate's gap row
+        s.put(r, 1, Cell(display_name(cls, code, lang, given) if cls else (given or str(code))))
         s.put(r, 2, Cell(str(code), align="center"))
         _matrix_row(s, r, matrix.loc[code], to_codes, has_g, code)
         body_rows.append(r)

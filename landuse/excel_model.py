@@ -45,6 +45,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "to_types": ("Loại đất năm {y}", "Land type in {y}"),
     "decrease_other": ("Giảm khác", "Other decrease"),
     "increase_other": ("Tăng khác", "Other increase"),
+    "unreconciled": ("Chưa phân bổ (các loại đất không cộng khớp tổng)",
+                     "Unreconciled: parts do not add up to the total"),
     "end_area": ("Diện tích năm {y}", "Area {y}"),
     "of_which": ("Trong đó:", "of which:"),
     "unit_ha": ("Đơn vị tính: ha", "Unit: ha"),

@@ -7,8 +7,10 @@ ambiguous files, naming a cell. Encodings: UTF-8 with or without BOM, UTF-16 (wi
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -89,10 +91,13 @@ def _sniff_delimiter(text: str) -> str:
 def read_table(path: Path | str, sheet: str | int | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX file into a DataFrame of strings (blank cells = ""), plus column :data:`ROW`.
 
-    Column names are stripped. Raises :class:`EmptyFileError` when there is no data row.
+    :data:`ROW` is the record's line in the file (header = 1): blank lines of a CSV, which pandas skips, and
+    quoted fields spanning lines are counted (see :func:`csv_rows`). Column names are stripped. Raises
+    :class:`EmptyFileError` when there is no data row.
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    rows = None  # file rows of the records when they are not simply 2, 3, …
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         df = _read_excel(path, sheet)
     elif suffix == ".parquet":
@@ -106,17 +111,54 @@ def read_table(path: Path | str, sheet: str | int | None = None) -> pd.DataFrame
         text = decode_text(path)
         if not text.strip():
             raise EmptyFileError("the file is empty", Location.of(path), expected="a header row and data rows")
+        delim = _sniff_delimiter(text)
         try:
-            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=_sniff_delimiter(text),
+            df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=delim,
                              skipinitialspace=False)
         except pd.errors.ParserError as e:
             m = re.search(r"line (\d+)", str(e))
             raise InputError(f"malformed CSV ({e})", Location.of(path, row=int(m.group(1)) if m else None)) from None
+        rows = csv_rows(text, delim, len(df))
     df.columns = [str(c).strip() for c in df.columns]
     if df.empty:
         raise EmptyFileError("the file has no data rows", Location.of(path), expected="at least one data row")
-    df[ROW] = np.arange(2, len(df) + 2)
+    df[ROW] = rows if rows is not None else np.arange(2, len(df) + 2)
     return df
+
+
+def record_lines(lines: Iterable[str], delimiter: str, stop: int | None = None) -> np.ndarray:
+    """The file line (1-based) on which each data record of a CSV starts, as pandas reads it: blank or
+    whitespace-only lines are skipped, the first non-blank record is the header, a quoted field may span lines.
+
+    ``lines``: an iterable of lines that keeps their ends (``open(..., newline="")`` or
+    ``io.StringIO(text, newline="")``). ``stop``: read only up to data record ``stop`` (0-based) included.
+    """
+    reader = csv.reader(lines, delimiter=delimiter)
+    out: list[int] = []
+    prev, header = 0, False
+    for rec in reader:
+        start, prev = prev + 1, reader.line_num
+        if not rec or (len(rec) == 1 and not rec[0].strip()):
+            continue
+        if not header:
+            header = True
+            continue
+        out.append(start)
+        if stop is not None and len(out) > stop:
+            break
+    return np.asarray(out, dtype=np.int64)
+
+
+def csv_rows(text: str, delimiter: str, n: int) -> np.ndarray:
+    """File rows of the ``n`` data records pandas read from ``text``: ``2 … n + 1`` when every line is a record,
+    else (blank lines, fields spanning lines) from :func:`record_lines`."""
+    import io as _io
+
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if lines == n + 1 and text.count("\r") == text.count("\r\n"):
+        return np.arange(2, n + 2)
+    rows = record_lines(_io.StringIO(text, newline=""), delimiter)
+    return rows if len(rows) == n else np.arange(2, n + 2)
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:

@@ -45,22 +45,31 @@ def top_flows(matrix: pd.DataFrame, n: int = TOP_FLOWS) -> pd.DataFrame:
     return long.nlargest(n, "area_ha").reset_index(drop=True)
 
 
+PICTURE_TYPES = (".png", ".html", ".htm")
+
+
+def check_plot_path(path: Path | str, by_unit: bool = False) -> None:
+    """Refuse a picture that cannot be drawn, before anything is computed: an unknown file type, or
+    per-unit matrices (``by_unit``)."""
+    path = Path(path)
+    if path.suffix.lower() not in PICTURE_TYPES:
+        raise InputError("unknown picture type", Location.of(path), expected=".png or .html", found=path.suffix)
+    if by_unit:
+        raise InputError("--plot draws one matrix; drop --by-unit", Location.of(path))
+
+
 def write_plot(matrix: pd.DataFrame, path: Path | str, title: str = "", estimated: bool = False,
                force: bool = False) -> Path:
     """Write the two pictures of ``matrix`` to ``path`` (.png or .html), atomically."""
     path = Path(path)
     title = (title or "Chu chuyển diện tích các loại đất") + (T_ESTIMATED if estimated else "")
-    if matrix.index.nlevels > 1:
-        raise InputError("--plot draws one matrix; drop --by-unit", Location.of(path))
+    check_plot_path(path, matrix.index.nlevels > 1)
     gl, flows = gains_losses(matrix), top_flows(matrix)
-    suffix = path.suffix.lower()
-    if suffix == ".png":
+    if path.suffix.lower() == ".png":
         _png(gl, flows, path, title, force)
-    elif suffix in (".html", ".htm"):
+    else:
         with atomic_open(path, force=force) as fh:
             fh.write(_html(gl, flows, title))
-    else:
-        raise InputError("unknown picture type", Location.of(path), expected=".png or .html", found=suffix)
     return path
 
 

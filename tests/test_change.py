@@ -184,8 +184,12 @@ def test_net_change_hand_values(langson):
     # CNT is new in the 2024 classification: marked, not a change from 0 (Bảng 3 prints 79)
     assert t.loc["CNT", "status"] == "not-in-classification" and np.isnan(t.loc["CNT", "change"])
     assert t.loc["CGT", "status"] == "not-in-classification"
-    # SKK existed in 2019 (code of the 2013 system) but its cell is blank: read as 0, as Bảng 3 does (155)
-    assert t.loc["SKK", "status"] == "blank-as-zero" and t.loc["SKK", "change"] == 155
+    # SKK existed in 2019 (code of the 2013 system) but its cell is blank: no change computed against the blank
+    # (Bảng 3 prints 155 = 155 − blank, an error that reconcile flags)
+    assert t.loc["SKK", "status"] == "blank" and np.isnan(t.loc["SKK", "change"])
+    assert t.loc["SKK", "area_to"] == 155 and np.isnan(t.loc["SKK", "area_from"])
+    assert t.loc["SKK", "note"] == "no figure printed for 2019"
+    assert t.loc["CNT", "note"] == "not in the 2019 classification"
     assert {"code", "name", "level", "area_from", "area_to", "change", "status"} <= set(t.reset_index().columns)
 
 
@@ -200,6 +204,21 @@ def test_net_change_reproduces_bang3(langson, a, b, col, op_to, op_from):
     ok = t[t["status"] == "ok"].index.intersection(right.index)
     assert len(ok) > 40
     assert np.allclose(t.loc[ok, "change"], right[ok])
+
+
+def test_net_change_2014_2024_blanks_are_not_changes(langson):
+    # 2014 prints no figure for RSN, DNL, DKH, SKK (they existed in vn2013): Bảng 3 (8) shows 141,624, 347, 3, 155
+    t = net_change(langson, 2014, 2024).set_index("code")
+    blank = t[t["status"] == "blank"]
+    assert set(blank.index) == {"RSN", "DNL", "DKH", "SKK"}
+    assert blank["change"].isna().all() and (blank["note"] == "no figure printed for 2014").all()
+    assert t.loc[t["status"] != "ok", "change"].isna().all()      # never a number against a blank
+
+
+@pytest.mark.parametrize("level", [-1, 4, 9])
+def test_net_change_level_out_of_range(langson, level):
+    with pytest.raises(InputError, match="level out of range.*expected 0 to 3"):
+        net_change(langson, 2019, 2024, level=level)
 
 
 def test_net_change_level(langson):

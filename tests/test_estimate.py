@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landuse.change import estimate_transitions
+from landuse.change import asset_account, estimate_transitions
 from landuse.dataset import load_dataset
 from landuse.errors import InputError, NonNumericError, UnknownCodeError
 from tests.conftest import write
@@ -30,9 +30,9 @@ path = "flows.csv"
 """
 
 
-def tiny(tmp_path, flows: str):
+def tiny(tmp_path, flows: str, extra: str = ""):
     write(tmp_path / "manifest.toml", MANIFEST)
-    write(tmp_path / "inventory.csv", INVENTORY)
+    write(tmp_path / "inventory.csv", INVENTORY + extra)
     write(tmp_path / "flows.csv", "from_code,to_code,area_ha,kind,about_code,page,line\n" + flows)
     return load_dataset(tmp_path)
 
@@ -95,15 +95,55 @@ def est(langson):
     return estimate_transitions(langson, 2019, 2024)
 
 
+def inventory_year(ds, year):
+    return ds.inventory.query(f"year == {year}").set_index("code")["area_ha"]
+
+
 def test_langson_marginals_exact(langson, est):
     m = est.matrix
-    codes = [c for c in m.index if c not in ("tang_khac", "total")]
-    start = langson.inventory.query("year == 2019").set_index("code")["area_ha"].reindex(codes).fillna(0)
-    end = langson.inventory.query("year == 2024").set_index("code")["area_ha"].reindex(codes).fillna(0)
-    body = m.loc[codes, codes + ["giam_khac"]]
-    assert np.allclose(body.sum(axis=1), start, atol=1e-6)                       # rows incl. giảm khác
-    assert np.allclose(m.loc[codes + ["tang_khac"], codes].sum(axis=0), end, atol=1e-6)   # cols incl. tăng khác
+    codes = [c for c in m.index if c not in ("tang_khac", "total", "chua_phan_bo")]
+    inv0, inv1 = inventory_year(langson, 2019), inventory_year(langson, 2024)
+    start, end = inv0.reindex(codes).fillna(0), inv1.reindex(codes).fillna(0)
+    rows = codes + ["chua_phan_bo"]
+    body = m.loc[rows, rows + ["giam_khac"]]
+    assert np.allclose(body.sum(axis=1)[codes], start, atol=1e-6)                # rows incl. giảm khác
+    assert np.allclose(m.loc[rows + ["tang_khac"], codes].sum(axis=0), end, atol=1e-6)   # cols incl. tăng khác
+    # the gap row: printed TS 2019 831,018 − sum of the 2019 leaves; the 2024 leaves add up to TS (no gap)
+    gap0 = inv0["TS"] - inv0.reindex(langson.classification.leaves).sum()
+    assert gap0 == pytest.approx(461)
+    assert body.sum(axis=1)["chua_phan_bo"] == pytest.approx(gap0)
+    assert m.loc[rows + ["tang_khac"], "chua_phan_bo"].sum() == pytest.approx(0)
+    assert m.loc["chua_phan_bo", ["giam_khac"]].sum() == 0 and m.loc["tang_khac", "chua_phan_bo"] == 0
+    # whole matrix: rows total the printed 2019 TS, columns the printed 2024 TS
+    assert body.to_numpy().sum() == pytest.approx(inv0["TS"])
+    assert m.loc[rows + ["tang_khac"], rows].to_numpy().sum() == pytest.approx(inv1["TS"])
     assert (m.drop(index="total", columns="total").to_numpy() >= -1e-9).all()
+
+
+def test_langson_boundary_change_is_the_change_of_ts(langson, est):
+    # Bảng 3 / reconcile / `landuse change`: TS 831,018 → 830,732 = −286 ha; that and only that is giảm/tăng khác
+    inv0, inv1 = inventory_year(langson, 2019), inventory_year(langson, 2024)
+    m = est.matrix
+    other = m.loc["tang_khac"].drop(["total", "giam_khac"], errors="ignore").sum() - m["giam_khac"].drop("total").sum()
+    assert other == pytest.approx(inv1["TS"] - inv0["TS"]) == pytest.approx(-286)
+    assert est.boundary_ha == pytest.approx(-286) and est.gap_ha == {2019: pytest.approx(461), 2024: 0}
+    # the stated other changes hold: tăng khác RSX 101, DGT 56, SON 17 (p.97, 102, 104); giảm khác SON 17
+    assert m.loc["tang_khac", ["RSX", "DGT", "SON"]].tolist() == pytest.approx([101, 56, 17])
+    assert m.loc["tang_khac"].drop(["total", "giam_khac"], errors="ignore").sum() == pytest.approx(174)
+    assert m["giam_khac"].drop("total").sum() == pytest.approx(174 + 286)
+
+
+def test_langson_account_shows_boundary_and_gap(langson, est):
+    a = asset_account(est.matrix, langson.classification).set_index("code")
+    tot = a.loc["total"]
+    assert tot["opening"] == pytest.approx(831018) and tot["closing"] == pytest.approx(830732)
+    assert tot["additions_other"] - tot["reductions_other"] == pytest.approx(-286)      # the boundary change
+    assert tot["additions_conversion"] == pytest.approx(tot["reductions_conversion"])
+    assert tot["additions_unreconciled"] == pytest.approx(461) == pytest.approx(tot["reductions_unreconciled"])
+    gap = a.loc["chua_phan_bo"]
+    assert gap["opening"] == pytest.approx(461) and gap["closing"] == 0
+    assert gap["reductions_unreconciled"] == pytest.approx(461) and "không cộng khớp" in gap["name"]
+    assert np.allclose(a["opening"] + a["additions_total"] - a["reductions_total"], a["closing"])
 
 
 def test_langson_known_flows_held(est):
@@ -134,7 +174,41 @@ def test_langson_inconsistent_flows_named(est):
 def test_langson_notes_on_blanks_and_totals(est):
     msgs = " | ".join(est.findings["message"])
     assert "2019 inventory has no area for CNT" in msgs and "read as 0 ha" in msgs
-    assert "leaf areas sum to 830,557 ha" in msgs and "printed TS is 831,018 ha" in msgs
+    gap = est.findings[est.findings["check"] == "unreconciled-gap"]
+    assert len(gap) == 1 and gap["severity"].iloc[0] == "warning"
+    msg = gap["message"].iloc[0]
+    assert "leaf areas sum to 830,557 ha" in msg and "printed TS is 831,018 ha" in msg and "miss 461 ha" in msg
+    assert "CSK 1,375 ha vs parts 956 ha (+419)" in msg and "chua_phan_bo" in msg     # Bảng 3 CSK, SKK blank
+    assert gap["difference"].iloc[0] == pytest.approx(830557 - 831018)
+    boundary = est.findings.loc[est.findings["check"] == "boundary", "message"].iloc[0]
+    assert "831,018 ha → 2024 830,732 ha (-286 ha boundary change)" in boundary
+
+
+def test_tiny_gap_row_by_hand(tmp_path):
+    # TS printed 360 in 2019 but the leaves sum to 350 (a 10 ha gap); 2024 TS 352 = its leaves: boundary −8 ha.
+    # Cheapest: LUC → ONT 12 (known), LUC → giảm khác 8 (the boundary change), the 10 ha gap → RSX.
+    ds = tiny(tmp_path, "LUC,ONT,12,conversion,LUC,1,10\n", extra="T,2019,TS,360\nT,2024,TS,352\n")
+    r = estimate_transitions(ds, 2019, 2024)
+    m = r.matrix
+    assert list(m.index) == ["LUC", "RSX", "ONT", "chua_phan_bo", "tang_khac", "total"]
+    assert m.loc["LUC", ["LUC", "RSX", "ONT", "chua_phan_bo", "giam_khac"]].tolist() == pytest.approx([80, 0, 12, 0, 8])
+    assert m.loc["chua_phan_bo", ["LUC", "RSX", "ONT", "chua_phan_bo", "giam_khac"]].tolist() == pytest.approx(
+        [0, 10, 0, 0, 0])
+    assert m.loc["tang_khac"].sum() == pytest.approx(0)
+    assert m.loc["total", "total"] == pytest.approx(360)                                  # rows: the 2019 TS
+    assert m.loc["total", ["LUC", "RSX", "ONT", "chua_phan_bo"]].sum() == pytest.approx(352)  # columns: 2024 TS
+    assert r.boundary_ha == pytest.approx(-8) and r.gap_ha == {2019: pytest.approx(10), 2024: 0}
+
+
+def test_negative_gap_goes_to_the_other_side(tmp_path):
+    # 2024 TS printed 350 but the leaves sum to 352: the 2 ha the parts show too many enter the gap row at the
+    # start (so the 2024 columns still total the leaves) and the boundary change is TS 350 − TS 350 = 0
+    ds = tiny(tmp_path, "LUC,ONT,12,conversion,LUC,1,10\n", extra="T,2019,TS,350\nT,2024,TS,350\n")
+    r = estimate_transitions(ds, 2019, 2024)
+    m = r.matrix
+    assert m.loc["chua_phan_bo", "total"] == pytest.approx(2) and m.loc["total", "chua_phan_bo"] == 0
+    assert m["giam_khac"].drop("total").sum() == pytest.approx(0) and m.loc["tang_khac"].sum() == pytest.approx(0)
+    assert m.loc["total", ["LUC", "RSX", "ONT"]].tolist() == pytest.approx([80, 210, 62])
 
 
 def test_flows_from_a_table(langson):

@@ -15,8 +15,8 @@ from landuse.errors import (
     NonNumericError,
     UnknownCodeError,
 )
-from landuse.io import detect_number_format, parse_numbers, read_long
-from tests.conftest import TEST_DATA
+from landuse.io import ROW, detect_number_format, parse_numbers, read_long, read_table
+from tests.conftest import TEST_DATA, write
 
 INPUT = TEST_DATA / "input"
 CLS = load_classification("vn2024")
@@ -103,3 +103,19 @@ def test_utf8_file_with_a_bad_byte_is_refused_not_garbled(tmp_path):
     from landuse.errors import InputError
     with pytest.raises(InputError, match=r"bad_utf8.csv:row 3: invalid UTF-8 byte"):
         read_long(p, CLS, "vi")
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_blank_lines_keep_file_rows(tmp_path, newline):
+    # pandas skips blank (and whitespace-only) lines: the rows named must still be the file's lines
+    lines = ["unit,year,code,area_ha", "", "T,2024,LUC,10", "   ", "", "T,2024,LUX,5"]
+    p = write(tmp_path / "inv.csv", newline.join(lines) + newline)
+    with pytest.raises(UnknownCodeError, match=r"inv.csv:row 6:column code: unknown land code 'LUX'"):
+        read_long(p, CLS, "en")
+
+
+def test_read_table_rows_with_blank_lines_and_multiline_fields(tmp_path):
+    text = 'a;b\n1;x\n\n2;"two\nlines"\n\n \n3;y\n'
+    df = read_table(write(tmp_path / "t.csv", text))
+    assert df["a"].tolist() == ["1", "2", "3"]
+    assert df[ROW].tolist() == [2, 4, 8]          # line 4 holds the record that ends on line 5
+    plain = read_table(write(tmp_path / "u.csv", "a,b\n1,x\n2,y\n"))
+    assert plain[ROW].tolist() == [2, 3]

@@ -14,7 +14,7 @@ from landuse.errors import (
     NonNumericError,
     UnknownCodeError,
 )
-from landuse.plotfile import read_plots
+from landuse.plotfile import read_plots, read_plots_located
 from tests.conftest import write
 
 HEADER = "plot_id,unit,code_from,code_to,area_ha\n"
@@ -84,3 +84,40 @@ def test_unit_moved_between_dates(tmp_path):
     assert read_plots(p)["unit"].tolist() == ["A", "B"]          # accepted for the whole area
     with pytest.raises(InputError, match=r"row 3:column unit_to: plot '2' is in unit 'A' at the start and 'B'"):
         read_plots(p, by_unit=True)
+
+
+# Blank lines (pandas skips them) must not shift the rows named: the file below has its plots on lines
+# 2, 4, 7 and 8 (line 3 empty, lines 5-6 blank / spaces).
+BLANKS = HEADER + "1,A,LUC,LUC,10\n\n2,A,LUC,ONT,1\n\n   \n3,B,RSX,CLN,{area}\n{last},B,CLN,{code},1\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1258"])   # the fast reader and the general one
+@pytest.mark.parametrize(("area", "last", "code", "error", "match"), [
+    ("-4", "4", "RSX", NegativeAreaError, r"row 7:column area_ha: negative area"),
+    ("", "4", "RSX", NonNumericError, r"row 7:column area_ha: missing area"),
+    ("4", "1", "RSX", DuplicateKeyError, r"row 8:column plot_id: plot_id '1' occurs twice.*also at row 2"),
+    ("4", "4", "XYZ", UnknownCodeError, r"row 8:column code_to: unknown land code 'XYZ'"),
+])
+def test_blank_lines_do_not_shift_rows(tmp_path, encoding, area, last, code, error, match):
+    text = BLANKS.format(area=area, last=last, code=code).replace("1,A,LUC,LUC", "1,Đ,LUC,LUC")
+    if error is DuplicateKeyError:
+        text = text.replace("1,B,CLN", "1,Đ,CLN")
+    p = write(tmp_path / "p.csv", text, encoding=encoding)
+    with pytest.raises(error, match=match):
+        plot_transitions(p)
+
+
+@pytest.mark.parametrize("spaces", ["", "   "])
+def test_fast_reader_rows_with_blank_lines(tmp_path, spaces):
+    # UTF-8 with empty lines only: the fast reader (no row column) and a lazy scan of the file; with a line
+    # of spaces pyarrow gives up and the general reader numbers the rows. Either way the plots are on 2, 4, 7, 8.
+    text = BLANKS.format(area="4", last="4", code="RSX").replace("\n   \n", f"\n{spaces}\n")
+    df, rows = read_plots_located(write(tmp_path / "p.csv", text))
+    assert [rows(i) for i in range(len(df))] == [2, 4, 7, 8]
+    if not spaces:
+        assert rows.rows is None and rows.delimiter == ","
+
+
+def test_blank_lines_are_skipped(tmp_path):
+    df = read_plots(write(tmp_path / "p.csv", BLANKS.format(area="4", last="4", code="RSX")))
+    assert df["plot_id"].tolist() == ["1", "2", "3", "4"]
