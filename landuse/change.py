@@ -67,13 +67,10 @@ def year_classification_codes(ds, year: int) -> set[str] | None:
 def stocks(ds, year: int, unit: str | None = None) -> pd.Series:
     """Area (ha) of every tree code in ``year`` (display order): the inventory's value where given, else the
     sum of its leaves (NaN only when nothing is given)."""
-    cls = ds.classification
-    given = ds.stock(year, unit)
     inv = ds.inventory[ds.inventory["year"] == year]
     if unit is not None:
         inv = inv[inv["unit"] == unit]
-    rolled = cls.rollup(inv[["code", VALUE]], []).set_index("code")[VALUE]
-    return given.reindex(cls.codes).fillna(rolled.reindex(cls.codes))
+    return ds.classification.complete(inv, VALUE)
 
 
 def default_classification() -> Classification:

@@ -192,6 +192,14 @@ class Classification:
         return out.stack(future_stack=True).rename(value).reset_index()
 
 
+    def complete(self, long: pd.DataFrame, value: str = "area_ha", include_aggregates: bool = False) -> pd.Series:
+        """Area by code (display order) for one unit and year: the value given in ``long`` where present,
+        else the sum of its leaves; NaN only when nothing below it is given."""
+        given = long.groupby("code", sort=False)[value].sum(min_count=1)
+        rolled = self.rollup(long[["code", value]], [], value, include_aggregates).set_index("code")[value]
+        return given.reindex(rolled.index).fillna(rolled)
+
+
 def _nearest_hint(code: str, known: set[str]) -> str:
     import difflib
 

@@ -161,11 +161,14 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
     classification continuity and stated flows; each finding is error, rounding or info.
     """
-    from landuse.output import write_csv
+    from landuse.output import check_writable, write_csv
     from landuse.reconcile import reconcile as run_checks
     from landuse.reconcile import reconciled_table, render_report
 
     ds = open_dataset(data, number_format)
+    for path in (reconciled, out):  # refuse before writing anything, so no output is left half-done
+        if path is not None and str(path) != "-":
+            check_writable(path, force)
     found = run_checks(ds, tolerance=tolerance)
     if reconciled is not None:
         write_csv(reconciled_table(ds, found), reconciled, force)

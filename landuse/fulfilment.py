@@ -201,9 +201,7 @@ def _unique(s: pd.Series) -> pd.Series:
 
 def _rolled(cls, long: pd.DataFrame) -> pd.Series:
     """Given values by code, parents (and aggregates) not given computed from their leaves (ha)."""
-    given = long.groupby("code", sort=False)[VALUE].sum(min_count=1)
-    rolled = cls.rollup(long[["code", VALUE]], [], include_aggregates=True).set_index("code")[VALUE]
-    return given.combine_first(rolled)
+    return cls.complete(long, VALUE, include_aggregates=True)
 
 
 def _inventory_status(ds: Dataset, year: int) -> pd.Series:

@@ -82,8 +82,9 @@ def _decode_legacy(raw: bytes, err: UnicodeDecodeError, path: Path) -> str:
                          expected="UTF-8, UTF-16 or Windows-1258 text") from None
 
 
-def _sniff_delimiter(text: str) -> str:
-    first = text.split("\n", 1)[0]
+def sniff_delimiter(text: str) -> str:
+    """The delimiter (comma, semicolon or tab) most frequent in the first non-blank line."""
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     return max(counts, key=counts.get) if max(counts.values()) else ","
 
@@ -111,7 +112,7 @@ def read_table(path: Path | str, sheet: str | int | None = None) -> pd.DataFrame
         text = decode_text(path)
         if not text.strip():
             raise EmptyFileError("the file is empty", Location.of(path), expected="a header row and data rows")
-        delim = _sniff_delimiter(text)
+        delim = sniff_delimiter(text)
         try:
             df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, sep=delim,
                              skipinitialspace=False)

@@ -35,7 +35,7 @@ from landuse.errors import (
     NegativeAreaError,
     NonNumericError,
 )
-from landuse.io import _EN, _VI, ROW, VALUE, detect_number_format, read_table, record_lines
+from landuse.io import _EN, _VI, ROW, VALUE, detect_number_format, read_table, record_lines, sniff_delimiter
 
 REQUIRED = ["plot_id", "code_from", "code_to", VALUE]
 OPTIONAL = ["unit", "unit_from", "unit_to"]
@@ -66,8 +66,7 @@ def _header(path: Path) -> tuple[list[str], str] | None:
     first = text.split("\n", 1)[0].rstrip("\r")
     if not first.strip():
         raise EmptyFileError("the file is empty", Location.of(path), expected="a header row and data rows")
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    delim = max(counts, key=counts.get) if max(counts.values()) else ","
+    delim = sniff_delimiter(first)
     return [c.strip().strip('"').strip() for c in first.split(delim)], delim
 
 

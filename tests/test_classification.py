@@ -120,3 +120,11 @@ def test_crosswalk_refuses_unknown_code(xwalk):
     inv = _inv([("u", 2019, "CLN", 1.0), ("u", 2019, "CNT", 1.0)])  # CNT does not exist before 2024
     with pytest.raises(UnknownCodeError, match="row 3"):
         xwalk.convert(inv)
+
+
+def test_complete_prefers_given_values(vn2024):
+    # LUA is printed as 16 although its parts add to 15: the printed value is kept; NNP is not given -> leaves
+    long = pd.DataFrame({"code": ["LUA", "LUC", "LUK", "CLN"], "area_ha": [16.0, 10.0, 5.0, 4.0]})
+    s = vn2024.complete(long)
+    assert s["LUA"] == 16 and s["NNP"] == 19 and pd.isna(s["PNN"])
+    assert list(s.index) == vn2024.codes

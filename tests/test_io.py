@@ -119,3 +119,10 @@ def test_read_table_rows_with_blank_lines_and_multiline_fields(tmp_path):
     assert df[ROW].tolist() == [2, 4, 8]          # line 4 holds the record that ends on line 5
     plain = read_table(write(tmp_path / "u.csv", "a,b\n1,x\n2,y\n"))
     assert plain[ROW].tolist() == [2, 3]
+
+
+def test_semicolon_file_with_leading_blank_line(tmp_path):
+    p = tmp_path / "semi.csv"
+    p.write_text("\nunit;year;code;area_ha\nXã A;2024;LUC;1.234,5\n", encoding="utf-8")
+    df = read_long(p, CLS, "vi")
+    assert df["area_ha"].tolist() == [1234.5]

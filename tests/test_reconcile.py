@@ -339,3 +339,16 @@ def test_inventory_only_dataset(tmp_path):
     assert r.exit_code == 0, r.output
     rec = pd.read_csv(tmp_path / "o" / "doi_soat.csv")
     assert rec.loc[(rec["year"] == 2024) & (rec["code"] == "RPH"), "area_ha"].item() == 1955
+
+
+def test_cli_refuses_an_existing_out_before_writing_reconciled(tmp_path):
+    from click.testing import CliRunner
+
+    from landuse.cli import main
+
+    taken = tmp_path / "taken.csv"
+    taken.write_text("precious")
+    rec = tmp_path / "rec.csv"
+    r = CliRunner().invoke(main, ["reconcile", "--reconciled", str(rec), "--out", str(taken), "--format", "csv"])
+    assert r.exit_code == 2 and "refusing to overwrite" in r.output
+    assert not rec.exists() and taken.read_text() == "precious"
