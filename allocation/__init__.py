@@ -1,6 +1,7 @@
 """Land allocation to the plan's target year: a linear program over start→end conversions.
 
-``allocate(ds, scenario=None, solver=None, time_limit=None) -> AllocationResult``;
+``allocate(ds, scenario=None, solver=None, time_limit=None, by_unit=False, unit_rows=None, projects=True)
+-> AllocationResult`` (the province as one unit, or every unit of the inventory);
 ``compare(ds, scenario_a, scenario_b) -> DataFrame``; ``load_scenario(path, ds) -> Config``.
 """
 

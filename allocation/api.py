@@ -6,11 +6,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from allocation import diagnostics as dg
 from allocation.config import Config, load_scenario
-from allocation.model import build, start_areas
+from allocation.model import build, problem, start_areas
 from allocation.solve import SolveStatus, solve
 from landuse.dataset import Dataset
 from landuse.errors import InfeasibleError, LanduseError
@@ -21,10 +22,13 @@ class AllocationResult:
     """An allocation (areas in ha).
 
     * ``table``: every tree code then every aggregate — code, name, level, relation, area_start, area_2030,
-      target, deviation (= area_2030 − target), weight, target_source
+      target, deviation (= area_2030 − target), weight, target_source (by unit: the sums of the units)
     * ``conversions``: from × to leaf matrix with totals;  ``flows``: long unit, code_from, code_to, area_ha
+      (by unit: per unit; otherwise one unit, the dataset)
     * ``permissions``: permission, code_from, code_to, area_ha, reason
     * ``binding``: constraint, kind, code, bound, shadow_price (objective per ha of bound), text
+    * by unit only: ``unit_areas`` (long unit, code, area_start, area_2030 of leaves) and ``unit_rows`` (the
+      unit-level constraints used: located projects and ``--unit-rows``)
     """
 
     table: pd.DataFrame
@@ -37,6 +41,13 @@ class AllocationResult:
     objective: float
     config: Config
     seconds: dict[str, float] = field(default_factory=dict)
+    unit_areas: pd.DataFrame | None = None
+    unit_rows: pd.DataFrame | None = None
+
+    @property
+    def unit_flows(self) -> pd.DataFrame:
+        """Per-unit conversions ``unit, code_from, code_to, area_ha`` (= ``flows``)."""
+        return self.flows
 
     def deviations(self, tol: float = 0.5) -> pd.DataFrame:
         """Codes whose 2030 area misses their target by more than ``tol`` ha."""
@@ -53,20 +64,37 @@ def _config(ds: Dataset, scenario) -> Config:
 
 
 def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: str | None = None,
-             time_limit: float | None = None, by_unit: bool = False) -> AllocationResult:
+             time_limit: float | None = None, by_unit: bool = False, unit_rows: Path | str | None = None,
+             projects: bool = True) -> AllocationResult:
     """Allocate the start-year land of ``ds`` to the target year under the default config + ``scenario``.
 
-    Raises :class:`InfeasibleError` (exit code 1) naming a minimal conflicting set when the hard constraints
-    cannot hold together; input errors in the scenario raise before any solve.
+    ``by_unit``: per unit (:func:`allocation.units.allocate_units`: the dataset's located projects unless
+    ``projects`` is false, and the unit-level rows of the file ``unit_rows``). Raises :class:`InfeasibleError`
+    (exit code 1) naming a minimal conflicting set when the hard constraints cannot hold together; input
+    errors in the scenario raise before any solve.
     """
     config = _config(ds, scenario)
+    if by_unit or unit_rows is not None:
+        from allocation.units import allocate_units
+
+        return allocate_units(ds, config, unit_rows, projects, solver, time_limit)
+    return run_problem(ds, config, start_areas(ds, config.start_year), solver=solver, time_limit=time_limit)
+
+
+def run_problem(ds: Dataset, config: Config, start: pd.DataFrame, unit_rows: pd.DataFrame | None = None,
+                unit_cost: pd.DataFrame | None = None, solver: str | None = None, time_limit: float | None = None,
+                check=None) -> AllocationResult:
+    """Build, solve and read the allocation of ``start`` (long unit, code, area_ha; one unit = the province).
+    ``check(problem)`` may raise before the solve (e.g. unit-level minimums over a provincial ceiling)."""
     t0 = time.perf_counter()
-    start = start_areas(ds, config.start_year, by_unit)
-    lp = build(config, start)
+    p = problem(config, start, unit_rows, unit_cost)
+    if check is not None:
+        check(p)
+    lp = build(p)
     t1 = time.perf_counter()
     sol = solve(lp, solver, time_limit)
     if sol.status == SolveStatus.INFEASIBLE:
-        conf = dg.conflicts(config, start, solver)
+        conf = dg.conflicts(p, config, solver)
         items = "; ".join(conf["detail"]) if len(conf) else "(no minimal set found: numerical trouble)"
         raise InfeasibleError(f"infeasible: no allocation meets these constraints together: {items}", conf)
     if not sol.ok:
@@ -74,14 +102,20 @@ def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: s
     t2 = time.perf_counter()
     flows = dg.flows_long(lp, sol)
     cls = config.classification
-    stock = ds.stock(config.start_year)
     result = AllocationResult(
-        table=dg.allocation_table(config, start, flows, stock), conversions=dg.conversion_matrix(flows, cls),
-        flows=flows, permissions=dg.permissions(flows, cls, _permissions_path(ds)),
-        binding=dg.binding(lp, sol, config, solver), status=sol.status, solver=sol.solver, objective=sol.objective,
-        config=config)
+        table=dg.allocation_table(config, start, flows, ds.stock(config.start_year)),
+        conversions=dg.conversion_matrix(flows, cls), flows=flows,
+        permissions=dg.permissions(flows, cls, _permissions_path(ds)), binding=dg.binding(lp, sol, config, solver),
+        status=sol.status, solver=sol.solver, objective=sol.objective, config=config)
+    if len(p.units) > 1 or unit_rows is not None:
+        end = lp.end_areas(sol.x)
+        n = len(p.leaves)
+        result.unit_areas = pd.DataFrame({"unit": np.repeat(p.units, n), "code": np.tile(p.leaves, len(p.units)),
+                                          "area_start": p.start.ravel(), "area_2030": end.ravel()})
+        result.unit_rows = unit_rows
     result.seconds = {"build": t1 - t0, "solve": t2 - t1, **{f"solver_{k}": v for k, v in sol.seconds.items()},
-                      "report": time.perf_counter() - t2}
+                      "report": time.perf_counter() - t2, "variables": lp.shape[1], "rows": lp.shape[0],
+                      "nnz": lp.nnz}
     return result
 
 
@@ -158,4 +192,4 @@ def run_step(ds: Dataset, out_dir: Path, report) -> None:
                         + (f" ({', '.join(dev['code'])})" if len(dev) else ""))
 
 
-__all__ = ["AllocationResult", "allocate", "compare", "run_step", "summary_text"]
+__all__ = ["AllocationResult", "allocate", "compare", "run_problem", "run_step", "summary_text"]

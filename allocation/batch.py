@@ -51,31 +51,26 @@ def jobs_from_paths(paths: list[Path], data: Path | None, scenario: Path | None)
     return jobs
 
 
-def run_job(job: AllocationJob, by_unit: bool, solver: str | None, time_limit: float | None) -> dict:
+def run_job(job: AllocationJob, by_unit: bool, solver: str | None, time_limit: float | None,
+            projects: bool = True, unit_rows: Path | None = None) -> dict:
     """Worker (runs in a child process): load, allocate, return tables and timings."""
     from allocation.api import allocate
-    from allocation.config import load_scenario
-    from allocation.units import allocate_by_unit
     from landuse.dataset import load_dataset
 
     t0 = time.perf_counter()
     ds = load_dataset(job.data)
-    if by_unit:
-        res = allocate_by_unit(ds, load_scenario(job.scenario, ds), solver=solver, time_limit=time_limit)
-        status, unit_flows = res.status, res.unit_flows
-    else:
-        res = allocate(ds, job.scenario, solver, time_limit)
-        status, unit_flows = res.status.value, None
-    return {"table": res.table, "unit_flows": unit_flows, "status": status, "objective": res.objective,
-            "seconds": time.perf_counter() - t0}
+    res = allocate(ds, job.scenario, solver, time_limit, by_unit=by_unit, unit_rows=unit_rows, projects=projects)
+    return {"table": res.table, "unit_flows": res.unit_flows if res.unit_areas is not None else None,
+            "status": res.status.value, "objective": res.objective, "seconds": time.perf_counter() - t0}
 
 
 def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, by_unit: bool = False, solver: str | None = None,
-                  time_limit: float | None = None,
-                  progress: Callable[[BatchResult], None] | None = None) -> tuple[pd.DataFrame, list[BatchResult]]:
+                  time_limit: float | None = None, progress: Callable[[BatchResult], None] | None = None,
+                  projects: bool = True, unit_rows: Path | None = None) -> tuple[pd.DataFrame, list[BatchResult]]:
     """Run ``jobs`` ``n_jobs`` at a time; returns a summary (job, data, scenario, status, objective, seconds,
     error) and the raw results (``value`` = the dict of :func:`run_job`)."""
-    results = run_batch(run_job, [(j, by_unit, solver, time_limit) for j in jobs], n_jobs, progress=progress)
+    results = run_batch(run_job, [(j, by_unit, solver, time_limit, projects, unit_rows) for j in jobs], n_jobs,
+                        progress=progress)
     summary = pd.DataFrame([{
         "job": j.name, "data": str(j.data or "(bundled)"), "scenario": str(j.scenario or "(default)"),
         "status": r.value["status"] if r.ok else "error", "objective": r.value["objective"] if r.ok else None,

@@ -19,6 +19,7 @@ from allocation.model import (
     SLACK,
     TOTAL_LABEL,
     LinearProgram,
+    Problem,
     build,
     leaves_of_spec,
 )
@@ -32,12 +33,7 @@ FEASIBILITY_TOL = 1e-3  # ha of total slack below which an elastic model counts 
 
 def flows_long(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
     """Conversions as a long table ``unit, code_from, code_to, area_ha`` (staying included; zeros dropped)."""
-    v = lp.variables
-    is_flow = (v["kind"] == FLOW).to_numpy()
-    x = sol.x[is_flow]
-    f = v.loc[is_flow, ["unit", "from", "to"]].rename(columns={"from": "code_from", "to": "code_to"})
-    f["area_ha"] = x
-    return f[f["area_ha"] > TOL].reset_index(drop=True)
+    return lp.flows(sol.x, TOL)
 
 
 def _by_code(cls: Classification, leaf_values: pd.Series) -> pd.Series:
@@ -132,7 +128,9 @@ def binding(lp: LinearProgram, sol: Solution, config: Config, solver: str | None
 def _explain(label: str, code: str, bound: float, price: float, cls: Classification) -> str:
     kind = label.split(" ")[0]
     what = {"bounds.min": "one more ha of the minimum", "bounds.max": "one ha less of the maximum",
-            "shares.min": "one more ha of the minimum share", "shares.max": "one ha less of the maximum share"}[kind]
+            "shares.min": "one more ha of the minimum share", "shares.max": "one ha less of the maximum share",
+            "min": "one more ha of the unit minimum", "max": "one ha less of the unit maximum"}.get(
+        kind, "moving the bound by 1 ha")
     name = cls.name(code) if code in cls else code
     if np.isnan(price):
         return f"{label} ({name}) is binding at {bound:,.0f} ha: tightening it by 1 ha makes the model infeasible"
@@ -153,18 +151,17 @@ def _deletion_order(groups: list[str]) -> list[str]:
     return sorted(groups, key=rank)
 
 
-def conflicts(config: Config, start: pd.DataFrame, solver: str | None = None) -> pd.DataFrame:
+def conflicts(p: Problem, config: Config, solver: str | None = None) -> pd.DataFrame:
     """A minimal set of hard-constraint groups that cannot hold together (elastic LP + deletion filter).
 
-    Each group (a bound, a share, a protection, a forbidding rule, the total, the start areas) gets slack; a
-    set is infeasible when the least total slack of its groups, with all other groups relaxed, is above
-    :data:`FEASIBILITY_TOL`. Groups are dropped one by one while the rest stays infeasible.
+    Each group (a bound, a share, a unit-level row, a protection, a forbidding rule, the total with the start
+    areas) gets slack; a set is infeasible when the least total slack of its groups, with all other groups
+    relaxed, is above :data:`FEASIBILITY_TOL`. Groups are dropped one by one while the rest stays infeasible.
     Returns ``constraint, detail, source`` rows.
     """
-    lp = build(config, start, elastic=True)
-    v = lp.variables
-    group = v["group"].to_numpy()
-    relaxable = (v["kind"].eq(SLACK) | (v["kind"].eq(FLOW) & v["group"].ne(""))).to_numpy()
+    lp = build(p, elastic=True)
+    group = lp.col_group
+    relaxable = (lp.col_kind == SLACK) | ((lp.col_kind == FLOW) & (group != ""))
     groups = _deletion_order(sorted(set(group[relaxable])))
 
     def infeasible(active: set[str]) -> bool:
@@ -195,6 +192,10 @@ def _detail(group: str, config: Config, lp: LinearProgram) -> str:
     r = config.rules[config.rules["label"] == group]
     if len(r):
         return f"{group}: {r.iloc[-1]['reason']}"
+    rows = lp.rows[(lp.rows["kind"] == BOUND) & (lp.rows["group"] == group)]
+    if len(rows):  # a unit-level row (located project)
+        lo, up = float(rows["lower"].iloc[0]), float(rows["upper"].iloc[0])
+        return f"{group}: {'≥ ' + format(lo, ',.2f') if np.isfinite(lo) else '≤ ' + format(up, ',.2f')} ha"
     return group
 
 

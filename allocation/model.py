@@ -1,40 +1,50 @@
-"""The allocation LP, built from arrays: one DataFrame row per variable, constraints as one sparse matrix.
+"""The allocation LP — one builder for the province (one unit) and for its units (communes), from arrays.
 
-Variables (all ≥ 0, ha):
+Two steps: :func:`problem` turns a :class:`~allocation.config.Config` and start areas into a :class:`Problem`
+(plain arrays: units × leaves start areas, the allowed pairs and their costs, code membership, targets and
+bounds); :func:`build` turns a :class:`Problem` into a :class:`LinearProgram` (one sparse matrix and a table of
+rows). What depends on the config only (pair rules, protections, costs, membership, config targets and bounds)
+is computed once per config and cached.
 
-* ``flow``: area of leaf ``from`` at the start year that is leaf ``to`` in the target year, per ``unit``,
-  for allowed pairs only (``from == to``: the area that stays). With a planned total different from the start
-  total, pseudo-codes ``+`` (tăng khác, land entering the boundary) and ``-`` (giảm khác) appear as from / to.
-* ``end``: the end area of each leaf over the whole area (Σ of its inflows over all units): rows about the
-  whole area reference these, so their length does not grow with the number of units.
-* ``under`` / ``over``: deviation below / above a goal (target, or the start area of a leaf without target).
+Columns (all ≥ 0, ha):
 
-Rows: ``supply`` (every start hectare accounted: Σ_to flow = start area), ``total`` (Σ of end areas = total;
-the supply rows and the total row form one group, "total area", in conflict reports),
-``bound`` (hard min / max area of any code, shares already turned into areas), ``goal`` (end area + under −
-over = target). The end area of a code is Σ flows into its leaves; no end-area variables are needed.
+* flows ``x[u, i, j]``: area of unit ``u`` that is leaf ``i`` at the start and leaf ``j`` in the target year,
+  for allowed pairs only and only where ``u`` has land in ``i`` (staying: ``i == j``). With a planned total
+  different from the start total, pseudo-codes ``+`` (tăng khác, land entering) and ``-`` (giảm khác) appear
+  as from / to;
+* ``E[j]``: the end area of leaf ``j`` over the whole area (Σ of its inflows over all units). Rows about the
+  whole area reference these, so their length does not grow with the number of units;
+* ``EU[u, j]``: the same for one unit, only for units that carry unit-level rows (located projects);
+* ``under`` / ``over``: deviation below / above each goal.
 
-Nothing here loops over variables: blocks are built with merges on (unit, leaf) so the same code serves one
-unit (the province) or many (communes, issue 8). ``elastic=True`` builds the diagnostic variant: forbidden
-pairs are kept (flagged with the rule that forbids them) and every hard row gets slack columns.
+Rows: ``supply`` (Σ_j x[u, i, j] = start[u, i]: every start hectare accounted for, each unit's total fixed),
+``end`` definitions (Σ inflows − E = 0, and the same per unit), ``total`` (Σ E = total), ``bound`` (hard
+min / max area of a code, shares already turned into areas), ``goal`` (Σ E + under − over = target).
+Objective: Σ weight·(under + over) + Σ cost·x. The supply rows and the total row form one group, "total
+area", in conflict reports.
+
+Nothing loops over variables in Python. ``elastic=True`` builds the diagnostic variant used to name
+conflicts: forbidden pairs are kept (each tagged with the rule that forbids it) and every hard row gets slack
+columns; its own costs are set by the caller.
 """
 
 from __future__ import annotations
 
+import weakref
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from allocation.config import Config
 from landuse.classification import Classification
+from landuse.errors import ConfigError
 
 FLOW, END, UNDER, OVER, SLACK = "flow", "end", "under", "over", "slack"
 SUPPLY, TOTAL, BOUND, GOAL = "supply", "total", "bound", "goal"
 BOUNDARY_IN, BOUNDARY_OUT = "+", "-"
 START_LABEL, TOTAL_LABEL = "start areas", "total area"
-VAR_COLUMNS = ["kind", "unit", "from", "to", "code", "group", "cost", "lower", "upper"]
 ROW_COLUMNS = ["kind", "label", "code", "unit", "lower", "upper", "group"]
 
 
@@ -59,19 +69,86 @@ class Matrix:
 
 
 @dataclass
-class LinearProgram:
-    """min cost·x  s.t.  lower_r ≤ A x ≤ upper_r,  lower_v ≤ x ≤ upper_v. Tables describe every column/row."""
+class Problem:
+    """An allocation problem as arrays. Areas in ha; ``cost`` in objective units per ha converted.
 
-    variables: pd.DataFrame
+    ``start`` (U, n): start area of each unit and leaf; ``allowed`` (n, n): allowed pairs (staying always is);
+    ``cost`` (n, n), or (U, n, n) when costs differ by unit; ``member[g, j]`` = 1 when leaf ``j`` belongs to
+    ``codes[g]`` (any level or aggregate). ``targets``: ``g, u, target, weight, label``; ``bounds``: ``g, u,
+    lo, hi, label`` (NaN = no bound); ``u`` = unit index, −1 = the whole area. ``total``: a planned total
+    different from the start total (None: the start total); land then enters / leaves at ``boundary_cost``.
+    ``pair_group`` (n, n): the rule forbidding each pair ("" when allowed), for conflict reports.
+    """
+
+    units: list[str]
+    leaves: list[str]
+    start: np.ndarray
+    allowed: np.ndarray
+    cost: np.ndarray
+    codes: list[str]
+    member: np.ndarray
+    targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"g": [], "u": [], "target": [], "weight": [], "label": []}))
+    bounds: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"g": [], "u": [], "lo": [], "hi": [], "label": []}))
+    total: float | None = None
+    boundary_cost: float = 0.0
+    pair_group: np.ndarray | None = None
+
+
+@dataclass
+class LinearProgram:
+    """min cost·x  s.t.  rows.lower ≤ A x ≤ rows.upper,  col_lower ≤ x ≤ col_upper.
+
+    The first ``len(flow_unit)`` columns are flows: ``flow_unit`` indexes ``units``, ``flow_from`` /
+    ``flow_to`` index ``codes`` (the leaves, then ``+`` and ``-``). ``col_kind`` / ``col_group`` name every
+    column's kind and (elastic model) the constraint group that relaxing it relaxes ("" = none).
+    """
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
     rows: pd.DataFrame
     matrix: Matrix
     total_ha: float
+    units: list[str]
+    codes: list[str]
+    flow_unit: np.ndarray
+    flow_from: np.ndarray
+    flow_to: np.ndarray
+    col_kind: np.ndarray
+    col_group: np.ndarray
+    n_leaves: int = 0
 
     @property
-    def cost(self) -> np.ndarray:
-        return self.variables["cost"].to_numpy(dtype=float)
+    def n_flow(self) -> int:
+        return len(self.flow_unit)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+    @property
+    def nnz(self) -> int:
+        return len(self.matrix.val)
+
+    def flows(self, x: np.ndarray, tol: float = 1e-6) -> pd.DataFrame:
+        """Conversions (long): ``unit, code_from, code_to, area_ha`` of every flow above ``tol`` ha, staying
+        included (``code_from == code_to``)."""
+        v = x[: self.n_flow]
+        keep = v > tol
+        codes, units = np.array(self.codes, dtype=object), np.array(self.units, dtype=object)
+        return pd.DataFrame({"unit": units[self.flow_unit[keep]], "code_from": codes[self.flow_from[keep]],
+                             "code_to": codes[self.flow_to[keep]], "area_ha": v[keep]})
+
+    def end_areas(self, x: np.ndarray) -> np.ndarray:
+        """End areas (U, n leaves) in ha: Σ_i x[u, i, j] (land leaving the boundary excluded)."""
+        out = np.zeros((len(self.units), self.n_leaves + 2))
+        np.add.at(out, (self.flow_unit, self.flow_to), x[: self.n_flow])
+        return out[:, : self.n_leaves]
 
 
+# ---- start areas and rule specs ---------------------------------------------------------------------
 def start_areas(ds, year: int, by_unit: bool = False) -> pd.DataFrame:
     """Leaf areas (ha) at ``year``: long ``unit, code, area_ha``; blanks and dashes count as 0.
 
@@ -88,206 +165,331 @@ def start_areas(ds, year: int, by_unit: bool = False) -> pd.DataFrame:
     return out.reset_index()
 
 
-def leaves_of_spec(cls: Classification, spec: str) -> list[str]:
-    """Leaves named by a rule spec: ``*`` (all), ``X`` (code or aggregate), ``not X`` (all outside X)."""
+def _member(cls: Classification) -> pd.DataFrame:
+    """Codes (tree codes and aggregates with at least one leaf) × leaves, 0/1."""
+    m = cls.membership[cls.leaves]
+    return m[m.to_numpy().sum(axis=1) > 0]
+
+
+def spec_mask(cls: Classification, spec: str, member: pd.DataFrame | None = None) -> np.ndarray:
+    """Boolean mask over ``cls.leaves`` of a rule spec: ``*`` (all), ``X`` (code or aggregate), ``not X``."""
     spec = spec.strip()
     if spec == "*":
-        return list(cls.leaves)
+        return np.ones(len(cls.leaves), dtype=bool)
     if spec.startswith("not "):
-        inside = set(leaves_of_spec(cls, spec[4:]))
-        return [c for c in cls.leaves if c not in inside]
-    return [c for c in cls.leaves_of(spec) if c in cls.leaves]
+        return ~spec_mask(cls, spec[4:], member)
+    m = _member(cls) if member is None else member
+    if spec in m.index:
+        return m.loc[spec].to_numpy() > 0
+    return np.isin(cls.leaves, cls.leaves_of(spec))  # an of-which code: no leaves
 
 
-def membership_long(cls: Classification) -> pd.DataFrame:
-    """``code, leaf`` for every code and aggregate (of-which rows excluded: not allocated)."""
-    m = cls.membership[cls.leaves]
-    long = m.stack().rename("in").reset_index()
-    long.columns = ["code", "leaf", "in"]
-    return long.loc[long["in"] == 1, ["code", "leaf"]]
+def leaves_of_spec(cls: Classification, spec: str) -> list[str]:
+    """Leaves named by a rule spec (see :func:`spec_mask`), in leaf order."""
+    return list(np.array(cls.leaves, dtype=object)[spec_mask(cls, spec)])
 
 
-def pair_table(config: Config) -> pd.DataFrame:
-    """Every leaf pair: ``from, to, allowed, group`` (the rule deciding a forbidden pair), ``cost`` (cost units).
+# ---- what depends on the config only (cached per config) --------------------------------------------
+@dataclass
+class _ConfigParts:
+    allowed: np.ndarray       # (n, n) bool
+    group: np.ndarray         # (n, n) object: label of the rule forbidding the pair
+    cost: np.ndarray          # (n, n) objective units per ha
+    codes: list[str]
+    member: np.ndarray        # (G, n)
+    targets: pd.DataFrame     # g, target, weight, label (config targets of allocatable codes)
+    bounds: pd.DataFrame      # g, kind, area_ha, share, label
 
-    Rules apply in order (a later rule overrides an earlier one), then protections; staying is always allowed.
-    """
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _parts(config: Config) -> _ConfigParts:
+    hit = _CACHE.get(config)
+    if hit is None:
+        hit = _CACHE[config] = _compute_parts(config)
+    return hit
+
+
+def _compute_parts(config: Config) -> _ConfigParts:
     cls = config.classification
-    leaves = list(cls.leaves)
-    grid = pd.MultiIndex.from_product([leaves, leaves], names=["from", "to"]).to_frame(index=False)
-    allowed = np.ones(len(grid), dtype=bool)
-    group = np.full(len(grid), "", dtype=object)
-    rules = config.rules
-    for src, dst, rule, label in zip(rules["from"], rules["to"], rules["rule"], rules["label"], strict=True):
-        # one pass per rule (a handful), not per pair
-        mask = (grid["from"].isin(leaves_of_spec(cls, src)).to_numpy()
-                & grid["to"].isin(leaves_of_spec(cls, dst)).to_numpy())
+    m = _member(cls)
+    codes = list(m.index)
+    gpos = {c: k for k, c in enumerate(codes)}
+    allowed, group = _pair_rules(config, m)
+    t = config.targets[config.targets["code"].isin(gpos)]
+    targets = pd.DataFrame({"g": t["code"].map(gpos).to_numpy(int), "target": t["target_ha"].to_numpy(float),
+                            "weight": t["weight"].to_numpy(float), "label": ("targets " + t["code"]).to_numpy()})
+    b = config.bounds
+    bounds = pd.DataFrame({"g": b["code"].map(gpos).to_numpy(int), "kind": b["kind"].to_numpy(),
+                           "area_ha": b["area_ha"].to_numpy(float), "share": b["share"].to_numpy(float),
+                           "label": b["label"].to_numpy()})
+    return _ConfigParts(allowed, group, _pair_costs(config, m) * config.costs.scale, codes,
+                        m.to_numpy(float), targets, bounds)
+
+
+def _pair_rules(config: Config, m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rules apply in order (a later one overrides), then protections; staying is always allowed."""
+    cls = config.classification
+    n = len(cls.leaves)
+    allowed = np.ones((n, n), dtype=bool)
+    group = np.full((n, n), "", dtype=object)
+    r = config.rules
+    for src, dst, rule, label in zip(r["from"], r["to"], r["rule"], r["label"], strict=True):  # a handful
+        mask = np.outer(spec_mask(cls, src, m), spec_mask(cls, dst, m))
         allowed[mask] = rule == "allow"
         group[mask] = "" if rule == "allow" else label
-    for p in config.protect.itertuples(index=False):
-        inside = leaves_of_spec(cls, p.code)
-        mask = grid["from"].isin(inside).to_numpy() & ~grid["to"].isin(inside).to_numpy()
-        allowed[mask] = False
-        group[mask] = p.label
-    stay = (grid["from"] == grid["to"]).to_numpy()
-    allowed[stay], group[stay] = True, ""
-    grid["allowed"], grid["group"] = allowed, group
-    grid["cost"] = _pair_costs(config, grid)
-    return grid
+    for code, label in zip(config.protect["code"], config.protect["label"], strict=True):
+        inside = spec_mask(cls, code, m)
+        mask = np.outer(inside, ~inside)
+        allowed[mask], group[mask] = False, label
+    np.fill_diagonal(allowed, True)
+    np.fill_diagonal(group, "")
+    return allowed, group
 
 
-def _factor(cls: Classification, leaf: str, factors: dict[str, float]) -> float:
-    """Factor of the most specific code listed for ``leaf``: itself, its ancestors, then aggregates."""
-    for code in [leaf] + cls.ancestors(leaf) + [a for a, m in cls.aggregates.items() if leaf in cls.leaves_of(a)]:
-        if code in factors:
-            return float(factors[code])
-    return 1.0
+def _factors(cls: Classification, m: pd.DataFrame, factors: dict[str, float]) -> np.ndarray:
+    """Per leaf, the factor of the most specific listed code containing it (itself, its ancestors nearest
+    first, then aggregates in their order); 1 where none is listed."""
+    aggs = list(cls.aggregates)
+    listed = [c for c in factors if c in m.index]
+    listed.sort(key=lambda c: (1, aggs.index(c)) if c in cls.aggregates else (0, -cls.depth(c)))
+    out = np.ones(m.shape[1])
+    if listed:
+        inside = m.loc[listed].to_numpy() > 0                     # (k, n), most specific first
+        first = inside.argmax(axis=0)
+        vals = np.array([float(factors[c]) for c in listed])
+        out = np.where(inside.any(axis=0), vals[first], 1.0)
+    return out
 
 
-def _pair_costs(config: Config, grid: pd.DataFrame) -> np.ndarray:
+def _pair_costs(config: Config, m: pd.DataFrame) -> np.ndarray:
+    """(n, n) cost units per ha: default × from factor × to factor × (1 + suitability weight × good share of
+    the origin), × a fixed tie-break of up to +tie_break from a hash of the pair's codes (so the optimum is
+    unique in practice and every solver returns the same plan); staying costs 0."""
     cls, rule = config.classification, config.costs
-    f_from = {leaf: _factor(cls, leaf, rule.from_factor) for leaf in cls.leaves}
-    f_to = {leaf: _factor(cls, leaf, rule.to_factor) for leaf in cls.leaves}
-    good = dict.fromkeys(cls.leaves, 0.0)
+    leaves = list(cls.leaves)
+    good = np.zeros(len(leaves))
     if config.suitability is not None:
         for code, share in zip(config.suitability["code"], config.suitability["good_share"], strict=True):
-            for leaf in leaves_of_spec(cls, code):
-                good[leaf] = float(share)
-    cost = (rule.default * grid["from"].map(f_from) * grid["to"].map(f_to)
-            * (1.0 + rule.suitability_weight * grid["from"].map(good))).to_numpy(dtype=float, copy=True)
-    # fixed tie-break: up to +tie_break per pair from a hash of its codes, so the optimum is unique in practice
-    # and every solver returns the same conversion plan (pairs are otherwise often equally cheap)
-    u = np.array([zlib.crc32(f"{a}>{b}".encode()) / 2**32 for a, b in zip(grid["from"], grid["to"], strict=True)])
+            good[spec_mask(cls, code, m)] = float(share)
+    f_from = _factors(cls, m, rule.from_factor) * (1.0 + rule.suitability_weight * good)
+    cost = rule.default * np.outer(f_from, _factors(cls, m, rule.to_factor))
+    u = np.array([[zlib.crc32(f"{a}>{b}".encode()) for b in leaves] for a in leaves], dtype=float) / 2**32
     cost *= 1.0 + rule.tie_break * u
-    cost[(grid["from"] == grid["to"]).to_numpy()] = 0.0
+    np.fill_diagonal(cost, 0.0)
     return cost
 
 
-def _flows(config: Config, start: pd.DataFrame, pairs: pd.DataFrame, elastic: bool, total: float) -> pd.DataFrame:
-    have = start[start["area_ha"] > 0][["unit", "code"]].rename(columns={"code": "from"})
-    p = pairs if elastic else pairs[pairs["allowed"]]
-    flows = have.merge(p[["from", "to", "group", "cost", "allowed"]], on="from")
-    flows["group"] = np.where(flows["allowed"], "", flows["group"])
-    flows = flows.drop(columns="allowed")
-    start_total = float(start["area_ha"].sum())
-    if abs(total - start_total) > 1e-6:  # planned boundary change: land may leave or enter, at a cost
-        units = start["unit"].drop_duplicates()
-        out = have.assign(to=BOUNDARY_OUT)
-        inn = pd.MultiIndex.from_product([units, config.classification.leaves], names=["unit", "to"]).to_frame(
-            index=False).assign(**{"from": BOUNDARY_IN})
-        extra = pd.concat([out, inn], ignore_index=True).assign(group="", cost=config.costs.boundary)
-        flows = pd.concat([flows, extra], ignore_index=True)
-    flows["kind"], flows["code"] = FLOW, ""
-    flows["cost"] = flows["cost"] * config.costs.scale
-    flows["lower"], flows["upper"] = 0.0, np.inf
-    return flows
+def pair_table(config: Config) -> pd.DataFrame:
+    """Every leaf pair: ``from, to, allowed, group`` (the rule forbidding it), ``cost`` (objective units/ha)."""
+    p = _parts(config)
+    leaves = list(config.classification.leaves)
+    n = len(leaves)
+    return pd.DataFrame({"from": np.repeat(leaves, n), "to": np.tile(leaves, n), "allowed": p.allowed.ravel(),
+                         "group": p.group.ravel(), "cost": p.cost.ravel()})
 
 
-def goal_rows(config: Config, start: pd.DataFrame) -> pd.DataFrame:
-    """Targets (of allocated codes) plus keep-start goals for every (unit, leaf) without a target."""
+# ---- config + start areas (+ unit rows) -> Problem ---------------------------------------------------
+def problem(config: Config, start: pd.DataFrame, unit_rows: pd.DataFrame | None = None,
+            unit_cost: pd.DataFrame | None = None) -> Problem:
+    """The arrays of the allocation of ``start`` (long ``unit, code, area_ha`` of leaves; one unit = the
+    province) under ``config``. Leaves without a target get a low-weight goal of keeping their start area
+    over the whole area. ``unit_rows``: ``unit, code, kind (min|max|target), area_ha, label`` (located projects
+    and unit-level targets); ``unit_cost``: ``unit, code, factor`` multiplying the cost of converting land
+    away from ``code`` (any code: applies to its leaves) in that unit."""
     cls = config.classification
-    allocatable = set(cls.codes) | set(cls.aggregates)
-    of_which = {c for c in cls.codes if cls.relation(c) == "of-which"}
-    t = config.targets[config.targets["code"].isin(allocatable - of_which)]
-    rows = pd.DataFrame({"kind": GOAL, "label": "targets " + t["code"], "code": t["code"], "unit": t["unit"],
-                         "lower": t["target_ha"], "upper": t["target_ha"], "group": "", "weight": t["weight"]})
-    keep = start[~start["code"].isin(set(t["code"]))]
-    keep_rows = pd.DataFrame({"kind": GOAL, "label": "keep start " + keep["code"], "code": keep["code"],
-                              "unit": keep["unit"], "lower": keep["area_ha"], "upper": keep["area_ha"], "group": "",
-                              "weight": config.weights["keep_start"]})
-    return pd.concat([rows, keep_rows], ignore_index=True)
-
-
-def bound_rows(config: Config, total: float) -> pd.DataFrame:
-    b = config.bounds
-    area = np.where(b["share"].notna(), b["share"].astype(float) * total, b["area_ha"].astype(float))
-    is_min = (b["kind"] == "min").to_numpy()
-    return pd.DataFrame({"kind": BOUND, "label": b["label"], "code": b["code"], "unit": b["unit"],
-                         "lower": np.where(is_min, area, -np.inf), "upper": np.where(is_min, np.inf, area),
-                         "group": b["label"]})
-
-
-def _code_entries(rows: pd.DataFrame, flows: pd.DataFrame, members: pd.DataFrame,
-                  leaf_col: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(row, col) of coefficient 1 for rows summing the end area of their code: rows over the whole area use
-    the end-area columns (≤ one per leaf, whatever the number of units); per-unit rows use that unit's flows."""
-    r = rows[["code", "unit"]].reset_index(names="row").merge(members, on="code")
-    whole = r[r["unit"].isna()]
-    f = flows[["unit", "to"]].reset_index(names="col")
-    per_unit = r[r["unit"].notna()].merge(f, left_on=["leaf", "unit"], right_on=["to", "unit"])
-    rr = np.concatenate([whole["row"].to_numpy(np.int64), per_unit["row"].to_numpy(np.int64)])
-    cc = np.concatenate([whole["leaf"].map(leaf_col).to_numpy(np.int64), per_unit["col"].to_numpy(np.int64)])
-    return rr, cc
-
-
-def build(config: Config, start: pd.DataFrame, elastic: bool = False) -> LinearProgram:
-    """The LP for ``config`` and start areas ``start`` (long: unit, code, area_ha of leaves).
-
-    Columns: flows, then one end-area column per leaf (whole area: E_j = Σ flows into j over all units), then
-    goal deviations (under, over). Rows: supply, end-area definitions (Σ flows into j − E_j = 0), total,
-    bounds, goals. Rows over the whole area reference E_j only, so they stay short at any number of units.
-    """
-    cls = config.classification
+    parts = _parts(config)
     leaves = list(cls.leaves)
-    total = float(config.total_ha if config.total_ha is not None else start["area_ha"].sum())
-    flows = _flows(config, start, pair_table(config), elastic, total)
-    nf, nl = len(flows), len(leaves)
-    supply = start[start["area_ha"] > 0]
-    supply_rows = pd.DataFrame({"kind": SUPPLY, "label": START_LABEL, "code": supply["code"], "unit": supply["unit"],
-                                "lower": supply["area_ha"], "upper": supply["area_ha"], "group": TOTAL_LABEL})
-    end_rows = pd.DataFrame({"kind": END, "label": "end area", "code": leaves, "unit": None, "lower": 0.0,
-                             "upper": 0.0, "group": ""})
-    total_row = pd.DataFrame([{"kind": TOTAL, "label": TOTAL_LABEL, "code": cls.root, "unit": None,
-                               "lower": total, "upper": total, "group": TOTAL_LABEL}])
-    goals = goal_rows(config, start)
-    rows = pd.concat([supply_rows, end_rows, total_row, bound_rows(config, total), goals.drop(columns="weight")],
-                     ignore_index=True)
-    rows["unit"] = rows["unit"].astype(object).where(rows["unit"].notna(), None)
-    ns, ng = len(supply_rows), len(goals)
-    first_code_row = ns + nl + 1
-    leaf_col = {leaf: nf + k for k, leaf in enumerate(leaves)}
-    # supply: flows out of (unit, from)
-    s_idx = pd.Series(np.arange(ns), index=pd.MultiIndex.from_frame(supply_rows[["unit", "code"]]))
-    out_of = (flows["from"] != BOUNDARY_IN).to_numpy()
-    sr = s_idx.reindex(pd.MultiIndex.from_frame(flows.loc[out_of, ["unit", "from"]])).to_numpy(np.int64)
-    # end-area definitions: + flows into leaf j, − E_j
-    into = (flows["to"] != BOUNDARY_OUT).to_numpy()
-    er = ns + flows.loc[into, "to"].map({leaf: k for k, leaf in enumerate(leaves)}).to_numpy(np.int64)
-    # bounds and goals over end areas of codes
-    cr, cc = _code_entries(rows.iloc[first_code_row:].reset_index(drop=True), flows, membership_long(cls), leaf_col)
-    g_rows = np.arange(len(rows) - ng, len(rows))
-    blocks = [  # (row indices, column indices, values)
-        (sr, np.flatnonzero(out_of), 1.0),
-        (er, np.flatnonzero(into), 1.0),
-        (ns + np.arange(nl), nf + np.arange(nl), -1.0),
-        (np.full(nl, ns + nl), nf + np.arange(nl), 1.0),  # total = Σ E_j
-        (cr + first_code_row, cc, 1.0),
-        (g_rows, nf + nl + np.arange(ng), 1.0),  # + under
-        (g_rows, nf + nl + ng + np.arange(ng), -1.0),  # − over
-    ]
-    end_vars = pd.DataFrame({"kind": END, "unit": None, "from": "", "to": "", "code": leaves, "group": "",
-                             "cost": 0.0, "lower": 0.0, "upper": np.inf})
-    dev = pd.DataFrame({"kind": np.repeat([UNDER, OVER], ng), "unit": np.tile(goals["unit"].to_numpy(), 2),
-                        "from": "", "to": "", "code": np.tile(goals["code"].to_numpy(), 2), "group": "",
-                        "cost": np.tile(goals["weight"].to_numpy(dtype=float), 2), "lower": 0.0, "upper": np.inf})
-    variables = pd.concat([flows[VAR_COLUMNS], end_vars[VAR_COLUMNS], dev[VAR_COLUMNS]], ignore_index=True)
-    if elastic:
-        variables, blocks = _add_slacks(rows, variables, blocks)
-    matrix = Matrix(np.concatenate([b[0] for b in blocks]).astype(np.int64),
-                    np.concatenate([b[1] for b in blocks]).astype(np.int64),
-                    np.concatenate([np.full(len(b[0]), b[2], dtype=float) for b in blocks]),
-                    (len(rows), len(variables)))
-    return LinearProgram(variables.reset_index(drop=True), rows, matrix, total)
+    n = len(leaves)
+    units = list(dict.fromkeys(start["unit"]))
+    upos = {u: k for k, u in enumerate(units)}
+    lpos = {c: k for k, c in enumerate(leaves)}
+    S = np.zeros((len(units), n))
+    inside = start["code"].isin(lpos).to_numpy()
+    np.add.at(S, (start["unit"].map(upos).to_numpy()[inside], start["code"].map(lpos).to_numpy()[inside]),
+              start["area_ha"].to_numpy(float)[inside])
+    start_total = float(S.sum())
+    total = float(config.total_ha) if config.total_ha is not None else start_total
+    cost = parts.cost
+    if unit_cost is not None and len(unit_cost):
+        factor = np.ones((len(units), n))
+        for u, code, f in zip(unit_cost["unit"], unit_cost["code"], unit_cost["factor"], strict=True):
+            factor[upos[u], spec_mask(cls, code)] = float(f)
+        cost = cost[None, :, :] * factor[:, :, None]
+    gpos = {c: k for k, c in enumerate(parts.codes)}
+    t = parts.targets
+    targeted = {parts.codes[g] for g in t["g"]}
+    keep = np.array([leaf not in targeted for leaf in leaves], dtype=bool)
+    keep_g = np.array([gpos[leaf] for leaf in np.array(leaves)[keep]], dtype=int)
+    targets = pd.concat([t.assign(u=-1), pd.DataFrame({
+        "g": keep_g, "u": -1, "target": S.sum(axis=0)[keep], "weight": config.weights["keep_start"],
+        "label": ["keep start " + leaf for leaf in np.array(leaves)[keep]]})], ignore_index=True)
+    b = parts.bounds
+    area = np.where(np.isnan(b["share"].to_numpy(float)), b["area_ha"].to_numpy(float),
+                    b["share"].to_numpy(float) * total)
+    is_min = (b["kind"] == "min").to_numpy()
+    bounds = pd.DataFrame({"g": b["g"].to_numpy(int), "u": -1, "lo": np.where(is_min, area, np.nan),
+                           "hi": np.where(is_min, np.nan, area), "label": b["label"].to_numpy()})
+    if unit_rows is not None and len(unit_rows):
+        ut, ub = _unit_rows(unit_rows, gpos, upos, config.weights.get("leaf", 1.0))
+        targets = pd.concat([targets, ut], ignore_index=True)
+        bounds = pd.concat([bounds, ub], ignore_index=True)
+    return Problem(units, leaves, S, parts.allowed, cost, parts.codes, parts.member,
+                   targets[["g", "u", "target", "weight", "label"]], bounds[["g", "u", "lo", "hi", "label"]],
+                   None if abs(total - start_total) <= 1e-6 else total, config.costs.boundary * config.costs.scale,
+                   parts.group)
 
 
-def _add_slacks(rows: pd.DataFrame, variables: pd.DataFrame, blocks: list) -> tuple[pd.DataFrame, list]:
-    """One slack column up and one down for every hard row (diagnostics only); slacks belong to the row's group.
-    End-area definitions are identities and goals already have deviations: neither gets slack."""
-    hard = np.flatnonzero(rows["kind"].isin([SUPPLY, TOTAL, BOUND]).to_numpy())
-    n0, nh = len(variables), len(hard)
-    slack = pd.DataFrame({"kind": SLACK, "unit": rows["unit"].to_numpy()[np.tile(hard, 2)], "from": "", "to": "",
-                          "code": rows["code"].to_numpy()[np.tile(hard, 2)],
-                          "group": rows["group"].to_numpy()[np.tile(hard, 2)], "cost": 0.0, "lower": 0.0,
-                          "upper": np.inf})
-    variables = pd.concat([variables, slack[VAR_COLUMNS]], ignore_index=True)
-    return variables, blocks + [(hard, n0 + np.arange(nh), 1.0), (hard, n0 + nh + np.arange(nh), -1.0)]
+def _unit_rows(rows: pd.DataFrame, gpos: dict, upos: dict, weight: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Unit-level targets and bounds (summed per unit, code and kind; labels joined)."""
+    missing = ~rows["unit"].isin(upos)
+    if missing.any():
+        raise ConfigError(f"unit {rows['unit'][missing].iloc[0]!r} has no start areas",
+                          expected="a unit of the inventory")
+    ur = rows.groupby(["unit", "code", "kind"], sort=False).agg(
+        area_ha=("area_ha", "sum"), label=("label", lambda s: ", ".join(map(str, s)))).reset_index()
+    is_t = (ur["kind"] == "target").to_numpy()
+    t, b = ur[is_t], ur[~is_t]
+    base = (b["kind"] + " " + b["code"] + " in " + b["unit"]).astype(str)
+    targets = pd.DataFrame({"g": t["code"].map(gpos).to_numpy(int), "u": t["unit"].map(upos).to_numpy(int),
+                            "target": t["area_ha"].to_numpy(float), "weight": weight,
+                            "label": ("unit target " + t["code"] + " in " + t["unit"]).to_numpy()})
+    bounds = pd.DataFrame({"g": b["code"].map(gpos).to_numpy(int), "u": b["unit"].map(upos).to_numpy(int),
+                           "lo": np.where(b["kind"] == "min", b["area_ha"], np.nan).astype(float),
+                           "hi": np.where(b["kind"] == "max", b["area_ha"], np.nan).astype(float),
+                           "label": np.where(base == b["label"].astype(str), base, base + " (" + b["label"].astype(str)
+                                             + ")")})
+    return targets, bounds
+
+
+# ---- Problem -> LinearProgram -------------------------------------------------------------------------
+def flow_index(start: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays (u, i, j) of the flow columns: allowed pairs from (unit, leaf) with start area > 0."""
+    allowed = allowed | np.eye(allowed.shape[0], dtype=bool)
+    pi, pj = np.nonzero(allowed)                          # allowed pairs, sorted by i then j
+    u, i = np.nonzero(start > 0)                          # (unit, leaf) with land, sorted by u then i
+    counts = np.bincount(pi, minlength=allowed.shape[0])  # pairs leaving each leaf
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    reps = counts[i]
+    offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    return np.repeat(u, reps), np.repeat(i, reps), pj[np.repeat(first[i], reps) + offs]
+
+
+def build(p: Problem, elastic: bool = False) -> LinearProgram:
+    """The LP of ``p`` (see the module docstring). ``elastic``: keep forbidden pairs (tagged with their rule's
+    group) and add slack columns to every hard row (supply, total, bounds), for :func:`diagnostics.conflicts`."""
+    U, n = p.start.shape
+    allowed = np.ones_like(p.allowed) if elastic else p.allowed
+    xu, xi, xj = flow_index(p.start, allowed)
+    cost = p.cost[xi, xj] if p.cost.ndim == 2 else p.cost[xu, xi, xj]
+    cost = np.where(xi == xj, 0.0, cost)
+    group = np.full(len(xu), "", dtype=object)
+    if elastic and p.pair_group is not None:
+        bad = ~(p.allowed | np.eye(n, dtype=bool))[xi, xj]
+        group[bad] = p.pair_group[xi[bad], xj[bad]]
+    start_total = float(p.start.sum())
+    total = start_total if p.total is None else float(p.total)
+    if p.total is not None:  # planned boundary change: land may leave (to "-") or enter (from "+") any unit
+        ou, oi = np.nonzero(p.start > 0)
+        iu, ij = np.divmod(np.arange(U * n), n)
+        xu = np.concatenate([xu, ou, iu])
+        xi = np.concatenate([xi, oi, np.full(len(iu), n)])
+        xj = np.concatenate([xj, np.full(len(ou), n + 1), ij])
+        cost = np.concatenate([cost, np.full(len(ou) + len(iu), p.boundary_cost)])
+        group = np.concatenate([group, np.full(len(ou) + len(iu), "", dtype=object)])
+    nx = len(xu)
+    t, b = p.targets.reset_index(drop=True), p.bounds.reset_index(drop=True)
+    tu, bu = t["u"].to_numpy(int), b["u"].to_numpy(int)
+    unit_rows = np.unique(np.concatenate([tu, bu]))
+    unit_rows = unit_rows[unit_rows >= 0]
+    k_u = len(unit_rows)
+    upos = np.full(U, -1)
+    upos[unit_rows] = np.arange(k_u)
+    nt = len(t)
+    # columns: x | E[j] | EU[k, j] | under | over
+    e0, eu0 = nx, nx + n
+    d0 = eu0 + n * k_u
+    ncol = d0 + 2 * nt
+    # rows: supply (u, i) | E definitions | EU definitions | total | bounds | goals
+    su, si = np.nonzero(p.start > 0)
+    ns = len(su)
+    supply_id = np.full((U, n + 2), -1)
+    supply_id[su, si] = np.arange(ns)
+    r_e0 = ns
+    r_eu0 = r_e0 + n
+    r_tot = r_eu0 + n * k_u
+    r_b0 = r_tot + 1
+    r_g0 = r_b0 + len(b)
+    nrow = r_g0 + nt
+    R, C, V = [], [], []
+
+    def add(r, c, v):
+        R.append(np.asarray(r, dtype=np.int64))
+        C.append(np.asarray(c, dtype=np.int64))
+        V.append(np.broadcast_to(np.asarray(v, dtype=float), np.shape(r)))
+
+    xcol = np.arange(nx)
+    out_of = xi < n
+    add(supply_id[xu[out_of], xi[out_of]], xcol[out_of], 1.0)      # Σ_j x[u, i, j] = start[u, i]
+    into = xj < n
+    add(r_e0 + xj[into], xcol[into], 1.0)                            # Σ inflows − E[j] = 0
+    add(r_e0 + np.arange(n), e0 + np.arange(n), -1.0)
+    if k_u:
+        sel = np.flatnonzero(into & (upos[xu] >= 0))
+        add(r_eu0 + upos[xu[sel]] * n + xj[sel], sel, 1.0)
+        kk = np.arange(n * k_u)
+        add(r_eu0 + kk, eu0 + kk, -1.0)
+    add(np.full(n, r_tot), e0 + np.arange(n), 1.0)                   # Σ E = total
+    for frame, r0, u in ((b, r_b0, bu), (t, r_g0, tu)):
+        if not len(frame):
+            continue
+        gi, jj = np.nonzero(p.member[frame["g"].to_numpy(int)] > 0)  # (row of frame, leaf) memberships
+        add(r0 + gi, np.where(u[gi] < 0, e0 + jj, eu0 + upos[np.maximum(u[gi], 0)] * n + jj), 1.0)
+    kt = np.arange(nt)
+    add(r_g0 + kt, d0 + kt, 1.0)                                      # + under
+    add(r_g0 + kt, d0 + nt + kt, -1.0)                                # − over
+    c = np.zeros(ncol)
+    c[:nx] = cost
+    w = t["weight"].to_numpy(float)
+    c[d0:d0 + nt], c[d0 + nt:] = w, w
+    lo = np.zeros(nrow)
+    up = np.zeros(nrow)
+    lo[:ns] = up[:ns] = p.start[su, si]
+    lo[r_tot] = up[r_tot] = total
+    if len(b):
+        lo[r_b0:r_g0] = np.nan_to_num(b["lo"].to_numpy(float), nan=-np.inf)
+        up[r_b0:r_g0] = np.nan_to_num(b["hi"].to_numpy(float), nan=np.inf)
+    lo[r_g0:] = up[r_g0:] = t["target"].to_numpy(float)
+    leaves, codes, names = np.array(p.leaves, dtype=object), np.array(p.codes, dtype=object), np.array(
+        list(p.units) + [None], dtype=object)
+    b_label, t_label = b["label"].astype(str).to_numpy(), t["label"].astype(str).to_numpy()
+    rows = pd.DataFrame({
+        "kind": np.concatenate([np.repeat([SUPPLY, END], [ns, n + n * k_u]), [TOTAL],
+                                np.repeat([BOUND, GOAL], [len(b), nt])]),
+        "label": np.concatenate([np.repeat([START_LABEL, "end area"], [ns, n + n * k_u]), [TOTAL_LABEL],
+                                 b_label, t_label]),
+        "code": np.concatenate([leaves[si], leaves, np.tile(leaves, k_u), [codes[0] if len(codes) else ""],
+                                codes[b["g"].to_numpy(int)], codes[t["g"].to_numpy(int)]]),
+        "unit": np.concatenate([names[su], names[np.full(n, U)], np.repeat(names[unit_rows], n), [None],
+                                names[np.where(bu < 0, U, bu)], names[np.where(tu < 0, U, tu)]]),
+        "lower": lo, "upper": up,
+        "group": np.concatenate([np.repeat([TOTAL_LABEL, ""], [ns, n + n * k_u]), [TOTAL_LABEL], b_label,
+                                 np.repeat("", nt)]),
+    })
+    kind = np.concatenate([np.repeat([FLOW, END, END, UNDER, OVER], [nx, n, n * k_u, nt, nt])]).astype(object)
+    col_group = np.concatenate([group, np.full(ncol - nx, "", dtype=object)])
+    col_lo, col_up = np.zeros(ncol), np.full(ncol, np.inf)
+    if elastic:  # one slack up and one down per hard row, in the row's group (costs set by the caller)
+        hard = np.flatnonzero(rows["kind"].isin([SUPPLY, TOTAL, BOUND]).to_numpy())
+        nh = len(hard)
+        add(hard, ncol + np.arange(nh), 1.0)
+        add(hard, ncol + nh + np.arange(nh), -1.0)
+        c = np.concatenate([c, np.zeros(2 * nh)])
+        kind = np.concatenate([kind, np.full(2 * nh, SLACK, dtype=object)])
+        col_group = np.concatenate([col_group, np.tile(rows["group"].to_numpy()[hard], 2)])
+        col_lo, col_up = np.zeros(ncol + 2 * nh), np.full(ncol + 2 * nh, np.inf)
+        ncol += 2 * nh
+    matrix = Matrix(np.concatenate(R), np.concatenate(C), np.concatenate(V), (nrow, ncol))
+    return LinearProgram(c, col_lo, col_up, rows, matrix, total, list(p.units),
+                         list(p.leaves) + [BOUNDARY_IN, BOUNDARY_OUT], xu, xi, xj, kind, col_group, n)

@@ -1,4 +1,4 @@
-"""The only module that talks to solvers.
+"""The only module that talks to solvers (for the provincial and the by-unit allocation alike).
 
 * ``highs`` (default when :mod:`highspy` is installed): the sparse matrix is passed to HiGHS directly
   (``Highs.passModel`` with a column-wise matrix) — no per-variable Python objects.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -71,9 +71,8 @@ def solve(lp: LinearProgram, solver: str | None = None, time_limit: float | None
 
 
 def _bounds(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    v, r = lp.variables, lp.rows
-    return (v["lower"].to_numpy(float), v["upper"].to_numpy(float), r["lower"].to_numpy(float),
-            r["upper"].to_numpy(float))
+    r = lp.rows
+    return lp.col_lower, lp.col_upper, r["lower"].to_numpy(float), r["upper"].to_numpy(float)
 
 
 def _highs_model(lp: LinearProgram, cost: np.ndarray, time_limit: float | None):
@@ -135,7 +134,7 @@ def resolve_rows(lp: LinearProgram, rows: np.ndarray, lower: np.ndarray, upper: 
     out = np.full(len(rows), np.nan)
     if solver != "highs":
         for k, i in enumerate(rows):
-            moved = LinearProgram(lp.variables, lp.rows.copy(), lp.matrix, lp.total_ha)
+            moved = replace(lp, rows=lp.rows.copy())
             moved.rows.iloc[i, moved.rows.columns.get_indexer(["lower", "upper"])] = [lower[k], upper[k]]
             sol = solve(moved, solver)
             out[k] = sol.objective if sol.status == SolveStatus.OPTIMAL else np.nan

@@ -1,7 +1,13 @@
-"""Benchmark of the by-unit allocation LP (issue 8): build vs solve, vectorised vs naive PuLP, HiGHS vs CBC,
-peak memory, and a national-size run (3,321 units in 34 provinces).
+"""Benchmark of the allocation LP (one builder for the province and its units): build vs solve, vectorised vs
+naive PuLP, HiGHS vs CBC, peak memory, and a national-size run (3,321 units in 34 provinces).
 
-    python benchmarks/bench_allocation.py [--sizes 65,650] [--national] [--cbc-limit 600] [--jobs 2]
+    python benchmarks/bench_allocation.py [--sizes 1,65,650] [--national] [--cbc-limit 600] [--jobs 2]
+
+Build = config → arrays → sparse matrix: ``config`` (pair rules, protections, costs, membership; computed once
+per config and cached), ``problem`` (start areas and unit rows → arrays) and ``matrix`` (:func:`build`). "cold"
+includes the config part, "warm" is a second build of another problem under the same config (a scenario
+re-run, a batch of provinces sharing a config). HiGHS = ``allocation.solve.solve`` (passModel + simplex);
+CBC = the same arrays as a PuLP model solved by pulp's bundled CBC.
 
 Each case runs in a fresh child process so that its peak memory (max RSS) is its own. Data: synthetic
 commune inventories (landuse.synth) of the bundled Lạng Sơn 2024 leaf stock, allocated under the dataset's
@@ -26,10 +32,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from allocation.config import load_scenario  # noqa: E402
-from allocation.matrix import UnitProblem, build  # noqa: E402
-from allocation.model import pair_table  # noqa: E402
-from allocation.solve_matrix import solve  # noqa: E402
-from allocation.units import unit_problem  # noqa: E402
+from allocation.model import Problem, _parts, build, problem  # noqa: E402
+from allocation.solve import solve  # noqa: E402
 from landuse.dataset import load_dataset  # noqa: E402
 from landuse.synth import make_units, synthesize  # noqa: E402
 
@@ -56,8 +60,8 @@ def province_start(n_units: int, seed: int, factor: float = 1.0) -> tuple[pd.Dat
     return long, cfg
 
 
-def naive_pulp(p: UnitProblem):  # noqa: C901 - deliberately the per-variable loops
-    """The same LP as allocation.matrix.build, written the usual PuLP way: one object per variable and lpSum
+def naive_pulp(p: Problem):  # noqa: C901 - deliberately the per-variable loops
+    """The same LP as allocation.model.build, written the usual PuLP way: one object per variable and lpSum
     loops per constraint."""
     import pulp
 
@@ -101,58 +105,51 @@ def case(n_units: int, seed: int, cbc: bool, naive: bool, cbc_limit: float, q) -
     t0 = time.perf_counter()
     start, cfg = province_start(n_units, seed)
     t1 = time.perf_counter()
-    pairs = pair_table(cfg)
+    _parts(cfg)
     ta = time.perf_counter()
-    p = unit_problem(cfg, start, pairs=pairs)
+    p = problem(cfg, start)
     tb = time.perf_counter()
     lp = build(p)
     t2 = time.perf_counter()
     hs = solve(lp, "highs")
     t3 = time.perf_counter()
+    # warm: the same build again under the same config object (its config part cached)
+    w0 = time.perf_counter()
+    build(problem(cfg, start))
+    warm = time.perf_counter() - w0
     out = {"units": n_units, "vars": lp.shape[1], "rows": lp.shape[0], "nnz": lp.nnz, "data_s": t1 - t0,
-           "pairs_s": ta - t1, "arrays_s": tb - ta, "matrix_s": t2 - tb,
-           "build_s": t2 - t1, "highs_s": t3 - t2, "obj_highs": hs.objective, "status": hs.status}
+           "config_s": ta - t1, "problem_s": tb - ta, "matrix_s": t2 - tb, "build_s": t2 - t1, "warm_build_s": warm,
+           "highs_s": t3 - t2, "obj_highs": hs.objective, "status": hs.status.value}
     if cbc:
         t4 = time.perf_counter()
         cs = solve(lp, "cbc", cbc_limit)
-        out.update(cbc_s=time.perf_counter() - t4, obj_cbc=cs.objective, cbc_status=cs.status)
+        out.update(cbc_s=time.perf_counter() - t4, obj_cbc=cs.objective, cbc_status=cs.status.value)
     if naive:
+        import warnings
+
         import pulp
 
         t5 = time.perf_counter()
         prob = naive_pulp(p)
         t6 = time.perf_counter()
-        prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=cbc_limit))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=cbc_limit))
         t7 = time.perf_counter()
         out.update(naive_build_s=t6 - t5, naive_cbc_s=t7 - t6, obj_naive=pulp.value(prob.objective))
     out["peak_mb"] = peak_mb()
     q.put(out)
 
 
-def issue6_case(n_units: int, seed: int, q) -> None:
-    """The provincial model's own builder (allocation.model.build) on the same by-unit data, HiGHS."""
-    from allocation.model import build as build6
-    from allocation.solve import solve as solve6
-
-    start, cfg = province_start(n_units, seed)
-    t0 = time.perf_counter()
-    lp = build6(cfg, start)
-    t1 = time.perf_counter()
-    sol = solve6(lp, "highs")
-    q.put({"units": n_units, "build_s": t1 - t0, "highs_s": time.perf_counter() - t1, "obj": sol.objective,
-           "nnz": len(lp.matrix.val), "peak_mb": peak_mb()})
-
-
 def province_job(k: int, n_units: int, factor: float) -> dict:
     t0 = time.perf_counter()
     start, cfg = province_start(n_units, 1000 + k, factor)
     ta = time.perf_counter()
-    p = unit_problem(cfg, start)
-    lp = build(p)
+    lp = build(problem(cfg, start))
     t1 = time.perf_counter()
     sol = solve(lp, "highs")
     return {"province": k, "units": n_units, "vars": lp.shape[1], "data_s": ta - t0, "build_s": t1 - ta,
-            "solve_s": time.perf_counter() - t1, "status": sol.status, "peak_mb": peak_mb()}
+            "solve_s": time.perf_counter() - t1, "status": sol.status.value, "peak_mb": peak_mb()}
 
 
 def national(jobs: int) -> pd.DataFrame:
@@ -178,7 +175,7 @@ def run_child(target, *args) -> dict:
 
 def print_table(t: pd.DataFrame) -> None:
     t["build/solve_%"] = 100 * t["build_s"] / t["highs_s"]
-    t["units_part/solve_%"] = 100 * (t["arrays_s"] + t["matrix_s"]) / t["highs_s"]
+    t["warm/solve_%"] = 100 * t["warm_build_s"] / t["highs_s"]
     t["vec_end_to_end_s"] = t["build_s"] + t["highs_s"]
     if "naive_build_s" in t:
         t["naive_end_to_end_s"] = t["naive_build_s"] + t["naive_cbc_s"]
@@ -191,12 +188,11 @@ def print_table(t: pd.DataFrame) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="65,650")
+    ap.add_argument("--sizes", default="1,65,650")
     ap.add_argument("--national", action="store_true")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--cbc-limit", type=float, default=600)
     ap.add_argument("--naive-max", type=int, default=65, help="largest size for the naive PuLP model")
-    ap.add_argument("--issue6", action="store_true", help="also time allocation.model.build by unit at 65 units")
     a = ap.parse_args()
     rows = []
     for n in [int(s) for s in a.sizes.split(",") if s]:
@@ -205,8 +201,6 @@ def main() -> None:
         print(r, flush=True)
     if rows:
         print_table(pd.DataFrame(rows))
-    if a.issue6:
-        print("issue-6 builder by unit (65 units):", run_child(issue6_case, 65, 1))
     if a.national:
         t0 = time.perf_counter()
         nat = national(a.jobs)

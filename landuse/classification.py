@@ -142,13 +142,25 @@ class Classification:
 
         ``membership @ leaf_values`` gives every code's area from the leaf areas.
         """
-        cols = self.leaves + [c for c in self.table.index if self.relation(c) == OF_WHICH]
+        t = self.table
+        parent, relation = dict(zip(t.index, t["parent"], strict=True)), dict(zip(t.index, t["relation"], strict=True))
+        cols = self.leaves + [c for c in t.index if relation[c] == OF_WHICH]
         rows = self.codes + list(self.aggregates)
-        pos = {c: i for i, c in enumerate(cols)}
+        pos, rpos = {c: i for i, c in enumerate(cols)}, {c: i for i, c in enumerate(rows)}
         m = np.zeros((len(rows), len(cols)), dtype=np.int8)
-        for i, code in enumerate(rows):
-            for leaf in self.leaves_of(code):
-                m[i, pos[leaf]] = 1
+        for leaf in self.leaves:  # a leaf counts in itself and in every code up its chain of part rows
+            c = leaf
+            while c and relation[c] != OF_WHICH:
+                m[rpos[c], pos[leaf]] = 1
+                c = parent[c] if relation[c] == PART else None
+        for c in cols[len(self.leaves):]:  # an of-which row counts only in itself (and in aggregates)
+            m[rpos[c], pos[c]] = 1
+
+        def agg_row(code: str) -> np.ndarray:
+            return np.max([agg_row(x) if x in self.aggregates else m[rpos[x]] for x in self.aggregates[code]], axis=0)
+
+        for a in self.aggregates:
+            m[rpos[a]] = agg_row(a)
         return pd.DataFrame(m, index=rows, columns=cols)
 
     def check_codes(self, codes: pd.Series, location: Location | None = None,

@@ -205,13 +205,16 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
 @click.option("--lang", "lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of labels and headers.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--by-unit", "by_unit", is_flag=True,
+              help="Allocate per administrative unit and add a sheet of the per-unit areas (units × codes).")
 def tables(data: Path | None, number_format: str | None, scenario: Path | None, out: Path, lang: str,
-           force: bool) -> None:
+           force: bool, by_unit: bool) -> None:
     """Write the official tables (Bảng 2, 3, 4, 26, 05/TKKK, checks) to one Excel workbook."""
     from landuse.report import build_tables, check_workbook_path
 
     check_workbook_path(out)
-    res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force)
+    res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force,
+                       by_unit=by_unit)
     click.echo(f"Wrote {res.path} ({len(res.sheets)} sheets: {', '.join(res.sheets)})")
     for n in res.notes:
         click.echo(f"- {n}")
@@ -295,30 +298,75 @@ def _solver_option(f):
               help="Write the conversion matrix (from × to, ha, with totals) as CSV to FILE.")
 @click.option("--permissions", type=click.Path(path_type=Path), default=None,
               help="Write the conversions that need permission as CSV to FILE.")
+@click.option("--by-unit", "by_unit", is_flag=True,
+              help="Allocate per administrative unit (commune): the table is then the sum of the units.")
+@click.option("--unit-flows", "unit_flows", type=click.Path(path_type=Path), default=None,
+              help="With --by-unit: write the per-unit conversions (unit, code_from, code_to, area_ha) to FILE.")
+@click.option("--unit-rows", "unit_rows", type=click.Path(path_type=Path), default=None,
+              help="Unit-level targets/bounds (CSV/XLSX: unit, code, kind min|max|target, area_ha); "
+                   "implies --by-unit.")
+@click.option("--no-projects", "no_projects", is_flag=True,
+              help="Ignore the located projects of the dataset (industrial_zones) in --by-unit runs.")
+@click.option("--batch", "batch", type=click.Path(path_type=Path), multiple=True,
+              help="Run many allocations: a dataset folder or a scenario file (of --data); repeatable.")
+@click.option("--jobs", type=int, default=1, show_default=True,
+              help="With --batch: parallel processes (0 = one per CPU).")
+@click.option("--out-dir", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="With --batch: write <job>.csv (and <job>_unit_flows.csv by unit) into DIR.")
 @_solver_option
 @output_options
-def allocate(data, number_format, scenario, conversions, permissions, solver, time_limit, fmt, out, force) -> None:
+def allocate(data, number_format, scenario, conversions, permissions, by_unit, unit_flows, unit_rows, no_projects,
+             batch, jobs, out_dir, solver, time_limit, fmt, out, force) -> None:
     """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
 
     Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
-    written then.
+    written then. With --batch, prints one summary row per job and exits with the worst job's exit code.
     """
     from allocation.api import allocate as run_allocation
     from allocation.api import summary_text
     from landuse.output import check_writable, write_csv
 
-    for path in (conversions, permissions, out):
+    by_unit = by_unit or unit_rows is not None or unit_flows is not None
+    if batch:
+        _allocate_batch(list(batch), data, scenario, by_unit, unit_rows, not no_projects, jobs, out_dir, solver,
+                        time_limit, fmt, out, force)
+        return
+    for path in (conversions, permissions, unit_flows, out):
         if path is not None:
             check_writable(path, force)
-    res = run_allocation(open_dataset(data, number_format), scenario, solver, time_limit)
+    res = run_allocation(open_dataset(data, number_format), scenario, solver, time_limit, by_unit=by_unit,
+                         unit_rows=unit_rows, projects=not no_projects)
     if conversions:
         write_csv(res.conversions, conversions, force)
     if permissions:
         write_csv(res.permissions, permissions, force)
+    if unit_flows:
+        write_csv(res.unit_flows, unit_flows, force)
     if fmt == "table" and out is None:
         click.echo(summary_text(res), nl=False)
         return
     emit_frame(res.table, fmt, out, force)
+
+
+def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, out_dir, solver, time_limit, fmt,
+                    out, force) -> None:
+    """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary."""
+    from allocation.batch import allocate_many, jobs_from_paths, write_outputs
+    from landuse.batch import default_jobs
+    from landuse.output import prepare_output_dir
+
+    job_list = jobs_from_paths(paths, data, scenario)
+    if out_dir is not None:
+        out_dir = prepare_output_dir(out_dir, force)
+    with click.progressbar(length=len(job_list), label="allocating", file=sys.stderr) as bar:
+        summary, results = allocate_many(job_list, jobs or default_jobs(), by_unit, solver, time_limit,
+                                         lambda _r: bar.update(1), projects, unit_rows)
+    if out_dir is not None:
+        write_outputs(results, job_list, out_dir, force=True)
+    emit_frame(summary, fmt, out, force)
+    worst = max((r.exit_code for r in results if not r.ok), default=0)
+    if worst:
+        sys.exit(worst)
 
 
 @main.command()

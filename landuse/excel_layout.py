@@ -405,6 +405,44 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
     return s
 
 
+def unit_areas_sheet(name: str, areas: pd.DataFrame, root: str, year: object, lang: str = "vi",
+                     title: str = "") -> Sheet:
+    """Per-unit areas (ha): units down, ``root`` (a live ``SUM`` of the codes of the row) then the codes across,
+    a last row summing each column. ``areas``: long ``unit, code, area_2030`` of leaves (codes in order)."""
+    wide = areas.pivot_table(index="unit", columns="code", values="area_2030", aggfunc="sum", sort=False)
+    codes = [c for c in dict.fromkeys(areas["code"]) if (wide[c].abs() > 0).any()]
+    ncols = 3 + len(codes)
+    s = Sheet(name, title, [WIDTH_STT, 28, 12] + [9.5] * len(codes), unit=t("unit_ha", lang))
+    first = s.start_table(2, [f"({i + 1})" for i in range(ncols)])
+    s.head(first, 0, first + 1, 0, t("stt", lang))
+    s.head(first, 1, first + 1, 1, t("admin_unit", lang))
+    s.head(first, 2, first + 1, 2, f"{t('unit_total', lang)} ({root})")
+    if codes:
+        s.head(first, 3, first, ncols - 1, t("to_types", lang, y=year))
+    for j, c in enumerate(codes):
+        s.head(first + 1, 3 + j, first + 1, 3 + j, str(c))
+    r0 = r = s.first_data_row
+    for i, unit in enumerate(wide.index):
+        s.put(r, 0, Cell(str(i + 1), align="center"))
+        s.put(r, 1, Cell(str(unit)))
+        vals = wide.loc[unit, codes].fillna(0.0).astype(float)
+        for j, v in enumerate(vals):
+            s.put(r, 3 + j, Cell(float(v), fmt="ha"))
+        s.put(r, 2, Cell(float(vals.sum()), f"SUM({ref(r, 3)}:{ref(r, ncols - 1)})", "ha", bold=True))
+        r += 1
+    s.row_styles[r] = "total"
+    s.put(r, 1, Cell(t("all_units", lang)))
+    for c in range(2, ncols):
+        v = sum(float(s.value(rr, c) or 0.0) for rr in range(r0, r))
+        s.put(r, c, Cell(v, f"SUM({ref(r0, c)}:{ref(r - 1, c)})" if r > r0 else None, "ha", bold=True))
+    s.last_row = r
+    finish(s, ncols)
+    s.freeze = (s.first_data_row, 3)
+    s.pages_wide = max(1, -(-ncols // 22))
+    s.repeat_cols = 3 if s.pages_wide > 1 else 0
+    return s
+
+
 def _matrix_headers(s: Sheet, ncols: int, to_codes: list, has_g: bool, from_year: object, to_year: object,
                     lang: str) -> None:
     first = s.start_table(2, [f"({i + 1})" for i in range(ncols)])

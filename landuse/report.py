@@ -20,7 +20,14 @@ import pandas as pd
 from landuse import __version__
 from landuse.dataset import Dataset, PublishedTable
 from landuse.errors import InputError, LanduseError, Location
-from landuse.excel_layout import NAME_COL, change_sheet, column_key, inventory_sheet, matrix_sheet
+from landuse.excel_layout import (
+    NAME_COL,
+    change_sheet,
+    column_key,
+    inventory_sheet,
+    matrix_sheet,
+    unit_areas_sheet,
+)
 from landuse.excel_model import Sheet, sheet_ref
 from landuse.excel_sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
 
@@ -33,6 +40,7 @@ SHEET_NAMES = {
     "fulfilment": ("Thực hiện quy hoạch", "Plan fulfilment"),
     "allocation": ("Phân bổ {t}", "Allocation {t}"),
     "conversions": ("Chuyển mục đích {s}-{t}", "Conversions {s}-{t}"),
+    "units": ("Phân bổ theo đơn vị {t}", "Allocation by unit {t}"),
     "findings": ("Kiểm tra", "Checks"),
 }
 TITLES = {
@@ -46,6 +54,8 @@ TITLES = {
                    "Land-use allocation of {p} to {t} (allocation model)"),
     "conversions": ("Kế hoạch chuyển mục đích sử dụng đất {p} giai đoạn {s} - {t} (kết quả mô hình phân bổ)",
                     "Land-use conversion plan of {p}, {s} - {t} (allocation model)"),
+    "units": ("Phân bổ diện tích các loại đất đến năm {t} theo đơn vị hành chính - {p} (kết quả mô hình phân bổ)",
+              "Land allocation to {t} by administrative unit - {p} (allocation model)"),
     "findings": ("Kết quả kiểm tra số liệu - {p}", "Data checks - {p}"),
 }
 ESTIMATED = ("Ma trận ƯỚC TÍNH (không phải số liệu chu chuyển tổng hợp từ thửa đất); hàng: loại đất năm {a}, "
@@ -135,9 +145,9 @@ def _produce(key: str, call: Callable[[Callable], object], notes: list[PartNote]
 
 
 def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None = None,
-           solver: str | None = None) -> tuple[dict, list[PartNote]]:
+           solver: str | None = None, by_unit: bool = False) -> tuple[dict, list[PartNote]]:
     """The parts of the workbook: from ``results`` where present, else computed (and stored into ``results``);
-    and a note for each part left out."""
+    and a note for each part left out. ``by_unit``: the allocation per unit (errors then raise)."""
     results = results if results is not None else {}
     notes: list[PartNote] = []
     years = ds.years
@@ -145,14 +155,15 @@ def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None
         "findings": lambda f: f(ds),
         "transitions": lambda f: f(ds, years[-2], years[-1]) if len(years) > 1 else None,
         "fulfilment": lambda f: f(ds),
-        "allocation": lambda f: f(ds, scenario=scenario, solver=solver),
+        "allocation": lambda f: f(ds, scenario=scenario, solver=solver, **({"by_unit": True} if by_unit else {})),
     }
     for key, call in calls.items():
         if key == "fulfilment" and results.get(key) is None and not ds.plans:
             notes.append(PartNote(key, "no-plan", ""))
             continue
-        if results.get(key) is None or (key == "allocation" and scenario is not None):
-            value = _produce(key, call, notes, strict=key == "allocation" and scenario is not None)
+        explicit = key == "allocation" and (scenario is not None or by_unit)
+        if results.get(key) is None or explicit:
+            value = _produce(key, call, notes, strict=explicit)
             if value is not None:
                 results[key] = value
     return results, notes
@@ -298,6 +309,10 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         if isinstance(conv, pd.DataFrame) and not conv.empty:
             sheets.append(matrix_sheet(_tr(SHEET_NAMES["conversions"], lang, s=last, t=ty), cls, conv, last, ty,
                                        lang, _tr(TITLES["conversions"], lang, p=p, s=last, t=ty)))
+        units = getattr(alloc, "unit_areas", None)
+        if isinstance(units, pd.DataFrame) and not units.empty:
+            sheets.append(unit_areas_sheet(_tr(SHEET_NAMES["units"], lang, t=ty), units, cls.root, ty, lang,
+                                           _tr(TITLES["units"], lang, p=p, t=ty)))
     findings = parts.get("findings")
     if isinstance(findings, pd.DataFrame):
         sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), findings, link_resolver(ds, sheets), lang,
@@ -350,18 +365,20 @@ def check_workbook_path(path: Path | str) -> Path:
 
 
 def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None = None, lang: str = "vi",
-                 results: dict | None = None, force: bool = False, solver: str | None = None) -> TablesReport:
+                 results: dict | None = None, force: bool = False, solver: str | None = None,
+                 by_unit: bool = False) -> TablesReport:
     """Write the official-tables workbook for ``ds`` to ``out_path`` (atomically; ``force`` to replace a file).
 
     ``results`` may hold parts already computed ("findings", "transitions", "fulfilment", "allocation"); the
-    missing ones are computed and stored into it.
+    missing ones are computed and stored into it. ``by_unit``: allocate per unit and add a sheet of the
+    per-unit areas in the target year (units down, codes across).
     """
     from landuse.excel import write_workbook
 
     if lang not in ("vi", "en"):
         raise InputError("unknown language", expected="vi | en", found=lang)
     check_workbook_path(out_path)
-    parts, notes = gather(ds, results, scenario, solver)
+    parts, notes = gather(ds, results, scenario, solver, by_unit)
     sheets = build_sheets(ds, parts, lang)
     cover = build_cover(ds, sheets, parts, notes, scenario, lang)
     path = write_workbook([cover] + sheets, out_path, force=force, lang=lang,

@@ -12,8 +12,8 @@ pytest.importorskip("highspy")
 
 from allocation import allocate  # noqa: E402
 from allocation.config import load_scenario  # noqa: E402
-from allocation.matrix import UnitProblem, build, end_areas, flows  # noqa: E402
-from allocation.solve_matrix import solve  # noqa: E402
+from allocation.model import Problem, build  # noqa: E402
+from allocation.solve import SolveStatus, solve  # noqa: E402
 from allocation.units import allocate_by_unit, located_projects, read_unit_rows, split_communes  # noqa: E402
 from landuse.dataset import load_dataset  # noqa: E402
 from landuse.errors import InputError  # noqa: E402
@@ -21,7 +21,7 @@ from landuse.synth import write_synthetic  # noqa: E402
 from tests.conftest import write  # noqa: E402
 
 
-def hand_problem() -> UnitProblem:
+def hand_problem() -> Problem:
     """Two units, leaves A B C. u0: A 10, C 5; u1: B 8, C 2 (ha). Province goal: B = 12 (weight 1). Unit rule:
     C ≥ 7 in u0. Converting costs 0.001/ha, but C→B costs 0.002/ha.
 
@@ -29,7 +29,7 @@ def hand_problem() -> UnitProblem:
     than from u1's C (0.002). Optimum: u0 A→A 4, A→B 4, A→C 2, C→C 5; u1 stays; objective 6 × 0.001."""
     cost = np.full((3, 3), 1e-3)
     cost[2, 1] = 2e-3
-    return UnitProblem(["u0", "u1"], ["A", "B", "C"], np.array([[10.0, 0, 5], [0, 8, 2]]), np.ones((3, 3), bool),
+    return Problem(["u0", "u1"], ["A", "B", "C"], np.array([[10.0, 0, 5], [0, 8, 2]]), np.ones((3, 3), bool),
                        cost, ["A", "B", "C"], np.eye(3),
                        pd.DataFrame({"g": [1], "u": [-1], "target": [12.0], "weight": [1.0], "label": ["B"]}),
                        pd.DataFrame({"g": [2], "u": [0], "lo": [7.0], "hi": [np.nan], "label": ["C u0"]}))
@@ -40,10 +40,10 @@ def test_hand_solved(solver):
     p = hand_problem()
     lp = build(p)
     sol = solve(lp, solver)
-    assert sol.status == "optimal"
+    assert sol.status == SolveStatus.OPTIMAL
     assert sol.objective == pytest.approx(0.006, abs=1e-9)
-    np.testing.assert_allclose(end_areas(p, lp, sol.x), [[4, 4, 7], [0, 8, 2]], atol=1e-7)
-    f = flows(p, lp, sol.x).set_index(["unit", "code_from", "code_to"])["area_ha"]
+    np.testing.assert_allclose(lp.end_areas(sol.x), [[4, 4, 7], [0, 8, 2]], atol=1e-7)
+    f = lp.flows(sol.x).set_index(["unit", "code_from", "code_to"])["area_ha"]
     assert f[("u0", "A", "B")] == pytest.approx(4) and f[("u0", "A", "C")] == pytest.approx(2)
 
 
@@ -51,8 +51,9 @@ def test_variables_only_where_land_is():
     p = hand_problem()
     lp = build(p)
     # u0 has A and C (3 targets each), u1 has B and C: 4 × 3 flow columns, none out of an empty leaf
-    assert lp.n_x == 12
-    assert not ((lp.xu == 0) & (lp.xi == 1)).any() and not ((lp.xu == 1) & (lp.xi == 0)).any()
+    assert lp.n_flow == 12
+    assert not ((lp.flow_unit == 0) & (lp.flow_from == 1)).any()
+    assert not ((lp.flow_unit == 1) & (lp.flow_from == 0)).any()
 
 
 def test_split_communes():

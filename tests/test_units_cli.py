@@ -1,0 +1,160 @@
+"""`landuse allocate --by-unit` and `--batch` on small synthetic data: per-unit flows against the provincial
+conversions, unit totals against the inventory, batch results against single runs, bad unit inputs."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from landuse.cli import main
+from landuse.synth import write_synthetic
+from tests.conftest import MINI, TEST_DATA, write
+
+pytest.importorskip("highspy")
+
+
+@pytest.fixture(scope="module")
+def syn6(tmp_path_factory, langson):
+    """A synthetic Lạng Sơn of 6 units (no located projects: the real commune names are not used)."""
+    out = tmp_path_factory.mktemp("syn") / "s6"
+    write_synthetic(langson, out, 6, seed=3)
+    return out
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def _copy(src, tmp_path):
+    dst = tmp_path / "data"
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_by_unit_flows_sum_to_the_provincial_conversions(runner, syn6, tmp_path):
+    uf, conv, table = tmp_path / "uf.csv", tmp_path / "conv.csv", tmp_path / "t.csv"
+    r = runner.invoke(main, ["allocate", "--data", str(syn6), "--by-unit", "--unit-flows", str(uf),
+                             "--format", "csv", "--out", str(table)])
+    assert r.exit_code == 0, r.output
+    # the provincial model of the same data (every unit summed into one)
+    r = runner.invoke(main, ["allocate", "--data", str(syn6), "--conversions", str(conv), "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    flows = pd.read_csv(uf)
+    assert list(flows.columns) == ["unit", "code_from", "code_to", "area_ha"]
+    summed = flows.groupby(["code_from", "code_to"])["area_ha"].sum()
+    m = pd.read_csv(conv).set_index("code_from").drop(index="total", columns="total")
+    prov = m.stack()
+    prov = prov[prov > 1e-6]
+    both = pd.concat([summed.rename("units"), prov.rename("province")], axis=1).fillna(0.0)
+    assert (both["units"] - both["province"]).abs().max() <= 1.0
+    # unit totals conserved: what leaves a unit's leaves = what arrives = the unit's TS in the inventory
+    inv = pd.read_csv(syn6 / "inventory.csv")
+    ts = inv[inv["code"] == "TS"].set_index("unit")["area_ha"].astype(float)
+    out_of = flows.groupby("unit")["area_ha"].sum()
+    into = flows[flows["code_to"] != "-"].groupby("unit")["area_ha"].sum()
+    np.testing.assert_allclose(out_of.reindex(ts.index), ts, atol=1e-6)
+    np.testing.assert_allclose(into.reindex(ts.index), ts, atol=1e-6)
+    # the table is the provincial sum of the units
+    t = pd.read_csv(table).set_index("code")
+    end = flows.groupby("code_to")["area_ha"].sum()
+    np.testing.assert_allclose(t.loc[end.index, "area_2030"], end, atol=1e-6)
+
+
+def test_batch_two_scenarios_equal_single_runs(runner, tmp_path):
+    hand = TEST_DATA / "allocation" / "hand.toml"
+    a = write(tmp_path / "a.toml", hand.read_text(encoding="utf-8"))
+    b = write(tmp_path / "b.toml", hand.read_text(encoding="utf-8").replace("SKK = 125", "SKK = 160"))
+    out_dir = tmp_path / "out"
+    r = runner.invoke(main, ["allocate", "--data", str(MINI), "--batch", str(a), "--batch", str(b), "--jobs", "2",
+                             "--out-dir", str(out_dir), "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert "allocating" in r.stderr
+    summary = pd.read_csv(pd.io.common.StringIO(r.stdout))
+    assert list(summary["job"]) == ["a", "b"] and set(summary["status"]) == {"optimal"}
+    for name, path in (("a", a), ("b", b)):
+        single = tmp_path / f"single_{name}.csv"
+        r = runner.invoke(main, ["allocate", "--data", str(MINI), "--scenario", str(path), "--format", "csv",
+                                 "--out", str(single)])
+        assert r.exit_code == 0, r.output
+        got, want = pd.read_csv(out_dir / f"{name}.csv"), pd.read_csv(single)
+        pd.testing.assert_frame_equal(got, want)
+    assert pd.read_csv(out_dir / "b.csv").set_index("code").at["SKK", "area_2030"] == pytest.approx(160)
+
+
+def test_bad_unit_total_exit_2(runner, syn6, tmp_path):
+    root = _copy(syn6, tmp_path)
+    inv = pd.read_csv(root / "inventory.csv", dtype=str)
+    unit = inv["unit"].iloc[0]
+    row = inv.index[(inv["unit"] == unit) & (inv["code"] == "TS")][0]
+    inv.loc[row, "area_ha"] = str(float(inv.loc[row, "area_ha"]) + 5)
+    inv.to_csv(root / "inventory.csv", index=False)
+    r = runner.invoke(main, ["allocate", "--data", str(root), "--by-unit"])
+    assert r.exit_code == 2
+    assert f"inventory.csv:row {row + 2}:column area_ha: unit '{unit}'" in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_project_in_a_unit_that_does_not_exist_exit_2(runner, syn6, tmp_path):
+    root = _copy(syn6, tmp_path)
+    write(root / "industrial_zones.csv", "table,kind,stt,name,commune,area_ha,period\n"
+          "bang19,CCN,1,CCN Thử,Xã Không Có Thật,\"12,5\",2030\n")
+    with (root / "manifest.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[files.industrial_zones]\npath = "industrial_zones.csv"\n')
+    r = runner.invoke(main, ["allocate", "--data", str(root), "--by-unit"])
+    assert r.exit_code == 2, r.output
+    assert "industrial_zones.csv:row 2:column commune: unit 'Không Có Thật' is not in the inventory" in r.stderr
+    # --no-projects ignores the file
+    r = runner.invoke(main, ["allocate", "--data", str(root), "--by-unit", "--no-projects", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+
+
+def test_unit_rows_unit_not_in_inventory_exit_2(runner, syn6, tmp_path):
+    units = pd.read_csv(syn6 / "inventory.csv")["unit"].unique()
+    rows = write(tmp_path / "rows.csv", f"unit,code,kind,area_ha\n{units[0]},ONT,min,10\nXã Ở Đâu,SKN,min,1\n")
+    r = runner.invoke(main, ["allocate", "--data", str(syn6), "--unit-rows", str(rows)])
+    assert r.exit_code == 2
+    assert "rows.csv:row 3:column unit: unit 'Xã Ở Đâu' is not in the inventory" in r.stderr
+
+
+def test_unit_rows_are_met(runner, syn6, tmp_path):
+    """A unit-level minimum above the unit's start area of that code is met exactly (it costs to convert)."""
+    inv = pd.read_csv(syn6 / "inventory.csv")
+    u = inv["unit"].iloc[0]
+    start = float(inv[(inv["unit"] == u) & (inv["code"] == "SKN")]["area_ha"].sum())
+    need = int(start) + 40  # an integer: the dataset's number format is vi
+    rows = write(tmp_path / "rows.csv", f"unit,code,kind,area_ha\n{u},SKN,min,{need}\n")
+    uf = tmp_path / "uf.csv"
+    r = runner.invoke(main, ["allocate", "--data", str(syn6), "--unit-rows", str(rows), "--unit-flows", str(uf)])
+    assert r.exit_code == 0, r.output
+    f = pd.read_csv(uf)
+    got = f[(f["unit"] == u) & (f["code_to"] == "SKN")]["area_ha"].sum()
+    assert got == pytest.approx(need, abs=1e-6)
+
+
+def test_tables_by_unit_sheet(runner, syn6, tmp_path):
+    """The workbook gets one sheet of per-unit 2030 areas: each unit's row adds up to its inventory total
+    (unit totals are fixed) and the last row to the province's."""
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "t.xlsx"
+    r = runner.invoke(main, ["tables", "--data", str(syn6), "--by-unit", "--lang", "en", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(out, data_only=True)
+    name = next(n for n in wb.sheetnames if n.startswith("Allocation by unit"))
+    ws = wb[name]
+    inv = pd.read_csv(syn6 / "inventory.csv")
+    ts = inv[inv["code"] == "TS"].set_index("unit")["area_ha"].astype(float)
+    rows = {ws.cell(r, 2).value: ws.cell(r, 3).value for r in range(1, ws.max_row + 1)
+            if ws.cell(r, 2).value in set(ts.index) | {"Whole province (sum of units)"}}
+    assert set(rows) == set(ts.index) | {"Whole province (sum of units)"}
+    for unit, total in ts.items():
+        assert rows[unit] == pytest.approx(total, abs=1e-6)
+    assert rows["Whole province (sum of units)"] == pytest.approx(ts.sum(), abs=1e-6)
+    # without --by-unit there is no such sheet
+    out2 = tmp_path / "t2.xlsx"
+    assert runner.invoke(main, ["tables", "--data", str(syn6), "--lang", "en", "--out", str(out2)]).exit_code == 0
+    assert not any(n.startswith("Allocation by unit") for n in openpyxl.load_workbook(out2).sheetnames)
