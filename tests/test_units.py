@@ -7,18 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("allocation.config")
-pytest.importorskip("highspy")
-
-from allocation import allocate  # noqa: E402
-from allocation.config import load_scenario  # noqa: E402
-from allocation.model import Problem, build  # noqa: E402
-from allocation.solve import SolveStatus, solve  # noqa: E402
-from allocation.units import allocate_by_unit, located_projects, read_unit_rows, split_communes  # noqa: E402
-from landuse.dataset import load_dataset  # noqa: E402
-from landuse.errors import InputError  # noqa: E402
-from landuse.synth import write_synthetic  # noqa: E402
-from tests.conftest import write  # noqa: E402
+from allocation import allocate
+from allocation.config import load_scenario
+from allocation.model import Problem, build
+from allocation.solve import SolveStatus, solve
+from allocation.units import allocate_by_unit, located_projects, read_unit_rows, split_communes
+from landuse.dataset import load_dataset
+from landuse.errors import InputError
+from landuse.synth import write_synthetic
+from tests.conftest import write
 
 
 def hand_problem() -> Problem:
