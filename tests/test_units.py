@@ -74,10 +74,9 @@ def test_provincial_sums_equal_the_provincial_allocation(syn65, tmp_path):
     free = allocate_by_unit(ds, load_scenario(None, ds), projects=False)
     assert free.objective == pytest.approx(prov.objective, rel=1e-7)
     # 2. a case with a unique optimum: every leaf's target = the provincial 2030 area (reachable with zero
-    # deviation); the printed KCN areas of 2030 add up to 2,253.06 ha over the plan's ceiling of 2,253 ha
-    # (rounded in print), so the ceiling is lifted by a few ha for the located projects
+    # deviation); the located KCN of 2030 add up to 2,253.06 ha, the default ceiling (Bảng 18's unrounded total)
     leaves = prov.table.set_index("code").loc[ds.classification.leaves, "area_2030"].dropna()
-    lines = ["[targets]"] + [f"{c} = {v!r}" for c, v in leaves.items()] + ["[bounds.max]", "SKK = 2260"]
+    lines = ["[targets]"] + [f"{c} = {v!r}" for c, v in leaves.items()]
     scen = write(tmp_path / "unique.toml", "\n".join(lines) + "\n")
     cfg = load_scenario(scen, ds)
     ref = allocate(ds, cfg).table.set_index("code")["area_2030"]
@@ -137,12 +136,14 @@ def test_unit_rows_file(syn65, tmp_path):
     assert rows[["unit", "code", "kind", "area_ha"]].values.tolist() == [["Bắc Sơn", "ONT", "min", 500.0]]
 
 
-def test_located_projects_over_the_provincial_ceiling_are_named(syn65):
+def test_located_projects_over_the_provincial_ceiling_are_named(syn65, tmp_path):
     # the KCN areas of 2030 in industrial_zones.csv (Bảng 18, KCN 1-8: 162 + 599,76 + 223,7 + 350 + 204,7 + 237
-    # + 220,3 + 255,6) add up to 2,253.06 ha; the default config caps SKK at
-    # 2,253 ha (Bảng 26 / l.23233): infeasible before any solve, naming the ceiling and the projects
+    # + 220,3 + 255,6) add up to 2,253.06 ha; a scenario capping SKK at the rounded 2,253 ha (Bảng 26 /
+    # l.23233) is infeasible before any solve, naming the ceiling and the projects
     from landuse.errors import InfeasibleError
 
+    scen = write(tmp_path / "cap.toml", "[bounds.max]\nSKK = 2253\n")
     with pytest.raises(InfeasibleError,
                        match=r"bounds.max SKK \(2,253.00 ha\).*\(2,253.06 ha: min SKK in Chi Lăng \(KCN Đồng Bành\)"):
-        allocate_by_unit(syn65, load_scenario(None, syn65))
+        allocate_by_unit(syn65, load_scenario(scen, syn65))
+    assert allocate_by_unit(syn65, load_scenario(None, syn65)).status.value == "optimal"
