@@ -223,3 +223,19 @@ def test_approved_plan_scenario(langson):
     # the approved forest types sum below the adjusted floor of 601,998 ha: forest is held at the floor
     assert c6.reindex(["RDD", "RPH", "RSX"]).sum() < 601998
     assert t.at["BLR", "area_2030"] == pytest.approx(601998, abs=1e-6)
+
+
+# ---- number format of extras: one helper (Dataset.number_format / extra_numbers) -------------------------
+def test_suitability_numbers_follow_number_format_option(langson):
+    """suitability.csv prints LUA graded 43.478, H1 22.687, H2 20.792 (003 l.4362). The manifest says vi
+    (thousands dots: 43,478 ha); --number-format en must win (43.478 ha), as it does for every other file."""
+    assert langson.number_format("suitability") == "vi"
+    vi = langson.extra_numbers("suitability", ["graded_ha", "h1_ha"]).set_index("code")
+    assert vi.at["LUA", "graded_ha"] == pytest.approx(43478) and vi.at["LUA", "h1_ha"] == pytest.approx(22687)
+    en = load_dataset(number_format="en")
+    assert en.number_format("suitability") == "en" and en.number_format() == "en"
+    assert en.extra_numbers("suitability", ["graded_ha"]).set_index("code").at["LUA", "graded_ha"] == pytest.approx(
+        43.478)
+    # the allocation's good-farmland share reads through the same helper: (22.687 + 20.792) / 43.478
+    good = load_scenario(None, en).suitability.set_index("code")["good_share"]
+    assert good["LUA"] == pytest.approx((22.687 + 20.792) / 43.478)
