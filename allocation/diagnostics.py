@@ -1,8 +1,10 @@
 """Reading a solved allocation: the 2030 table with deviations, the conversion matrix, conversions needing
 permission, binding constraints with shadow prices, and minimal conflicting sets for infeasible set-ups.
 
-All areas in ha. ``deviation = area_2030 − target`` (negative: below target). A shadow price is the change of
-the objective per ha added to a bound; one objective unit = one ha of deviation from a leaf target (weight 1).
+All areas in ha. The end-area column is ``area_{target_year}`` (``area_2030`` for a 2030 target; see
+:func:`end_column`). ``deviation = area_{target_year} − target`` (negative: below target). A shadow price is
+the change of the objective per ha added to a bound; one objective unit = one ha of deviation
+from a leaf target (weight 1).
 """
 
 from __future__ import annotations
@@ -46,10 +48,15 @@ def _by_code(cls: Classification, leaf_values: pd.Series) -> pd.Series:
     return out
 
 
+def end_column(target_year: int) -> str:
+    """Name of the end-area column of allocation tables: ``area_<target year>`` (e.g. ``area_2030``)."""
+    return f"area_{int(target_year)}"
+
+
 def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, stock: pd.Series) -> pd.DataFrame:
-    """One row per tree code then per aggregate: ``code, name, level, relation, area_start, area_2030, target,
-    deviation, weight, target_source``. Parents are computed from leaves; of-which rows keep their start stock
-    (``stock``) and are not allocated (area_2030 NaN)."""
+    """One row per tree code then per aggregate: ``code, name, level, relation, area_start, area_<target year>,
+    target, deviation, weight, target_source``. Parents are computed from leaves; of-which rows keep their start
+    stock (``stock``) and are not allocated (end area NaN)."""
     cls = config.classification
     s = _by_code(cls, start.groupby("code")["area_ha"].sum())
     e = _by_code(cls, flows[flows["code_to"] != BOUNDARY_OUT].groupby("code_to")["area_ha"].sum())
@@ -61,9 +68,10 @@ def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, s
     out["relation"] = [cls.relation(c) if c in cls.table.index else "aggregate" for c in codes]
     of_which = out["relation"].eq("of-which").to_numpy()
     out["area_start"] = np.where(of_which, stock.reindex(codes).to_numpy(float), s.reindex(codes).to_numpy())
-    out["area_2030"] = e.reindex(codes).to_numpy()
+    end = end_column(config.target_year)
+    out[end] = e.reindex(codes).to_numpy()
     out["target"] = t["target_ha"].reindex(codes).to_numpy(float)
-    out["deviation"] = out["area_2030"] - out["target"]
+    out["deviation"] = out[end] - out["target"]
     out["weight"] = t["weight"].reindex(codes).to_numpy(float)
     out["target_source"] = t["label"].reindex(codes).fillna("").to_numpy()
     return out

@@ -22,7 +22,7 @@ def mini():
 
 
 def _area(res, code):
-    return float(res.table.set_index("code").at[code, "area_2030"])
+    return float(res.table.set_index("code").at[code, res.end_column])
 
 
 # ---- a small allocation solved by hand -----------------------------------------------------------------
@@ -239,3 +239,22 @@ def test_suitability_numbers_follow_number_format_option(langson):
     # the allocation's good-farmland share reads through the same helper: (22.687 + 20.792) / 43.478
     good = load_scenario(None, en).suitability.set_index("code")["good_share"]
     assert good["LUA"] == pytest.approx((22.687 + 20.792) / 43.478)
+
+
+# ---- the end-area column is named after the target year ---------------------------------------------------
+def test_end_column_named_after_target_year(mini, tmp_path, default_result):
+    """With [period] target_year = 2035 the hand case (SKK 25 → 125 ha, see test_hand_solved_optimum) reports
+    ``area_2035``, and the workbook reads that column back (the Bảng 26 sheet's allocated column, SKK row)."""
+    from landuse.report import allocation_rows, build_sheets
+
+    text = HAND.read_text(encoding="utf-8").replace("target_year = 2030", "target_year = 2035")
+    path = write(tmp_path / "y.toml", text)
+    res = allocate(mini, path)
+    assert res.end_column == "area_2035" and "area_2030" not in res.table.columns
+    assert res.table.set_index("code").at["SKK", "area_2035"] == pytest.approx(125)
+    assert len(allocation_rows(mini, res.table)) > 0
+    sheet = next(s for s in build_sheets(mini, {"allocation": res}, "en") if s.name == "Allocation 2035")
+    row = sheet.row_of["SKK"]
+    values = [c.value for (r, _), c in sheet.cells.items() if r == row and isinstance(c.value, float)]
+    assert any(v == pytest.approx(125) for v in values)
+    assert default_result.end_column == "area_2030"  # the bundled 2030 run keeps the CLI's column name
