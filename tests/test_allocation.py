@@ -199,6 +199,43 @@ def test_default_shadow_price_by_resolving(langson, default_result, tmp_path):
     assert delta == pytest.approx(1.21, abs=0.01)
 
 
+def test_default_binding_lists_every_bound_at_its_limit_that_costs(langson, default_result, tmp_path):
+    """Second method, independent of diagnostics.binding: for every hard bound and share of the default config,
+    read whether the allocation sits on it (table), then re-solve the whole allocation from a scenario file with
+    that bound 1 ha tighter. Binding = on it and the objective moves by > 1e-7 (or the model turns infeasible).
+    Expected on the bundled data (measured so): LUC, CAN, CQP and BLR minimums (about 1.30, 1.21, 1.21, 1.21);
+    the SKK / SKN ceilings (2,253.06 / 1,527.05 ha) are 0.06 / 0.05 ha above the allocated targets and so
+    are not at their limit."""
+    cfg = default_result.config
+    total = float(default_result.table.set_index("code").at[langson.classification.root, "area_2030"])
+    area = default_result.table.set_index("code")["area_2030"]
+    expected: dict[str, float] = {}
+    for label, kind, code, ha, share in zip(cfg.bounds["label"], cfg.bounds["kind"], cfg.bounds["code"],
+                                            cfg.bounds["area_ha"], cfg.bounds["share"], strict=True):
+        is_share = share is not None and not (isinstance(share, float) and np.isnan(share))
+        limit = float(share) * total if is_share else float(ha)
+        if abs(float(area[code]) - limit) > 1e-6 * max(1.0, limit):
+            continue
+        step = 1.0 if kind == "min" else -1.0
+        value = (limit + step) / total if is_share else limit + step
+        section = "shares" if is_share else "bounds"
+        path = write(tmp_path / f"{section}_{kind}_{code}.toml", f"[{section}.{kind}]\n{code} = {value!r}\n")
+        try:
+            delta = allocate(langson, path).objective - default_result.objective
+        except InfeasibleError:
+            delta = float("nan")
+        if np.isnan(delta) or abs(delta) > 1e-7:
+            expected[label] = delta
+    assert set(expected) == {"bounds.min LUC", "bounds.min CAN", "bounds.min CQP", "bounds.min BLR"}
+    b = default_result.binding.set_index("constraint")
+    assert set(b.index) == set(expected)
+    for label, delta in expected.items():
+        assert b.at[label, "per_ha_tighter"] == pytest.approx(delta, abs=1e-6)
+        assert "one more ha of the minimum of " + label.split()[-1] + " costs" in b.at[label, "text"]
+    assert b.at["bounds.min LUC", "shadow_price"] == pytest.approx(0, abs=1e-9)  # a kink: the dual says 0
+    assert expected["bounds.min LUC"] == pytest.approx(1.30, abs=0.01)
+
+
 def test_default_same_answer_cbc_and_highs(langson, default_result):
     c = allocate(langson, solver="cbc")
     assert c.objective == pytest.approx(default_result.objective, rel=1e-7)
