@@ -21,13 +21,14 @@ from landuse.errors import InfeasibleError, LanduseError
 class AllocationResult:
     """An allocation (areas in ha).
 
-    * ``table``: every tree code then every aggregate — code, name, level, relation, area_start, area_2030,
-      target, deviation (= area_2030 − target), weight, target_source (by unit: the sums of the units)
+    * ``table``: every tree code then every aggregate — code, name, level, relation, area_start, area_<target
+      year> (:attr:`end_column`, e.g. area_2030), target, deviation (= end area − target), weight,
+      target_source (by unit: the sums of the units)
     * ``conversions``: from × to leaf matrix with totals;  ``flows``: long unit, code_from, code_to, area_ha
       (by unit: per unit; otherwise one unit, the dataset)
     * ``permissions``: permission, code_from, code_to, area_ha, reason
     * ``binding``: constraint, kind, code, bound, shadow_price (objective per ha of bound), text
-    * by unit only: ``unit_areas`` (long unit, code, area_start, area_2030 of leaves) and ``unit_rows`` (the
+    * by unit only: ``unit_areas`` (long unit, code, area_start, area_<target year> of leaves) and ``unit_rows`` (the
       unit-level constraints used: located projects and ``--unit-rows``)
     """
 
@@ -43,6 +44,11 @@ class AllocationResult:
     seconds: dict[str, float] = field(default_factory=dict)
     unit_areas: pd.DataFrame | None = None
     unit_rows: pd.DataFrame | None = None
+
+    @property
+    def end_column(self) -> str:
+        """The end-area column of ``table`` / ``unit_areas``: ``area_<target year>``."""
+        return dg.end_column(self.config.target_year)
 
     @property
     def unit_flows(self) -> pd.DataFrame:
@@ -111,7 +117,8 @@ def run_problem(ds: Dataset, config: Config, start: pd.DataFrame, unit_rows: pd.
         end = lp.end_areas(sol.x)
         n = len(p.leaves)
         result.unit_areas = pd.DataFrame({"unit": np.repeat(p.units, n), "code": np.tile(p.leaves, len(p.units)),
-                                          "area_start": p.start.ravel(), "area_2030": end.ravel()})
+                                          "area_start": p.start.ravel(),
+                                          dg.end_column(config.target_year): end.ravel()})
         result.unit_rows = unit_rows
     result.seconds = {"build": t1 - t0, "solve": t2 - t1, **{f"solver_{k}": v for k, v in sol.seconds.items()},
                       "report": time.perf_counter() - t2, "variables": lp.shape[1], "rows": lp.shape[0],
@@ -132,8 +139,8 @@ def compare(ds: Dataset, scenario_a, scenario_b, solver: str | None = None,
     ``a``, ``b``, ``difference`` (= b − a, ha). Conversion rows only where the two differ by more than 0.5 ha.
     """
     ra, rb = allocate(ds, scenario_a, solver, time_limit), allocate(ds, scenario_b, solver, time_limit)
-    areas = ra.table[["code", "name"]].assign(section="area", code_to="", a=ra.table["area_2030"],
-                                              b=rb.table["area_2030"].to_numpy())
+    areas = ra.table[["code", "name"]].assign(section="area", code_to="", a=ra.table[ra.end_column],
+                                              b=rb.table[rb.end_column].to_numpy())
     fa = ra.flows.groupby(["code_from", "code_to"])["area_ha"].sum()
     fb = rb.flows.groupby(["code_from", "code_to"])["area_ha"].sum()
     both = pd.concat([fa.rename("a"), fb.rename("b")], axis=1).fillna(0.0).reset_index()
@@ -155,7 +162,7 @@ def summary_text(res: AllocationResult) -> str:
     c = res.config
     lines = [f"Allocation {c.start_year} → {c.target_year}: {c.name} — {res.status.value} ({res.solver}), "
              f"objective {res.objective:.6g}", ""]
-    shown = res.table[["code", "name", "area_start", "area_2030", "target", "deviation"]].copy()
+    shown = res.table[["code", "name", "area_start", res.end_column, "target", "deviation"]].copy()
     shown["name"] = shown["name"].str.slice(0, 40)
     lines.append(render(shown, "table", "{:,.0f}"))
     dev = res.deviations()

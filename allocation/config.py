@@ -35,7 +35,7 @@ import pandas as pd
 from landuse.classification import CLASSIFICATION_DIR, Classification
 from landuse.dataset import Dataset, load_toml
 from landuse.errors import ConfigError, Location, UnknownCodeError
-from landuse.io import parse_numbers, read_table
+from landuse.io import read_table
 
 # Default weights (objective units per ha): a leaf target dominates a parent target, which dominates keeping a
 # leaf without target at its start area, which dominates conversion costs (scaled so that the costliest pair
@@ -148,11 +148,15 @@ class _Doc:
             raise self.error(f"{section}.{key} is out of range", section, key, expected=rng, found=value)
         return v
 
-    def code(self, code: object, section: str, key: str | None = None) -> str:
+    def code(self, code: object, section: str, key: str | None = None,
+             classification: Classification | None = None) -> str:
+        """``code`` checked against the classification; with ``classification``, also allocatable."""
         c = str(code)
+        loc = Location.of(self.path, row=self.line_of(section, key or c), column=f"{section}.{key or c}")
         if c not in self.codes:
-            loc = Location.of(self.path, row=self.line_of(section, key or c), column=f"{section}.{key or c}")
-            raise UnknownCodeError(f"unknown land code {c!r} in [{section}]" + _hint(c.upper(), self.codes), loc)
+            raise UnknownCodeError(f"unknown land code {c!r} in [{section}]" + _hint(c, self.codes), loc)
+        if classification is not None:
+            check_allocatable(c, classification, loc)
         return c
 
     def table(self, section: str) -> dict:
@@ -183,8 +187,24 @@ class _Doc:
 
 
 def _hint(word: str, choices: set[str]) -> str:
-    near = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.4)
+    """"; did you mean 'X'?" for the nearest choice, ignoring case ('skk' -> 'SKK'); "" when none is near."""
+    by_lower: dict[str, str] = {}
+    for c in sorted(choices):
+        by_lower.setdefault(c.lower(), c)
+    exact = by_lower.get(word.lower())
+    near = [exact] if exact else [by_lower[w] for w in
+                                  difflib.get_close_matches(word.lower(), sorted(by_lower), n=1, cutoff=0.4)]
     return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def check_allocatable(code: str, classification: Classification, location: Location | None = None) -> None:
+    """Raise :class:`ConfigError` at ``location`` when ``code`` has no leaves of its own to allocate: an of-which
+    row ("Trong đó", e.g. RSN) is a subset of its parent, not a part, so it can carry no target, bound, share or
+    unit-level row. Tree codes with leaves and aggregates pass; unknown codes are left to the caller."""
+    if code in classification.table.index and classification.relation(code) == "of-which":
+        raise ConfigError(f"{code} is an of-which row ('Trong đó') of {classification.parent(code)}, not allocated",
+                          location, expected="a land code with leaves (a part of the tree or an aggregate)",
+                          found=code)
 
 
 def _pairs(doc: _Doc, section: str) -> list[tuple[str, str]]:
@@ -215,18 +235,18 @@ def _read_layer(path: Path, ds: Dataset) -> _Layer:
     for key, v in doc.table("targets").items():
         if key in SECTIONS["targets"]:
             continue
-        code = doc.code(key, "targets")
+        code = doc.code(key, "targets", classification=cls)
         layer.targets[code] = None if v is False else doc.number(v, "targets", key)
     for key, v in doc.table("weights").items():
         if key not in SECTIONS["weights"]:
-            doc.code(key, "weights")
+            doc.code(key, "weights", classification=cls)
         layer.weights[key] = doc.number(v, "weights", key)
     for what in ("bounds", "shares"):
         hi = 1.0 if what == "shares" else None
         for kind in ("min", "max"):
             sec = f"{what}.{kind}"
             for key, v in doc.table(sec).items():
-                code = doc.code(key, sec)
+                code = doc.code(key, sec, classification=cls)
                 layer.bounds[(what, kind, code)] = None if v is False else doc.number(v, sec, key, 0.0, hi)
         lo, up = doc.table(f"{what}.min"), doc.table(f"{what}.max")
         for code in set(lo) & set(up):
@@ -262,12 +282,19 @@ def _plan_targets(doc: _Doc, ds: Dataset) -> tuple[pd.Series, str] | None:
     return values[~values.index.duplicated()], label
 
 
+def _year(doc: _Doc, value: object, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise doc.error(f"period.{key} must be a year (an integer)", "period", key, expected="a year, e.g. 2030",
+                        found=value)
+    return int(value)
+
+
 def _period(layers: list[_Layer], ds: Dataset) -> tuple[int, int]:
     start, target = max(ds.years), None
     for layer in layers:
         p = layer.doc.table("period")
-        start = int(p.get("start_year", start))
-        target = int(p["target_year"]) if "target_year" in p else target
+        start = _year(layer.doc, p["start_year"], "start_year") if "start_year" in p else start
+        target = _year(layer.doc, p["target_year"], "target_year") if "target_year" in p else target
         if start not in ds.years:
             raise layer.doc.error(f"no inventory for start_year {start}", "period", "start_year",
                                   expected=f"one of {ds.years}")
@@ -277,26 +304,37 @@ def _period(layers: list[_Layer], ds: Dataset) -> tuple[int, int]:
     return start, target
 
 
-def _suitability(ds: Dataset, key: str | None) -> pd.DataFrame | None:
-    """Share of H1+H2 land by purpose code from ``extras[key]`` (columns code, graded_ha, h1_ha, h2_ha)."""
-    if not key or key not in ds.extras:
-        return None
-    s = ds.extras[key]
-    need = {"code", "graded_ha", "h1_ha", "h2_ha"}
-    if not need <= set(s.columns):
-        return None
+SUITABILITY_COLUMNS = ["code", "graded_ha", "h1_ha", "h2_ha"]
+
+
+def _suitability(ds: Dataset, key: str | None, named: _Doc | None = None) -> pd.DataFrame | None:
+    """Share of H1+H2 land by purpose code from ``extras[key]`` (columns code, graded_ha, h1_ha, h2_ha).
+
+    ``named``: the TOML whose ``[costs] suitability`` names ``key`` — then a missing extra or missing columns
+    raise a located :class:`ConfigError`; with the built-in default (None) they mean "no suitability data"."""
+    if not key or key not in ds.extras or not set(SUITABILITY_COLUMNS) <= set(ds.extras[key].columns):
+        if named is None:
+            return None
+        if not key or key not in ds.extras:
+            raise named.error(f"costs.suitability names {key!r}, which the dataset does not have"
+                              + _hint(str(key), set(ds.extras)), "costs", "suitability",
+                              expected="a [files.*] key of the manifest with a loaded file", found=key)
+        missing = [c for c in SUITABILITY_COLUMNS if c not in ds.extras[key].columns]
+        raise named.error(f"costs.suitability: file {key!r} lacks column(s) {', '.join(missing)}", "costs",
+                          "suitability", expected="columns " + ", ".join(SUITABILITY_COLUMNS),
+                          found=", ".join(c for c in ds.extras[key].columns if not c.startswith("_")))
+    s = ds.extra_numbers(key, ["graded_ha", "h1_ha", "h2_ha"])
     s = s[s["code"].str.strip() != ""]
-    fmt = ds.manifest.get("dataset", {}).get("number_format", "vi")
-    fmt = "vi" if fmt == "auto" else fmt
-    vals = {c: parse_numbers(s[c], fmt)[0].fillna(0.0).to_numpy() for c in ("graded_ha", "h1_ha", "h2_ha")}
+    vals = {c: s[c].fillna(0.0).to_numpy(float) for c in ("graded_ha", "h1_ha", "h2_ha")}
     good = np.divide(vals["h1_ha"] + vals["h2_ha"], vals["graded_ha"], out=np.zeros(len(s)),
                      where=vals["graded_ha"] > 0)
     out = pd.DataFrame({"code": s["code"].str.strip().to_numpy(), "good_share": good})
     return out[out["code"].isin(ds.classification.codes)].drop_duplicates("code")
 
 
-def _costs(layers: list[_Layer]) -> CostRule:
-    rule = CostRule()
+def _costs(layers: list[_Layer]) -> tuple[CostRule, _Doc | None]:
+    """The cost rule, and the TOML that named ``[costs] suitability`` last (None: the built-in default)."""
+    rule, named = CostRule(), None
     for layer in layers:
         c = layer.doc.table("costs")
         kw = {}
@@ -304,15 +342,23 @@ def _costs(layers: list[_Layer]) -> CostRule:
             if key in c:
                 kw[key] = layer.doc.number(c[key], "costs", key)
         if "suitability" in c:
-            kw["suitability"] = str(c["suitability"]) or None
+            v = c["suitability"]
+            if v is not False and not isinstance(v, str):
+                raise layer.doc.error("costs.suitability must be the key of a manifest [files.*] file or false",
+                                      "costs", "suitability", expected='"suitability" | false', found=v)
+            kw["suitability"] = v or None
+            named = layer.doc if v else None
         for key, attr in (("from", "from_factor"), ("to", "to_factor")):
             if key in c:
                 sec = f"costs.{key}"
+                if not isinstance(c[key], dict):
+                    raise layer.doc.error(f"{sec} must be a table of CODE = factor", "costs", key,
+                                          expected=f"{sec} = {{ LUC = 3.0 }} or [{sec}]", found=c[key])
                 merged = dict(getattr(rule, attr))
                 merged.update({layer.doc.code(k, sec): layer.doc.number(v, sec, k) for k, v in c[key].items()})
                 kw[attr] = merged
         rule = replace(rule, **kw)
-    return rule
+    return rule, named
 
 
 def _rules(layers: list[_Layer], ds: Dataset) -> pd.DataFrame:
@@ -400,10 +446,10 @@ def load_scenario(path: Path | str | None, ds: Dataset) -> Config:
                        columns=["label", "kind", "code", "unit", "area_ha", "share", "source"])
     pdf = pd.DataFrame([{"code": c, "label": f"protect {c}", "source": s} for c, s in protect.items()],
                        columns=["code", "label", "source"])
-    costs = _costs(layers)
+    costs, named = _costs(layers)
     name = layers[-1].doc.table("scenario").get("name") or layers[-1].doc.path.stem if layers else "default"
     return Config(str(name), cls, start, target, total, tdf, bdf, pdf, _rules(layers, ds), weights, costs,
-                  _suitability(ds, costs.suitability), tuple(str(layer.doc.path) for layer in layers))
+                  _suitability(ds, costs.suitability, named), tuple(str(layer.doc.path) for layer in layers))
 
 
 def _merge_targets(layers: list[_Layer], ds: Dataset) -> dict[str, tuple[float, str, str]]:

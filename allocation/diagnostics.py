@@ -1,8 +1,10 @@
 """Reading a solved allocation: the 2030 table with deviations, the conversion matrix, conversions needing
 permission, binding constraints with shadow prices, and minimal conflicting sets for infeasible set-ups.
 
-All areas in ha. ``deviation = area_2030 − target`` (negative: below target). A shadow price is the change of
-the objective per ha added to a bound; one objective unit = one ha of deviation from a leaf target (weight 1).
+All areas in ha. The end-area column is ``area_{target_year}`` (``area_2030`` for a 2030 target; see
+:func:`end_column`). ``deviation = area_{target_year} − target`` (negative: below target). A shadow price is
+the change of the objective per ha added to a bound; one objective unit = one ha of deviation
+from a leaf target (weight 1).
 """
 
 from __future__ import annotations
@@ -46,10 +48,15 @@ def _by_code(cls: Classification, leaf_values: pd.Series) -> pd.Series:
     return out
 
 
+def end_column(target_year: int) -> str:
+    """Name of the end-area column of allocation tables: ``area_<target year>`` (e.g. ``area_2030``)."""
+    return f"area_{int(target_year)}"
+
+
 def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, stock: pd.Series) -> pd.DataFrame:
-    """One row per tree code then per aggregate: ``code, name, level, relation, area_start, area_2030, target,
-    deviation, weight, target_source``. Parents are computed from leaves; of-which rows keep their start stock
-    (``stock``) and are not allocated (area_2030 NaN)."""
+    """One row per tree code then per aggregate: ``code, name, level, relation, area_start, area_<target year>,
+    target, deviation, weight, target_source``. Parents are computed from leaves; of-which rows keep their start
+    stock (``stock``) and are not allocated (end area NaN)."""
     cls = config.classification
     s = _by_code(cls, start.groupby("code")["area_ha"].sum())
     e = _by_code(cls, flows[flows["code_to"] != BOUNDARY_OUT].groupby("code_to")["area_ha"].sum())
@@ -61,9 +68,10 @@ def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, s
     out["relation"] = [cls.relation(c) if c in cls.table.index else "aggregate" for c in codes]
     of_which = out["relation"].eq("of-which").to_numpy()
     out["area_start"] = np.where(of_which, stock.reindex(codes).to_numpy(float), s.reindex(codes).to_numpy())
-    out["area_2030"] = e.reindex(codes).to_numpy()
+    end = end_column(config.target_year)
+    out[end] = e.reindex(codes).to_numpy()
     out["target"] = t["target_ha"].reindex(codes).to_numpy(float)
-    out["deviation"] = out["area_2030"] - out["target"]
+    out["deviation"] = out[end] - out["target"]
     out["weight"] = t["weight"].reindex(codes).to_numpy(float)
     out["target_source"] = t["label"].reindex(codes).fillna("").to_numpy()
     return out
@@ -97,12 +105,18 @@ def permissions(flows: pd.DataFrame, cls: Classification, path=None) -> pd.DataF
     return out.reindex(columns=cols)
 
 
-def binding(lp: LinearProgram, sol: Solution, config: Config, solver: str | None = None) -> pd.DataFrame:
-    """Hard bounds and shares that hold with equality and have a non-zero shadow price.
+BINDING_TOL = 1e-7  # objective units: a tightened bound changing the objective by more than this binds
 
-    ``shadow_price`` is the LP dual (d objective / d bound, per ha); ``per_ha_tighter`` is the objective change
-    when the bound is moved 1 ha tighter (min + 1, max − 1), found by re-solving — it differs from the dual
-    where the optimum sits on a kink (e.g. a bound equal to a target). The text uses the re-solved figure.
+
+def binding(lp: LinearProgram, sol: Solution, config: Config, solver: str | None = None) -> pd.DataFrame:
+    """Hard bounds and shares (and unit-level rows) at their limit whose tightening by 1 ha costs something.
+
+    Every bound row whose activity is within tolerance of its bound is re-solved with the bound moved 1 ha
+    tighter (min + 1, max − 1; a share row is an area row, so 1 ha = 1/total of share); it is reported when the
+    objective changes by more than :data:`BINDING_TOL` or the model becomes infeasible (``per_ha_tighter``
+    NaN). ``shadow_price`` is the LP dual (d objective / d bound, per ha): at a degenerate optimum (a kink,
+    e.g. a bound equal to a target) it can be 0 although the bound binds, hence the re-solve. The text uses
+    the re-solved figure. Only the rows at their limit are re-solved (a handful).
     """
     cols = ["constraint", "kind", "code", "bound", "shadow_price", "per_ha_tighter", "text"]
     if sol.row_dual is None:
@@ -112,10 +126,12 @@ def binding(lp: LinearProgram, sol: Solution, config: Config, solver: str | None
     lo, up = r["lower"].to_numpy(float), r["upper"].to_numpy(float)
     at_lo = np.isfinite(lo) & (np.abs(act - lo) <= 1e-6 * np.maximum(1, np.abs(lo)))
     at_up = np.isfinite(up) & (np.abs(act - up) <= 1e-6 * np.maximum(1, np.abs(up)))
-    sel = np.flatnonzero(r["kind"].eq(BOUND).to_numpy() & (at_lo | at_up) & (np.abs(sol.row_dual) > 1e-9))
+    sel = np.flatnonzero(r["kind"].eq(BOUND).to_numpy() & (at_lo | at_up))
     is_min = np.isfinite(lo[sel])
     moved = resolve_rows(lp, sel, np.where(is_min, lo[sel] + 1, lo[sel]), np.where(is_min, up[sel], up[sel] - 1),
                          solver)
+    keep = np.isnan(moved) | (np.abs(moved - sol.objective) > BINDING_TOL)
+    sel, is_min, moved = sel[keep], is_min[keep], moved[keep]
     out = pd.DataFrame({"constraint": r["label"].to_numpy()[sel], "code": r["code"].to_numpy()[sel],
                         "bound": np.where(is_min, lo[sel], up[sel]), "shadow_price": sol.row_dual[sel],
                         "per_ha_tighter": moved - sol.objective})

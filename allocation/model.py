@@ -281,15 +281,6 @@ def _pair_costs(config: Config, m: pd.DataFrame) -> np.ndarray:
     return cost
 
 
-def pair_table(config: Config) -> pd.DataFrame:
-    """Every leaf pair: ``from, to, allowed, group`` (the rule forbidding it), ``cost`` (objective units/ha)."""
-    p = _parts(config)
-    leaves = list(config.classification.leaves)
-    n = len(leaves)
-    return pd.DataFrame({"from": np.repeat(leaves, n), "to": np.tile(leaves, n), "allowed": p.allowed.ravel(),
-                         "group": p.group.ravel(), "cost": p.cost.ravel()})
-
-
 # ---- config + start areas (+ unit rows) -> Problem ---------------------------------------------------
 def problem(config: Config, start: pd.DataFrame, unit_rows: pd.DataFrame | None = None,
             unit_cost: pd.DataFrame | None = None) -> Problem:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from landuse.classification import DATA_DIR, Classification, load_classification
 from landuse.errors import ConfigError, InputError, Location
-from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
+from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns, to_numbers
 
 DEFAULT_DATASET = DATA_DIR / "langson"
 DEFAULT_CLASSIFICATION = "vn2024"  # the classification in force (Land Law 2024); a manifest may name another
@@ -96,6 +96,7 @@ class Dataset:
     tables: dict[str, PublishedTable] = field(default_factory=dict)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    number_format_option: str | None = None  # --number-format / load_dataset(number_format=...): wins everywhere
 
     @property
     def name(self) -> str:
@@ -119,6 +120,20 @@ class Dataset:
         if unit is not None:
             inv = inv[inv["unit"] == unit]
         return inv.groupby("code", sort=False)[VALUE].sum(min_count=1)
+
+    def number_format(self, key: str | None = None) -> str:
+        """The number format (vi | en | auto) in force for the manifest file ``key`` (None: the dataset):
+        the ``--number-format`` option, else ``[files.<key>] number_format``, else ``[dataset] number_format``,
+        else ``auto``. Pass it to :func:`landuse.io.to_numbers`, which decides ``auto`` from the file's cells."""
+        if self.number_format_option:
+            return self.number_format_option
+        spec = self.manifest.get("files", {}).get(key, {}) if key else {}
+        return str(spec.get("number_format") or self.manifest.get("dataset", {}).get("number_format", "auto"))
+
+    def extra_numbers(self, key: str, columns: list[str], strict: bool = True) -> pd.DataFrame:
+        """``extras[key]`` with ``columns`` parsed as numbers in the file's effective :meth:`number_format`
+        (blank = NaN); with ``strict`` a non-numeric cell raises :class:`NonNumericError` at its row/column."""
+        return to_numbers(self.extras[key], columns, self.number_format(key), self.file(key), strict=strict)
 
     def file(self, key: str) -> Path | None:
         entry = self.manifest.get("files", {}).get(key)
@@ -280,7 +295,7 @@ def load_dataset(path: Path | str | None = None, tables: bool = True, number_for
     inventory = read_inventory(root / inv_spec["path"], inv_spec, classification,
                                number_format or inv_spec.get("number_format", fmt),
                                default_unit=meta.get("name"), manifest=mpath)
-    ds = Dataset(root, manifest, classification, inventory)
+    ds = Dataset(root, manifest, classification, inventory, number_format_option=number_format)
     if tables:
         for tid, spec in manifest.get("tables", {}).items():
             if not (root / spec["path"]).exists():

@@ -408,8 +408,8 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
 def unit_areas_sheet(name: str, areas: pd.DataFrame, root: str, year: object, lang: str = "vi",
                      title: str = "") -> Sheet:
     """Per-unit areas (ha): units down, ``root`` (a live ``SUM`` of the codes of the row) then the codes across,
-    a last row summing each column. ``areas``: long ``unit, code, area_2030`` of leaves (codes in order)."""
-    wide = areas.pivot_table(index="unit", columns="code", values="area_2030", aggfunc="sum", sort=False)
+    a last row summing each column. ``areas``: long ``unit, code, area_<year>`` of leaves (codes in order)."""
+    wide = areas.pivot_table(index="unit", columns="code", values=f"area_{year}", aggfunc="sum", sort=False)
     codes = [c for c in dict.fromkeys(areas["code"]) if (wide[c].abs() > 0).any()]
     ncols = 3 + len(codes)
     s = Sheet(name, title, [WIDTH_STT, 28, 12] + [9.5] * len(codes), unit=t("unit_ha", lang))

@@ -115,7 +115,7 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
                      title: str = "", printed: PublishedTable | None = None) -> Sheet:
     """Bảng 26 layout with the model's allocation in column (7).
 
-    ``table``: ``code, name, area_start, area_2030, target, deviation`` (ha). ``base``/``approved``: areas of
+    ``table``: ``code, name, area_start, area_<target_year>, target, deviation`` (ha). ``base``/``approved``: areas of
     ``base_year`` and of the approved plan by code. Columns (8)=(7)-(4), (9)=(7)-(5), (10)=(7)-(6) and
     (12)=(7)-(11) (deviation from the scenario's target) are formulas.
     """
@@ -141,7 +141,7 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
         s.put(r, 2, Cell(code if code != cls.root else "", align="center"))
     b, st, ap, al = ("status", base_year), ("status", start_year), ("plan", approved_id), ("plan", "allocation")
     cols = [Col(b, values=dict(base)), Col(st, values=_series(table, "area_start")),
-            Col(ap, values=dict(approved)), Col(al, values=_series(table, "area_2030")),
+            Col(ap, values=dict(approved)), Col(al, values=_series(table, f"area_{target_year}")),
             Col(("diff", al, b), "diff", operands=(3, 0)), Col(("diff", al, st), "diff", operands=(3, 1)),
             Col(("diff", al, ap), "diff", operands=(3, 2)),
             Col(("target",), values=_series(table, "target"), sums=False),

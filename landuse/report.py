@@ -247,6 +247,7 @@ def link_resolver(ds: Dataset, sheets: list[Sheet]) -> Callable[[pd.Series], str
 
 # ---- the workbook ---------------------------------------------------------------------------------------
 def _target_year(table: pd.DataFrame, default: int) -> int:
+    """The year of the first ``area_<year>`` column (allocation tables name their end area so)."""
     for c in table.columns:
         m = re.fullmatch(r"area_(\d{4})", str(c))
         if m:

@@ -22,7 +22,7 @@ def mini():
 
 
 def _area(res, code):
-    return float(res.table.set_index("code").at[code, "area_2030"])
+    return float(res.table.set_index("code").at[code, res.end_column])
 
 
 # ---- a small allocation solved by hand -----------------------------------------------------------------
@@ -199,6 +199,43 @@ def test_default_shadow_price_by_resolving(langson, default_result, tmp_path):
     assert delta == pytest.approx(1.21, abs=0.01)
 
 
+def test_default_binding_lists_every_bound_at_its_limit_that_costs(langson, default_result, tmp_path):
+    """Second method, independent of diagnostics.binding: for every hard bound and share of the default config,
+    read whether the allocation sits on it (table), then re-solve the whole allocation from a scenario file with
+    that bound 1 ha tighter. Binding = on it and the objective moves by > 1e-7 (or the model turns infeasible).
+    Expected on the bundled data (measured so): LUC, CAN, CQP and BLR minimums (about 1.30, 1.21, 1.21, 1.21);
+    the SKK / SKN ceilings (2,253.06 / 1,527.05 ha) are 0.06 / 0.05 ha above the allocated targets and so
+    are not at their limit."""
+    cfg = default_result.config
+    total = float(default_result.table.set_index("code").at[langson.classification.root, "area_2030"])
+    area = default_result.table.set_index("code")["area_2030"]
+    expected: dict[str, float] = {}
+    for label, kind, code, ha, share in zip(cfg.bounds["label"], cfg.bounds["kind"], cfg.bounds["code"],
+                                            cfg.bounds["area_ha"], cfg.bounds["share"], strict=True):
+        is_share = share is not None and not (isinstance(share, float) and np.isnan(share))
+        limit = float(share) * total if is_share else float(ha)
+        if abs(float(area[code]) - limit) > 1e-6 * max(1.0, limit):
+            continue
+        step = 1.0 if kind == "min" else -1.0
+        value = (limit + step) / total if is_share else limit + step
+        section = "shares" if is_share else "bounds"
+        path = write(tmp_path / f"{section}_{kind}_{code}.toml", f"[{section}.{kind}]\n{code} = {value!r}\n")
+        try:
+            delta = allocate(langson, path).objective - default_result.objective
+        except InfeasibleError:
+            delta = float("nan")
+        if np.isnan(delta) or abs(delta) > 1e-7:
+            expected[label] = delta
+    assert set(expected) == {"bounds.min LUC", "bounds.min CAN", "bounds.min CQP", "bounds.min BLR"}
+    b = default_result.binding.set_index("constraint")
+    assert set(b.index) == set(expected)
+    for label, delta in expected.items():
+        assert b.at[label, "per_ha_tighter"] == pytest.approx(delta, abs=1e-6)
+        assert "one more ha of the minimum of " + label.split()[-1] + " costs" in b.at[label, "text"]
+    assert b.at["bounds.min LUC", "shadow_price"] == pytest.approx(0, abs=1e-9)  # a kink: the dual says 0
+    assert expected["bounds.min LUC"] == pytest.approx(1.30, abs=0.01)
+
+
 def test_default_same_answer_cbc_and_highs(langson, default_result):
     c = allocate(langson, solver="cbc")
     assert c.objective == pytest.approx(default_result.objective, rel=1e-7)
@@ -223,3 +260,38 @@ def test_approved_plan_scenario(langson):
     # the approved forest types sum below the adjusted floor of 601,998 ha: forest is held at the floor
     assert c6.reindex(["RDD", "RPH", "RSX"]).sum() < 601998
     assert t.at["BLR", "area_2030"] == pytest.approx(601998, abs=1e-6)
+
+
+# ---- number format of extras: one helper (Dataset.number_format / extra_numbers) -------------------------
+def test_suitability_numbers_follow_number_format_option(langson):
+    """suitability.csv prints LUA graded 43.478, H1 22.687, H2 20.792 (003 l.4362). The manifest says vi
+    (thousands dots: 43,478 ha); --number-format en must win (43.478 ha), as it does for every other file."""
+    assert langson.number_format("suitability") == "vi"
+    vi = langson.extra_numbers("suitability", ["graded_ha", "h1_ha"]).set_index("code")
+    assert vi.at["LUA", "graded_ha"] == pytest.approx(43478) and vi.at["LUA", "h1_ha"] == pytest.approx(22687)
+    en = load_dataset(number_format="en")
+    assert en.number_format("suitability") == "en" and en.number_format() == "en"
+    assert en.extra_numbers("suitability", ["graded_ha"]).set_index("code").at["LUA", "graded_ha"] == pytest.approx(
+        43.478)
+    # the allocation's good-farmland share reads through the same helper: (22.687 + 20.792) / 43.478
+    good = load_scenario(None, en).suitability.set_index("code")["good_share"]
+    assert good["LUA"] == pytest.approx((22.687 + 20.792) / 43.478)
+
+
+# ---- the end-area column is named after the target year ---------------------------------------------------
+def test_end_column_named_after_target_year(mini, tmp_path, default_result):
+    """With [period] target_year = 2035 the hand case (SKK 25 → 125 ha, see test_hand_solved_optimum) reports
+    ``area_2035``, and the workbook reads that column back (the Bảng 26 sheet's allocated column, SKK row)."""
+    from landuse.report import allocation_rows, build_sheets
+
+    text = HAND.read_text(encoding="utf-8").replace("target_year = 2030", "target_year = 2035")
+    path = write(tmp_path / "y.toml", text)
+    res = allocate(mini, path)
+    assert res.end_column == "area_2035" and "area_2030" not in res.table.columns
+    assert res.table.set_index("code").at["SKK", "area_2035"] == pytest.approx(125)
+    assert len(allocation_rows(mini, res.table)) > 0
+    sheet = next(s for s in build_sheets(mini, {"allocation": res}, "en") if s.name == "Allocation 2035")
+    row = sheet.row_of["SKK"]
+    values = [c.value for (r, _), c in sheet.cells.items() if r == row and isinstance(c.value, float)]
+    assert any(v == pytest.approx(125) for v in values)
+    assert default_result.end_column == "area_2030"  # the bundled 2030 run keeps the CLI's column name

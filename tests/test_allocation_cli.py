@@ -86,6 +86,20 @@ def test_compare_default_and_approved(runner):
     ("[protect]\ncodes = \"RDD\"\n", "protect.codes must be a list of codes"),
     ("[forbid]\npairs = [[\"LUC\"]]\n", "forbid.pairs must be a list of [from, to] pairs"),
     ("[targets]\nplan = \"adjusted\"\n", "unknown plan 'adjusted'; did you mean 'adjusted-2030'?"),
+    # of-which rows ("Trong đó") have no leaves of their own: RSN is a subset of RSX in vn2024
+    ("[bounds.min]\nRSN = 10\n", "s.toml:row 2:column bounds.min.RSN: RSN is an of-which row ('Trong đó') of RSX, "
+                                  "not allocated"),
+    ("[targets]\nRSN = 10\n", "s.toml:row 2:column targets.RSN: RSN is an of-which row"),
+    ("[shares.max]\nRSN = 0.1\n", "column shares.max.RSN: RSN is an of-which row"),
+    ("[costs]\nfrom = 3\n", "s.toml:row 2:column costs.from: costs.from must be a table of CODE = factor"),
+    ("[period]\nstart_year = \"x\"\n", "s.toml:row 2:column period.start_year: period.start_year must be a year"),
+    ("[period]\ntarget_year = 2030.5\n", "column period.target_year: period.target_year must be a year"),
+    ("[costs]\nsuitability = 5\n", "s.toml:row 2:column costs.suitability: costs.suitability must be the key"),
+    ("[costs]\nsuitability = \"suitabilty\"\n", "costs.suitability names 'suitabilty', which the dataset does "
+                                                 "not have; did you mean 'suitability'?"),
+    ("[costs]\nsuitability = \"potential\"\n", "costs.suitability: file 'potential' lacks column(s)"),
+    ("[targets]\nskk = 3000\n", "unknown key 'skk' in [targets]; did you mean 'SKK'?"),
+    ("[bounds.max]\nLuc = 3000\n", "unknown land code 'Luc' in [bounds.max]; did you mean 'LUC'?"),
 ])
 def test_bad_scenario_exit_2_before_solving(runner, tmp_path, no_solve, text, message):
     path = write(tmp_path / "s.toml", text)
