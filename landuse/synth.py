@@ -278,7 +278,10 @@ def write_synthetic(ds: Dataset, out: Path | str, n: int | None = None, seed: in
     """
     out = Path(out)
     communes = ds.extras.get("communes")
-    n = n or (len(communes) if communes is not None else 65)
+    if n is None:
+        n = len(communes) if communes is not None else 65
+    if n < 1:
+        raise InputError("the number of units must be at least 1", expected="--units N ≥ 1", found=n)
     year = year or max(ds.years)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not force)):
         raise OutputExistsError(f"{out}: exists and is not empty; choose another folder or use --force")

@@ -110,3 +110,11 @@ def test_cli_writes_a_loadable_marked_dataset(tmp_path, langson):
     assert r.exit_code == 0, r.output
     assert len(load_dataset(out).units) == 12
     assert "industrial_zones" not in load_toml(out / "manifest.toml")["files"]
+
+
+@pytest.mark.parametrize("n", ["0", "-3"])
+def test_cli_refuses_fewer_than_one_unit(tmp_path, n):
+    out = tmp_path / "syn"
+    r = CliRunner().invoke(main, ["synth", "--units", n, "--out", str(out)])
+    assert r.exit_code == 2 and "at least 1" in r.output
+    assert not out.exists()
