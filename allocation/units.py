@@ -33,6 +33,18 @@ _PREFIX = re.compile(r"^(các\s+xã|xã|phường|thị trấn|đặc khu|tại|
 
 
 # ---- checks of the unit inventory --------------------------------------------------------------------
+def check_several_units(ds: Dataset, year: int) -> None:
+    """Raise :class:`InputError` when the inventory of ``year`` has fewer than two units: an allocation by
+    unit needs a commune-level inventory (a provincial one would only blame the located projects' communes)."""
+    units = pd.unique(ds.inventory.loc[ds.inventory["year"] == year, "unit"])
+    if len(units) < 2:
+        raise InputError(f"allocation by unit needs a commune-level inventory, but the {year} inventory has "
+                         f"{len(units)} unit" + (f" ({units[0]!r})" if len(units) else "") + "; write a synthetic one "
+                         "with `landuse synth --out DIR` or give the communes' inventory (long table or a 03/TKKK "
+                         "sheet, see data/README.md) and pass its folder with --data",
+                         Location.of(ds.file("inventory")), expected="two or more units", found=len(units))
+
+
 def check_unit_totals(ds: Dataset, year: int, tol: float = 0.5) -> None:
     """Raise :class:`InputError` at the first unit whose leaf areas do not add up to its total (root row)."""
     cls = ds.classification
@@ -160,6 +172,7 @@ def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None
     + ``unit_rows``; ``unit_cost``: ``unit, code, factor``). Raises :class:`InputError` for a unit whose areas
     do not add up to its total or a unit-level row naming an unknown unit; :class:`InfeasibleError` (with a
     minimal conflicting set) when infeasible. The result's ``table`` is the provincial sum of the units."""
+    check_several_units(ds, config.start_year)
     check_unit_totals(ds, config.start_year)
     rows = [located_projects(ds, config.target_year)] if projects else []
     if unit_rows is not None:

@@ -156,3 +156,13 @@ def test_tables_by_unit_sheet(runner, syn6, tmp_path):
     out2 = tmp_path / "t2.xlsx"
     assert runner.invoke(main, ["tables", "--data", str(syn6), "--lang", "en", "--out", str(out2)]).exit_code == 0
     assert not any(n.startswith("Allocation by unit") for n in openpyxl.load_workbook(out2).sheetnames)
+
+
+@pytest.mark.parametrize("extra", [[], ["--data", str(MINI)]])
+def test_by_unit_on_a_one_unit_dataset_says_so(runner, extra):
+    """The bundled (provincial) dataset has one unit: the error is about the inventory, not the projects."""
+    r = runner.invoke(main, ["allocate", "--by-unit", *extra])
+    assert r.exit_code == 2, r.output
+    assert "inventory.csv: allocation by unit needs a commune-level inventory" in r.stderr
+    assert "has 1 unit" in r.stderr and "landuse synth" in r.stderr and "03/TKKK" in r.stderr
+    assert "industrial_zones" not in r.stderr and "Traceback" not in r.output
