@@ -124,7 +124,7 @@ def test_unit_rows_are_met(runner, syn6, tmp_path):
     inv = pd.read_csv(syn6 / "inventory.csv")
     u = inv["unit"].iloc[0]
     start = float(inv[(inv["unit"] == u) & (inv["code"] == "SKN")]["area_ha"].sum())
-    need = int(start) + 40  # an integer: the dataset's number format is vi
+    need = int(start) + 40
     rows = write(tmp_path / "rows.csv", f"unit,code,kind,area_ha\n{u},SKN,min,{need}\n")
     uf = tmp_path / "uf.csv"
     r = runner.invoke(main, ["allocate", "--data", str(syn6), "--unit-rows", str(rows), "--unit-flows", str(uf)])
@@ -166,3 +166,16 @@ def test_by_unit_on_a_one_unit_dataset_says_so(runner, extra):
     assert "inventory.csv: allocation by unit needs a commune-level inventory" in r.stderr
     assert "has 1 unit" in r.stderr and "landuse synth" in r.stderr and "03/TKKK" in r.stderr
     assert "industrial_zones" not in r.stderr and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("body, where", [
+    ("{u},SKN,max,10\n{u},SKN,min,20\n", "rows.csv:row 3:column area_ha: unit '{u}': the minimum of SKN"),
+    ("{u},RSN,min,5\n", "rows.csv:row 2:column code: RSN cannot be allocated"),
+    ("{u},SKN,min,\n", "rows.csv:row 2:column area_ha: missing area"),
+])
+def test_bad_unit_rows_exit_2(runner, syn6, tmp_path, body, where):
+    u = pd.read_csv(syn6 / "inventory.csv")["unit"].iloc[0]
+    rows = write(tmp_path / "rows.csv", "unit,code,kind,area_ha\n" + body.format(u=u))
+    r = runner.invoke(main, ["allocate", "--data", str(syn6), "--unit-rows", str(rows)])
+    assert r.exit_code == 2, r.output
+    assert where.format(u=u) in r.stderr and "Traceback" not in r.output
