@@ -179,3 +179,20 @@ def test_bad_unit_rows_exit_2(runner, syn6, tmp_path, body, where):
     r = runner.invoke(main, ["allocate", "--data", str(syn6), "--unit-rows", str(rows)])
     assert r.exit_code == 2, r.output
     assert where.format(u=u) in r.stderr and "Traceback" not in r.output
+
+
+def test_tables_by_unit_no_projects(runner, syn6, tmp_path):
+    """`tables --by-unit` honours the located projects (a project in an unknown commune is an error) and
+    `--no-projects` skips them, as `allocate --by-unit --no-projects` does."""
+    root = _copy(syn6, tmp_path)
+    write(root / "industrial_zones.csv", "table,kind,stt,name,commune,area_ha,period\n"
+          "bang19,CCN,1,CCN Thử,Xã Không Có Thật,\"12,5\",2030\n")
+    with (root / "manifest.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[files.industrial_zones]\npath = "industrial_zones.csv"\n')
+    out = tmp_path / "t.xlsx"
+    r = runner.invoke(main, ["tables", "--data", str(root), "--by-unit", "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    assert "industrial_zones.csv:row 2:column commune: unit 'Không Có Thật'" in r.stderr and not out.exists()
+    r = runner.invoke(main, ["tables", "--data", str(root), "--by-unit", "--no-projects", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.exists()
