@@ -24,8 +24,8 @@ from allocation.api import AllocationResult, run_problem
 from allocation.config import Config
 from allocation.model import Problem, start_areas
 from landuse.dataset import Dataset
-from landuse.errors import ConfigError, InfeasibleError, InputError, Location
-from landuse.io import ROW, VALUE, parse_numbers, read_table
+from landuse.errors import ConfigError, InfeasibleError, InputError, Location, NegativeAreaError
+from landuse.io import ROW, VALUE, read_table, require_columns, to_numbers
 
 UNIT_ROW_COLUMNS = ["unit", "code", "kind", "area_ha", "label", "source", "row"]
 PROJECT_CODES = {"KCN": "SKK", "CCN": "SKN"}  # industrial park -> SKK, industrial cluster -> SKN
@@ -33,6 +33,18 @@ _PREFIX = re.compile(r"^(các\s+xã|xã|phường|thị trấn|đặc khu|tại|
 
 
 # ---- checks of the unit inventory --------------------------------------------------------------------
+def check_several_units(ds: Dataset, year: int) -> None:
+    """Raise :class:`InputError` when the inventory of ``year`` has fewer than two units: an allocation by
+    unit needs a commune-level inventory (a provincial one would only blame the located projects' communes)."""
+    units = pd.unique(ds.inventory.loc[ds.inventory["year"] == year, "unit"])
+    if len(units) < 2:
+        raise InputError(f"allocation by unit needs a commune-level inventory, but the {year} inventory has "
+                         f"{len(units)} unit" + (f" ({units[0]!r})" if len(units) else "") + "; write a synthetic one "
+                         "with `landuse synth --out DIR` or give the communes' inventory (long table or a 03/TKKK "
+                         "sheet, see data/README.md) and pass its folder with --data",
+                         Location.of(ds.file("inventory")), expected="two or more units", found=len(units))
+
+
 def check_unit_totals(ds: Dataset, year: int, tol: float = 0.5) -> None:
     """Raise :class:`InputError` at the first unit whose leaf areas do not add up to its total (root row)."""
     cls = ds.classification
@@ -62,28 +74,27 @@ def split_communes(text: str) -> list[str]:
     return [p for p in (_PREFIX.sub("", x.strip()).strip() for x in parts) if p]
 
 
-def located_projects(ds: Dataset, target_year: int, key: str = "industrial_zones") -> pd.DataFrame:
+def located_projects(ds: Dataset, target_year: int, key: str = "industrial_zones",
+                     number_format: str | None = None) -> pd.DataFrame:
     """Unit-level minimum areas from the dataset's located projects (``extras[key]``: kind KCN|CCN, name,
     commune, area_ha, period): for each project planned by ``target_year``, the project's area (split equally
     over the communes it names) becomes a minimum of SKK (KCN) or SKN (CCN) in its unit, summed per unit.
 
-    A project listed in several tables counts once (its last listing). Columns :data:`UNIT_ROW_COLUMNS`.
+    A project listed in several tables counts once (its last listing). Numbers in ``number_format`` (the
+    CLI's --number-format), else the file's or the dataset's manifest format, else detected from the file.
+    Columns :data:`UNIT_ROW_COLUMNS`.
     """
     if key not in ds.extras:
         return pd.DataFrame(columns=UNIT_ROW_COLUMNS)
     z = ds.extras[key]
     path = ds.file(key)
+    require_columns(z, ["kind", "name", "commune", "area_ha", "period"], path)
     z = z[z["period"].astype(str).str.strip() == str(target_year)]
     z = z[z["kind"].isin(list(PROJECT_CODES))]
     z = z.drop_duplicates("name", keep="last")
-    fmt = ds.manifest.get(key, {}).get("number_format") or ds.manifest.get("dataset", {}).get("number_format", "vi")
-    area, bad = parse_numbers(z["area_ha"], "vi" if fmt == "auto" else fmt)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("not a number", Location.of(path, row=int(z[ROW].iloc[i]), column="area_ha"),
-                         expected="an area in ha", found=z["area_ha"].iloc[i])
+    z = _numbers(z, _dataset_format(ds, key, number_format), path)
     recs = []
-    for (_, r), a in zip(z.iterrows(), area, strict=True):
+    for (_, r), a in zip(z.iterrows(), z["area_ha"], strict=True):
         names = split_communes(r["commune"])
         for n in names:
             recs.append({"unit": n, "code": PROJECT_CODES[r["kind"]], "kind": "min", "area_ha": a / len(names),
@@ -92,29 +103,79 @@ def located_projects(ds: Dataset, target_year: int, key: str = "industrial_zones
     return _resolve_units(rows, ds, path, "commune")
 
 
-def read_unit_rows(path: Path | str, ds: Dataset) -> pd.DataFrame:
-    """A CSV/XLSX of unit-level rows: ``unit, code, kind (min|max|target), area_ha[, label]``."""
-    t = read_table(path)
-    from landuse.io import require_columns
+def read_unit_rows(path: Path | str, ds: Dataset, number_format: str | None = None) -> pd.DataFrame:
+    """A CSV/XLSX of unit-level rows: ``unit, code, kind (min|max|target), area_ha[, label]`` (ha).
 
+    The file is the user's, not the dataset's: its numbers are read in ``number_format`` (the CLI's
+    --number-format) or else in the format detected from the file itself (``74.9`` is 74.9 ha). Every row
+    needs a non-negative area, a code whose land can be allocated (a leaf or a code made of leaves, not an
+    of-which line such as RSN) and, per unit and code, a minimum no larger than the maximum; else
+    :class:`InputError` naming the file, row and column.
+    """
+    t = read_table(path)
     require_columns(t, ["unit", "code", "kind", "area_ha"], path)
-    area, bad = parse_numbers(t["area_ha"], ds.manifest.get("dataset", {}).get("number_format", "vi")
-                              if ds.manifest.get("dataset", {}).get("number_format") != "auto" else "vi")
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError("not a number", Location.of(path, row=int(t[ROW].iloc[i]), column="area_ha"),
-                         expected="an area in ha", found=t["area_ha"].iloc[i])
+    t = _numbers(t, number_format or "auto", path)
+    blank = t["area_ha"].isna()
+    if blank.any():
+        i = int(np.flatnonzero(blank.to_numpy())[0])
+        raise InputError("missing area", Location.of(path, row=int(t[ROW].iloc[i]), column="area_ha"),
+                         expected="an area in ha (0 or more)", found="a blank cell")
+    neg = t["area_ha"] < 0
+    if neg.any():
+        i = int(np.flatnonzero(neg.to_numpy())[0])
+        raise NegativeAreaError("negative area", Location.of(path, row=int(t[ROW].iloc[i]), column="area_ha"),
+                                expected="an area in ha (0 or more)", found=t["area_ha"].iloc[i])
+    t["kind"] = t["kind"].str.strip().str.lower()
     kinds = ~t["kind"].isin(["min", "max", "target"])
     if kinds.any():
         i = int(np.flatnonzero(kinds.to_numpy())[0])
         raise ConfigError("unknown kind", Location.of(path, row=int(t[ROW].iloc[i]), column="kind"),
                           expected="min | max | target", found=t["kind"].iloc[i])
     t["code"] = t["code"].str.strip().str.upper()
-    ds.classification.check_codes(t["code"], Location.of(path), t[ROW])
-    rows = pd.DataFrame({"unit": t["unit"].str.strip(), "code": t["code"], "kind": t["kind"], "area_ha": area,
+    cls = ds.classification
+    cls.check_codes(t["code"], Location.of(path), t[ROW])
+    leaves = set(cls.leaves)
+    no_land = t["code"].map(lambda c: cls.relation(c) == "of-which" or not set(cls.leaves_of(c)) & leaves)
+    if no_land.any():
+        i = int(np.flatnonzero(no_land.to_numpy())[0])
+        c = t["code"].iloc[i]
+        raise InputError(f"{c} cannot be allocated: it is an of-which line (part of {cls.parent(c)}), not land of "
+                         "its own", Location.of(path, row=int(t[ROW].iloc[i]), column="code"),
+                         expected="a land code of the classification's partition (e.g. its parent)", found=c)
+    rows = pd.DataFrame({"unit": t["unit"].str.strip(), "code": t["code"], "kind": t["kind"],
+                         "area_ha": t["area_ha"].to_numpy(float),
                          "label": t["label"] if "label" in t else t["kind"] + " " + t["code"] + " in " + t["unit"],
                          "source": Path(path).name, "row": t[ROW]})
-    return _resolve_units(rows, ds, path, "unit")
+    rows = _resolve_units(rows, ds, path, "unit")
+    _check_min_max(rows, path)
+    return rows
+
+
+def _check_min_max(rows: pd.DataFrame, path: Path | str) -> None:
+    """Per (unit, code): the largest minimum must not exceed the smallest maximum -> else InputError at the
+    row of that minimum."""
+    lo = rows[rows["kind"] == "min"].groupby(["unit", "code"])["area_ha"].max()
+    hi = rows[rows["kind"] == "max"].groupby(["unit", "code"])["area_ha"].min()
+    both = pd.concat([lo.rename("lo"), hi.rename("hi")], axis=1, join="inner")
+    bad = both[both["lo"] > both["hi"] + 1e-9]
+    if len(bad):
+        (unit, code), r = bad.index[0], bad.iloc[0]
+        m = rows[(rows["unit"] == unit) & (rows["code"] == code) & (rows["kind"] == "min") & (rows["area_ha"] == r.lo)]
+        raise InputError(f"unit {unit!r}: the minimum of {code} ({r.lo:,.2f} ha) is above its maximum "
+                         f"({r.hi:,.2f} ha)", Location.of(path, row=int(m["row"].iloc[0]), column="area_ha"),
+                         expected="min ≤ max for each unit and code", found=r.lo)
+
+
+def _dataset_format(ds: Dataset, key: str, number_format: str | None) -> str:
+    """The number format of the dataset file ``key``: the override, the file's, the dataset's, else auto."""
+    spec = ds.manifest.get("files", {}).get(key, {})
+    return number_format or spec.get("number_format") or ds.manifest.get("dataset", {}).get("number_format") \
+        or "auto"
+
+
+def _numbers(t: pd.DataFrame, fmt: str, path: Path | str) -> pd.DataFrame:
+    """``t`` with its area_ha column parsed in ``fmt`` (vi | en | auto: detected from the column)."""
+    return to_numbers(t, ["area_ha"], fmt, path)
 
 
 def _resolve_units(rows: pd.DataFrame, ds: Dataset, path, column: str) -> pd.DataFrame:
@@ -155,13 +216,15 @@ def _check_unit_mins(p: Problem) -> None:
 
 def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = None,
                      unit_cost: pd.DataFrame | None = None, solver: str | None = None,
-                     time_limit: float | None = None, projects: bool = True) -> AllocationResult:
+                     time_limit: float | None = None, projects: bool = True,
+                     number_format: str | None = None) -> AllocationResult:
     """Allocate every unit of ``ds`` under ``config`` (+ located projects of the dataset when ``projects``,
     + ``unit_rows``; ``unit_cost``: ``unit, code, factor``). Raises :class:`InputError` for a unit whose areas
     do not add up to its total or a unit-level row naming an unknown unit; :class:`InfeasibleError` (with a
     minimal conflicting set) when infeasible. The result's ``table`` is the provincial sum of the units."""
+    check_several_units(ds, config.start_year)
     check_unit_totals(ds, config.start_year)
-    rows = [located_projects(ds, config.target_year)] if projects else []
+    rows = [located_projects(ds, config.target_year, number_format=number_format)] if projects else []
     if unit_rows is not None:
         rows.append(unit_rows)
     urows = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=UNIT_ROW_COLUMNS)
@@ -177,12 +240,14 @@ def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None
 
 def allocate_units(ds: Dataset, scenario: Path | str | Config | None = None, unit_rows: Path | str | None = None,
                    projects: bool = True, solver: str | None = None,
-                   time_limit: float | None = None) -> AllocationResult:
+                   time_limit: float | None = None, number_format: str | None = None) -> AllocationResult:
     """``landuse allocate --by-unit``: the dataset's default config (+ ``scenario``), its located projects
-    (unless ``projects`` is false) and the unit-level rows of the file ``unit_rows``."""
+    (unless ``projects`` is false) and the unit-level rows of the file ``unit_rows``. ``number_format``: the
+    CLI's --number-format (default: the manifest's for the dataset's files, detected for ``unit_rows``)."""
     from allocation.config import load_scenario
 
     config = scenario if isinstance(scenario, Config) else load_scenario(
         None if scenario in (None, "default") else Path(scenario), ds)
-    rows = read_unit_rows(unit_rows, ds) if unit_rows else None
-    return allocate_by_unit(ds, config, rows, solver=solver, time_limit=time_limit, projects=projects)
+    rows = read_unit_rows(unit_rows, ds, number_format) if unit_rows else None
+    return allocate_by_unit(ds, config, rows, solver=solver, time_limit=time_limit, projects=projects,
+                            number_format=number_format)

@@ -3,8 +3,10 @@
 :func:`run_batch` maps ``func`` over ``tasks`` with a :class:`concurrent.futures.ProcessPoolExecutor` of
 ``jobs`` processes (``jobs=1``: in this process, no pool), or with any executor that follows the
 ``concurrent.futures`` interface, e.g. a Dask cluster's (``distributed.Client(...).get_executor()``).
-A task that fails with a :class:`~landuse.errors.LanduseError` (bad input, infeasible scenario) is reported
-in its :class:`BatchResult` and the others go on; any other exception is a bug and propagates.
+A task that fails is reported in its :class:`BatchResult` and the others go on: a
+:class:`~landuse.errors.LanduseError` (bad input, infeasible scenario) with its message and exit code, any
+other exception (a bug, or a worker that ran out of memory) as ``"unexpected <Type>: <first line>"`` with
+exit code 2, so one bad job never loses the results of the others.
 Results come back in the order of ``tasks`` whatever order they finish in.
 """
 
@@ -21,7 +23,7 @@ from landuse.errors import LanduseError
 
 @dataclass
 class BatchResult:
-    """One task's outcome: its value, or the error message and exit code of a :class:`LanduseError`."""
+    """One task's outcome: its value, or a one-line error message and its exit code."""
 
     task: Any
     value: Any = None
@@ -39,6 +41,9 @@ def _call(func: Callable, task: Any) -> BatchResult:
         return BatchResult(task, func(*args))
     except LanduseError as e:
         return BatchResult(task, None, str(e), getattr(e, "exit_code", 2))
+    except Exception as e:  # noqa: BLE001 - one job's bug must not abort the batch
+        first = (str(e).strip().splitlines() or [""])[0]
+        return BatchResult(task, None, f"unexpected {type(e).__name__}" + (f": {first}" if first else ""), 2)
 
 
 def default_jobs() -> int:

@@ -207,14 +207,16 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option("--by-unit", "by_unit", is_flag=True,
               help="Allocate per administrative unit and add a sheet of the per-unit areas (units × codes).")
+@click.option("--no-projects", "no_projects", is_flag=True,
+              help="With --by-unit: ignore the located projects of the dataset (industrial_zones).")
 def tables(data: Path | None, number_format: str | None, scenario: Path | None, out: Path, lang: str,
-           force: bool, by_unit: bool) -> None:
+           force: bool, by_unit: bool, no_projects: bool) -> None:
     """Write the official tables (Bảng 2, 3, 4, 26, 05/TKKK, checks) to one Excel workbook."""
     from landuse.report import build_tables, check_workbook_path
 
     check_workbook_path(out)
     res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force,
-                       by_unit=by_unit)
+                       by_unit=by_unit, projects=not no_projects)
     click.echo(f"Wrote {res.path} ({len(res.sheets)} sheets: {', '.join(res.sheets)})")
     for n in res.notes:
         click.echo(f"- {n}")

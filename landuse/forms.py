@@ -248,12 +248,12 @@ def read_03tkkk(path: Path | str, classification=None, number_format: str = "aut
     values = body[:, cols]
     has_numbers = (values != "").any(axis=1)
     rows = np.arange(d, g.cells.shape[0])
+    _check_merged(g, d, m, dict(zip(cols, names, strict=True)), has_numbers)
     no_code = (codes == "") & has_numbers
     if no_code.any():
         r = int(rows[no_code][0])
         raise InputError("row with areas but no land code", g.loc(r, m, "Mã"), expected="a land code such as LUC")
     keep = codes != ""
-    _check_merged(g, d, [m, *cols], dict(zip(cols, names, strict=True)))
     if classification is not None:
         _check_codes(g, codes[keep], rows[keep], m, classification)
     n_r, n_u = int(keep.sum()), len(cols)
@@ -274,14 +274,19 @@ def read_03tkkk(path: Path | str, classification=None, number_format: str = "aut
     return long[["unit", "year", "code", VALUE, "source", "page", "line", "cell", ROW]]
 
 
-def _check_merged(g: Grid, d: int, columns: list[int], names: dict[int, str]) -> None:
+def _check_merged(g: Grid, d: int, m: int, names: dict[int, str], has_numbers: np.ndarray) -> None:
+    """Reject a merged range in the data (rows from ``d``) that covers the code column ``m`` or a unit column
+    on a row holding areas: its value would stand for several cells. Merges on rows without areas (a
+    "Trong đó:" label merged across Loại đất and Mã, a section title) hold no data and are fine."""
+    columns = [m, *names]
     for r0, c0, r1, c1 in g.merged:
         if r1 < d:
             continue
         hit = [c for c in columns if c0 <= c <= c1]
-        if hit:
+        with_data = [r for r in range(max(r0, d), r1 + 1) if has_numbers[r - d]]
+        if hit and with_data:
             raise InputError(f"merged cell {cell_name(max(r0, d), c0)}:{cell_name(r1, c1)} in the data",
-                             g.loc(max(r0, d), hit[0], names.get(hit[0], "Mã")),
+                             g.loc(with_data[0], hit[0], names.get(hit[0], "Mã")),
                              expected="one value per land type and unit (unmerge the cells)")
 
 

@@ -145,9 +145,10 @@ def _produce(key: str, call: Callable[[Callable], object], notes: list[PartNote]
 
 
 def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None = None,
-           solver: str | None = None, by_unit: bool = False) -> tuple[dict, list[PartNote]]:
+           solver: str | None = None, by_unit: bool = False, projects: bool = True) -> tuple[dict, list[PartNote]]:
     """The parts of the workbook: from ``results`` where present, else computed (and stored into ``results``);
-    and a note for each part left out. ``by_unit``: the allocation per unit (errors then raise)."""
+    and a note for each part left out. ``by_unit``: the allocation per unit (errors then raise), with the
+    dataset's located projects unless ``projects`` is false."""
     results = results if results is not None else {}
     notes: list[PartNote] = []
     years = ds.years
@@ -155,7 +156,8 @@ def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None
         "findings": lambda f: f(ds),
         "transitions": lambda f: f(ds, years[-2], years[-1]) if len(years) > 1 else None,
         "fulfilment": lambda f: f(ds),
-        "allocation": lambda f: f(ds, scenario=scenario, solver=solver, **({"by_unit": True} if by_unit else {})),
+        "allocation": lambda f: f(ds, scenario=scenario, solver=solver,
+                                  **({"by_unit": True, "projects": projects} if by_unit else {})),
     }
     for key, call in calls.items():
         if key == "fulfilment" and results.get(key) is None and not ds.plans:
@@ -367,19 +369,20 @@ def check_workbook_path(path: Path | str) -> Path:
 
 def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None = None, lang: str = "vi",
                  results: dict | None = None, force: bool = False, solver: str | None = None,
-                 by_unit: bool = False) -> TablesReport:
+                 by_unit: bool = False, projects: bool = True) -> TablesReport:
     """Write the official-tables workbook for ``ds`` to ``out_path`` (atomically; ``force`` to replace a file).
 
     ``results`` may hold parts already computed ("findings", "transitions", "fulfilment", "allocation"); the
     missing ones are computed and stored into it. ``by_unit``: allocate per unit and add a sheet of the
-    per-unit areas in the target year (units down, codes across).
+    per-unit areas in the target year (units down, codes across); ``projects=False``: without the dataset's
+    located projects (industrial_zones).
     """
     from landuse.excel import write_workbook
 
     if lang not in ("vi", "en"):
         raise InputError("unknown language", expected="vi | en", found=lang)
     check_workbook_path(out_path)
-    parts, notes = gather(ds, results, scenario, solver, by_unit)
+    parts, notes = gather(ds, results, scenario, solver, by_unit, projects)
     sheets = build_sheets(ds, parts, lang)
     cover = build_cover(ds, sheets, parts, notes, scenario, lang)
     path = write_workbook([cover] + sheets, out_path, force=force, lang=lang,

@@ -52,37 +52,47 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
 
 
 def round_matrix(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Round a non-negative matrix whose margins are (≈) ``rows`` and ``cols`` to integers with exactly those
-    margins (controlled rounding): floor every cell, then add 1 ha to the cells with the largest fractions
-    while their row and column still lack area; what is left (rare) goes to the largest cells of the rows
-    that still lack area.
+    """Round a non-negative matrix whose margins are (≈) ``rows`` and ``cols`` to non-negative integers with
+    exactly those margins (controlled rounding), vectorised:
+
+    1. each row is scaled to its total and rounded by largest remainder (row sums exact);
+    2. the column sums are then fixed by transport-style moves inside rows: for the column with the most
+       surplus and the column with the most deficit, 1 ha moves from the first to the second in the rows where
+       that costs least (the surplus cell rounded up most, the deficit cell rounded down most), as many rows
+       as needed at once; every move keeps its row's sum, and a cell is only lowered when it holds ≥ 1 ha.
+
+    Each pass settles one column (or every row able to give), so there are about as many passes as columns.
+    Raises ValueError when the margins have different totals or a row with a positive total has no weight.
     """
+    x = np.asarray(x, dtype=float)
     rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    if rows.sum() != cols.sum():
+        raise ValueError(f"row total {rows.sum()} differs from column total {cols.sum()}")
+    rs = x.sum(1)
+    if ((rs <= 0) & (rows > 0)).any():
+        raise ValueError("a row with a positive total has no positive cell")
+    x = x * np.divide(rows, rs, out=np.zeros_like(rs), where=rs > 0)[:, None]
     out = np.floor(x).astype(np.int64)
-    need_r, need_c = rows - out.sum(1), cols - out.sum(0)
-    frac = (x - out).ravel()
-    nc = x.shape[1]
-    for k in np.argsort(-frac, kind="stable"):
-        if frac[k] <= 0 or not need_r.any():
-            break
-        i, j = divmod(int(k), nc)
-        if need_r[i] > 0 and need_c[j] > 0:
-            out[i, j] += 1
-            need_r[i] -= 1
-            need_c[j] -= 1
-    # leftovers: a row short of area and a column short of area; move them to the biggest such cell, and
-    # pay back rows/cols that got too much by taking from their largest cells
-    while (need_r != 0).any():
-        i = int(np.argmax(need_r)) if need_r.max() > 0 else int(np.argmin(need_r))
-        sign = 1 if need_r[i] > 0 else -1
-        cand = np.flatnonzero(need_c * sign > 0)
-        j = int(cand[np.argmax(x[i, cand])])
-        step = min(abs(int(need_r[i])), abs(int(need_c[j])))
-        if sign < 0:
-            step = min(step, int(out[i, j]))
-        out[i, j] += sign * step
-        need_r[i] -= sign * step
-        need_c[j] -= sign * step
+    frac = x - out
+    # 1. per row, +1 to the cells with the largest fractions (stable: earlier column first on ties)
+    need = rows - out.sum(1)
+    order = np.argsort(-frac, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(x.shape[1]), x.shape), axis=1)
+    out += rank < need[:, None]
+    # 2. column sums by moves inside rows
+    dc = cols - out.sum(0)
+    while (dc != 0).any():
+        j, k = int(np.argmin(dc)), int(np.argmax(dc))          # most surplus (dc < 0), most deficit (dc > 0)
+        err = out - x
+        score = err[:, j] - err[:, k]                          # what the move lowers the total rounding error by
+        score[out[:, j] < 1] = -np.inf
+        t = min(-int(dc[j]), int(dc[k]), int(np.isfinite(score).sum()))
+        pick = np.argpartition(-score, t - 1)[:t]
+        out[pick, j] -= 1
+        out[pick, k] += 1
+        dc[j] += t
+        dc[k] -= t
     return out
 
 
@@ -278,7 +288,10 @@ def write_synthetic(ds: Dataset, out: Path | str, n: int | None = None, seed: in
     """
     out = Path(out)
     communes = ds.extras.get("communes")
-    n = n or (len(communes) if communes is not None else 65)
+    if n is None:
+        n = len(communes) if communes is not None else 65
+    if n < 1:
+        raise InputError("the number of units must be at least 1", expected="--units N ≥ 1", found=n)
     year = year or max(ds.years)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not force)):
         raise OutputExistsError(f"{out}: exists and is not empty; choose another folder or use --force")

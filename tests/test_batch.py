@@ -35,3 +35,20 @@ def test_an_error_is_reported_and_the_others_go_on():
     res = run_batch(fails, [1, 2, 3], jobs=2)
     assert [r.value for r in res] == [10, None, 30]
     assert not res[1].ok and "bad task" in res[1].error and res[1].exit_code == 2
+
+
+def crashes(x):
+    if x == 2:
+        raise ValueError("boom\nsecond line")
+    if x == 4:
+        raise InputError("bad task", expected="not 4")
+    return x * 10
+
+
+def test_an_unexpected_exception_is_one_error_result_and_the_others_go_on():
+    for jobs in (1, 2):
+        res = run_batch(crashes, [1, 2, 3, 4, 5], jobs=jobs)
+        assert [r.value for r in res] == [10, None, 30, None, 50]
+        assert [r.ok for r in res] == [True, False, True, False, True]
+        assert res[1].error == "unexpected ValueError: boom" and res[1].exit_code == 2
+        assert "bad task" in res[3].error and res[3].exit_code == 2

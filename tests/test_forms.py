@@ -102,6 +102,30 @@ def test_clear_errors(tmp_path, vn2024, kwargs, error, pattern):
         read_03tkkk(build(tmp_path / "f.xlsx", **kwargs), vn2024)
 
 
+def test_merges_without_data_are_fine(tmp_path, vn2024):
+    """A "Trong đó:" label merged across Loại đất and Mã (row 11: no areas) and a section title merged over the
+    unit columns of an empty row hold no data: read as without the merges."""
+    rows = [*ROWS, ("", "II. Nhóm đất phi nông nghiệp", "", None, [None, None, None])]   # row 13
+    want = read_03tkkk(build(tmp_path / "a.xlsx", rows=rows), vn2024)
+    got = read_03tkkk(build(tmp_path / "b.xlsx", rows=rows, merge_data="B11:C11"), vn2024)
+    assert got.equals(want)
+    got = read_03tkkk(build(tmp_path / "c.xlsx", rows=rows, merge_data="B13:G13"), vn2024)
+    assert got.equals(want)
+
+
+@pytest.mark.parametrize("merge, pattern", [
+    # a code cell merged down over two rows with areas: the merge is the error, not a "missing code"
+    ("C9:C10", r"row 9:column C9 \(Mã\): merged cell C9:C10 in the data"),
+    # a label merged into the code cell of a row with areas (the code is lost under the merge)
+    ("B10:C10", r"row 10:column C10 \(Mã\): merged cell B10:C10 in the data"),
+    # a unit cell merged down from a row with areas into the blank "Trong đó:" row
+    ("F10:F11", r"row 10:column F10 \(Xã Hòa Lạc\): merged cell F10:F11 in the data"),
+])
+def test_merges_over_data_are_errors(tmp_path, vn2024, merge, pattern):
+    with pytest.raises(InputError, match=pattern):
+        read_03tkkk(build(tmp_path / "f.xlsx", merge_data=merge), vn2024)
+
+
 def test_no_code_header(tmp_path, vn2024):
     p = write(tmp_path / "f.csv", "STT,Loại đất,Code,Xã A\n1,x,LUC,5\n")
     with pytest.raises(MissingColumnError, match="no header row with a 'Mã'"):

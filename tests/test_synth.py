@@ -35,6 +35,30 @@ def test_round_matrix_keeps_both_margins(n, m, seed):
     assert out.sum(0).tolist() == cols.tolist()
 
 
+@pytest.mark.parametrize("n, m, seed, zero_rows, noise", [
+    (1, 1, 0, 0, 0.0), (1, 30, 1, 0, 0.0), (40, 1, 2, 0, 0.0), (65, 55, 3, 0, 0.0), (650, 55, 4, 30, 0.0),
+    (3321, 55, 5, 200, 0.0), (300, 20, 6, 10, 0.05),   # noise: margins of x only ≈ rows and cols (±5 %)
+])
+def test_round_matrix_random_margins_exact(n, m, seed, zero_rows, noise):
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, 20_000, n)
+    rows[rng.choice(n, zero_rows, replace=False)] = 0
+    cols = largest_remainder(rng.lognormal(0, 1.5, m), int(rows.sum()))
+    x = balance(rng.lognormal(0, 1.3, (n, m)), rows, cols) * rng.uniform(1 - noise, 1 + noise, (n, m))
+    out = round_matrix(x, rows, cols)
+    assert out.dtype.kind == "i" and (out >= 0).all()
+    assert (out.sum(axis=1) == rows).all() and (out.sum(axis=0) == cols).all()
+    assert (out[rows == 0] == 0).all()
+    # rounding, not reshuffling: on balanced input every cell stays within 2 ha of x (mostly within 1)
+    if noise == 0:
+        assert np.abs(out - x).max() < 2 and np.abs(out - x).mean() < 0.5
+
+
+def test_round_matrix_refuses_margins_of_different_totals():
+    with pytest.raises(ValueError, match="differs"):
+        round_matrix(np.ones((2, 2)), np.array([2, 2]), np.array([2, 3]))
+
+
 @pytest.fixture(scope="module")
 def synth65(langson):
     return synthetic_inventory(langson, 65, seed=7)
@@ -110,3 +134,11 @@ def test_cli_writes_a_loadable_marked_dataset(tmp_path, langson):
     assert r.exit_code == 0, r.output
     assert len(load_dataset(out).units) == 12
     assert "industrial_zones" not in load_toml(out / "manifest.toml")["files"]
+
+
+@pytest.mark.parametrize("n", ["0", "-3"])
+def test_cli_refuses_fewer_than_one_unit(tmp_path, n):
+    out = tmp_path / "syn"
+    r = CliRunner().invoke(main, ["synth", "--units", n, "--out", str(out)])
+    assert r.exit_code == 2 and "at least 1" in r.output
+    assert not out.exists()

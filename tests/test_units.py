@@ -147,3 +147,44 @@ def test_located_projects_over_the_provincial_ceiling_are_named(syn65, tmp_path)
                        match=r"bounds.max SKK \(2,253.00 ha\).*\(2,253.06 ha: min SKK in Chi Lăng \(KCN Đồng Bành\)"):
         allocate_by_unit(syn65, load_scenario(scen, syn65))
     assert allocate_by_unit(syn65, load_scenario(None, syn65)).status.value == "optimal"
+
+
+@pytest.mark.parametrize("body, match", [
+    # a blank area is an error, not a dropped row
+    ("Bắc Sơn,ONT,min,500\nBắc Sơn,SKN,min,\n", r"rows.csv:row 3:column area_ha: missing area"),
+    ("Bắc Sơn,ONT,min,-5\n", r"rows.csv:row 2:column area_ha: negative area"),
+    # min above max of the same unit and code (spelled differently): the row of the minimum
+    ("xã Bắc Sơn,ONT,max,400\nBắc Sơn,ONT,min,500\n",
+     r"rows.csv:row 3:column area_ha: unit 'Bắc Sơn': the minimum of ONT \(500.00 ha\) is above its maximum"),
+    # RSN is an of-which line of RSX: no land of its own to allocate
+    ("Bắc Sơn,ONT,min,5\nBắc Sơn,RSN,min,5\n", r"rows.csv:row 3:column code: RSN cannot be allocated"),
+])
+def test_bad_unit_rows(syn65, tmp_path, body, match):
+    p = write(tmp_path / "rows.csv", "unit,code,kind,area_ha\n" + body)
+    with pytest.raises(InputError, match=match):
+        read_unit_rows(p, syn65)
+
+
+def test_unit_rows_min_equal_max_and_other_units_are_fine(syn65, tmp_path):
+    p = write(tmp_path / "rows.csv", "unit,code,kind,area_ha\nBắc Sơn,ONT,max,500\nBắc Sơn,ONT,min,500\n"
+                                     "Kỳ Lừa,ONT,min,600\n")
+    assert read_unit_rows(p, syn65)["area_ha"].tolist() == [500.0, 500.0, 600.0]
+
+
+@pytest.mark.parametrize("cells, fmt, want", [
+    (["74.9"], None, [74.9]),                      # detected from the file: English decimals (dataset is vi)
+    (['"74,9"', '"1.250,5"'], None, [74.9, 1250.5]),  # detected: Vietnamese
+    (["12"], None, [12.0]),                        # plain integers in either format
+    (["1.250"], "vi", [1250.0]),                   # the CLI's --number-format decides an ambiguous token
+    (["1.250"], "en", [1.25]),
+])
+def test_unit_rows_number_format_is_the_files(syn65, tmp_path, cells, fmt, want):
+    p = write(tmp_path / "rows.csv", "unit,code,kind,area_ha\n"
+              + "".join(f"Xã Tân Thành,SKN,min,{c}\n" for c in cells))
+    assert read_unit_rows(p, syn65, fmt)["area_ha"].tolist() == want
+
+
+def test_unit_rows_ambiguous_number_asks_for_the_format(syn65, tmp_path):
+    p = write(tmp_path / "rows.csv", "unit,code,kind,area_ha\nXã Tân Thành,SKN,min,1.250\n")
+    with pytest.raises(InputError, match=r"rows.csv:row 2:column area_ha: cannot tell whether '1.250'"):
+        read_unit_rows(p, syn65)
