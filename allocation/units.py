@@ -92,7 +92,7 @@ def located_projects(ds: Dataset, target_year: int, key: str = "industrial_zones
     z = z[z["period"].astype(str).str.strip() == str(target_year)]
     z = z[z["kind"].isin(list(PROJECT_CODES))]
     z = z.drop_duplicates("name", keep="last")
-    z = _numbers(z, _dataset_format(ds, key, number_format), path)
+    z = _numbers(z, number_format or ds.number_format(key), path)
     recs = []
     for (_, r), a in zip(z.iterrows(), z["area_ha"], strict=True):
         names = split_communes(r["commune"])
@@ -114,7 +114,7 @@ def read_unit_rows(path: Path | str, ds: Dataset, number_format: str | None = No
     """
     t = read_table(path)
     require_columns(t, ["unit", "code", "kind", "area_ha"], path)
-    t = _numbers(t, number_format or "auto", path)
+    t = _numbers(t, number_format or ds.number_format_option or "auto", path)
     blank = t["area_ha"].isna()
     if blank.any():
         i = int(np.flatnonzero(blank.to_numpy())[0])
@@ -164,13 +164,6 @@ def _check_min_max(rows: pd.DataFrame, path: Path | str) -> None:
         raise InputError(f"unit {unit!r}: the minimum of {code} ({r.lo:,.2f} ha) is above its maximum "
                          f"({r.hi:,.2f} ha)", Location.of(path, row=int(m["row"].iloc[0]), column="area_ha"),
                          expected="min ≤ max for each unit and code", found=r.lo)
-
-
-def _dataset_format(ds: Dataset, key: str, number_format: str | None) -> str:
-    """The number format of the dataset file ``key``: the override, the file's, the dataset's, else auto."""
-    spec = ds.manifest.get("files", {}).get(key, {})
-    return number_format or spec.get("number_format") or ds.manifest.get("dataset", {}).get("number_format") \
-        or "auto"
 
 
 def _numbers(t: pd.DataFrame, fmt: str, path: Path | str) -> pd.DataFrame:
