@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from landuse.forms import column_letter as col_letter
+
 # Header translations: every text a sheet prints that is not data. Vietnamese texts are those of the report.
 TEXTS: dict[str, tuple[str, str]] = {
     "stt": ("STT", "No."),
@@ -69,16 +71,6 @@ def t(key: str, lang: str = "vi", **kw: object) -> str:
     """The header text ``key`` in ``lang`` (vi | en) with ``{placeholders}`` filled in."""
     vi, en = TEXTS[key]
     return (vi if lang == "vi" else en).format(**kw)
-
-
-def col_letter(col: int) -> str:
-    """0-based column index → Excel letters (0 → A, 26 → AA)."""
-    s = ""
-    col += 1
-    while col:
-        col, r = divmod(col - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def ref(row: int, col: int, abs_row: bool = False, abs_col: bool = False) -> str:
