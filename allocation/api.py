@@ -71,19 +71,20 @@ def _config(ds: Dataset, scenario) -> Config:
 
 def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: str | None = None,
              time_limit: float | None = None, by_unit: bool = False, unit_rows: Path | str | None = None,
-             projects: bool = True) -> AllocationResult:
+             projects: bool = True, unit_costs: Path | str | None = None) -> AllocationResult:
     """Allocate the start-year land of ``ds`` to the target year under the default config + ``scenario``.
 
     ``by_unit``: per unit (:func:`allocation.units.allocate_units`: the dataset's located projects unless
-    ``projects`` is false, and the unit-level rows of the file ``unit_rows``). Raises :class:`InfeasibleError`
+    ``projects`` is false, the unit-level rows of the file ``unit_rows`` and the per-unit cost factors of the
+    file ``unit_costs``). Raises :class:`InfeasibleError`
     (exit code 1) naming a minimal conflicting set when the hard constraints cannot hold together; input
     errors in the scenario raise before any solve.
     """
     config = _config(ds, scenario)
-    if by_unit or unit_rows is not None:
+    if by_unit or unit_rows is not None or unit_costs is not None:
         from allocation.units import allocate_units
 
-        return allocate_units(ds, config, unit_rows, projects, solver, time_limit)
+        return allocate_units(ds, config, unit_rows, projects, solver, time_limit, unit_costs=unit_costs)
     return run_problem(ds, config, start_areas(ds, config.start_year), solver=solver, time_limit=time_limit)
 
 

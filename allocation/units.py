@@ -166,6 +166,28 @@ def _check_min_max(rows: pd.DataFrame, path: Path | str) -> None:
                          expected="min ≤ max for each unit and code", found=r.lo)
 
 
+def read_unit_costs(path: Path | str, ds: Dataset, number_format: str | None = None) -> pd.DataFrame:
+    """A CSV/XLSX of per-unit cost factors: ``unit, code, factor`` — converting land of ``code`` (a leaf, a
+    parent or aggregate, or ``*``) away in ``unit`` costs ``factor`` × the default cost (e.g. 3 where the
+    land is highly suitable for farming). Unknown units or codes and factors that are blank or < 0 raise
+    :class:`InputError` at their row and column."""
+    t = read_table(path)
+    require_columns(t, ["unit", "code", "factor"], path)
+    t = to_numbers(t, ["factor"], number_format or ds.number_format_option or "auto", path)
+    bad = t["factor"].isna() | (t["factor"] < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError("bad cost factor", Location.of(path, row=int(t[ROW].iloc[i]), column="factor"),
+                         expected="a number ≥ 0", found=t["factor"].iloc[i])
+    codes = t["code"].str.strip().str.upper()
+    known = codes.eq("*") | codes.isin(set(ds.classification.codes) | set(ds.classification.aggregates))
+    if not known.all():
+        ds.classification.check_codes(codes[~known], Location.of(path), t.loc[~known, ROW])
+    rows = pd.DataFrame({"unit": t["unit"].str.strip(), "code": codes, "factor": t["factor"].astype(float),
+                         "row": t[ROW].astype(int)})
+    return _resolve_units(rows, ds, path, "unit")[["unit", "code", "factor"]]
+
+
 def _numbers(t: pd.DataFrame, fmt: str, path: Path | str) -> pd.DataFrame:
     """``t`` with its area_ha column parsed in ``fmt`` (vi | en | auto: detected from the column)."""
     return to_numbers(t, ["area_ha"], fmt, path)
@@ -233,7 +255,8 @@ def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None
 
 def allocate_units(ds: Dataset, scenario: Path | str | Config | None = None, unit_rows: Path | str | None = None,
                    projects: bool = True, solver: str | None = None,
-                   time_limit: float | None = None, number_format: str | None = None) -> AllocationResult:
+                   time_limit: float | None = None, number_format: str | None = None,
+                   unit_costs: Path | str | None = None) -> AllocationResult:
     """``landuse allocate --by-unit``: the dataset's default config (+ ``scenario``), its located projects
     (unless ``projects`` is false) and the unit-level rows of the file ``unit_rows``. ``number_format``: the
     CLI's --number-format (default: the manifest's for the dataset's files, detected for ``unit_rows``)."""
@@ -242,5 +265,6 @@ def allocate_units(ds: Dataset, scenario: Path | str | Config | None = None, uni
     config = scenario if isinstance(scenario, Config) else load_scenario(
         None if scenario in (None, "default") else Path(scenario), ds)
     rows = read_unit_rows(unit_rows, ds, number_format) if unit_rows else None
-    return allocate_by_unit(ds, config, rows, solver=solver, time_limit=time_limit, projects=projects,
+    costs = read_unit_costs(unit_costs, ds, number_format) if unit_costs else None
+    return allocate_by_unit(ds, config, rows, costs, solver=solver, time_limit=time_limit, projects=projects,
                             number_format=number_format)

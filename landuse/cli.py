@@ -309,6 +309,9 @@ def _solver_option(f):
                    "implies --by-unit.")
 @click.option("--no-projects", "no_projects", is_flag=True,
               help="Ignore the located projects of the dataset (industrial_zones) in --by-unit runs.")
+@click.option("--unit-costs", "unit_costs", type=click.Path(path_type=Path), default=None,
+              help="Per-unit cost factors (CSV/XLSX: unit, code, factor): converting land of CODE away in UNIT "
+                   "costs FACTOR × the default; implies --by-unit.")
 @click.option("--batch", "batch", type=click.Path(path_type=Path), multiple=True,
               help="Run many allocations: a dataset folder or a scenario file (of --data); repeatable.")
 @click.option("--jobs", type=int, default=1, show_default=True,
@@ -318,7 +321,7 @@ def _solver_option(f):
 @_solver_option
 @output_options
 def allocate(data, number_format, scenario, conversions, permissions, by_unit, unit_flows, unit_rows, no_projects,
-             batch, jobs, out_dir, solver, time_limit, fmt, out, force) -> None:
+             unit_costs, batch, jobs, out_dir, solver, time_limit, fmt, out, force) -> None:
     """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
 
     Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
@@ -328,7 +331,7 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     from allocation.api import summary_text
     from landuse.output import check_writable, write_csv
 
-    by_unit = by_unit or unit_rows is not None or unit_flows is not None
+    by_unit = by_unit or unit_rows is not None or unit_flows is not None or unit_costs is not None
     if batch:
         _allocate_batch(list(batch), data, scenario, by_unit, unit_rows, not no_projects, jobs, out_dir, solver,
                         time_limit, fmt, out, force)
@@ -337,7 +340,7 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
         if path is not None:
             check_writable(path, force)
     res = run_allocation(open_dataset(data, number_format), scenario, solver, time_limit, by_unit=by_unit,
-                         unit_rows=unit_rows, projects=not no_projects)
+                         unit_rows=unit_rows, projects=not no_projects, unit_costs=unit_costs)
     if conversions:
         write_csv(res.conversions, conversions, force)
     if permissions:

@@ -3,6 +3,7 @@ conversions, unit totals against the inventory, batch results against single run
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -217,3 +218,41 @@ def test_readme_tables_by_unit_on_synthetic_langson(runner, tmp_path):
     col = next(c for row in grid for c, v in enumerate(row) if v == "SKK")
     chi_lang = next(row for row in grid if row[1] == "Chi Lăng")
     assert chi_lang[col] >= 162 - 0.5
+
+
+def _converted_away(flows: pd.DataFrame, unit: str) -> float:
+    f = flows[(flows["unit"] == unit) & (flows["code_from"] != flows["code_to"])]
+    return float(f["area_ha"].sum())
+
+
+def test_unit_costs_move_conversions_to_cheaper_units(runner, syn6, tmp_path):
+    # Issue 8: costs that may differ by unit. Making every conversion out of one unit 20× dearer must move
+    # conversions out of it (the goals still dominate, so the provincial 2030 table is unchanged within 1 ha).
+    inv = pd.read_csv(syn6 / "inventory.csv")
+    unit = sorted(inv["unit"].unique())[0]
+    cheap, dear = tmp_path / "cheap.csv", tmp_path / "dear.csv"
+    write(cheap, f"unit,code,factor\n{unit},*,1\n")
+    write(dear, f"unit,code,factor\n{unit},*,20\n")
+    runs = {}
+    for name, costs in (("cheap", cheap), ("dear", dear)):
+        uf, table = tmp_path / f"{name}_uf.csv", tmp_path / f"{name}_t.csv"
+        r = runner.invoke(main, ["allocate", "--data", str(syn6), "--unit-costs", str(costs), "--unit-flows",
+                                 str(uf), "--format", "csv", "--out", str(table)])
+        assert r.exit_code == 0, r.output
+        runs[name] = (pd.read_csv(uf), pd.read_csv(table).set_index("code")["area_2030"])
+    assert _converted_away(runs["dear"][0], unit) < _converted_away(runs["cheap"][0], unit) - 1.0
+    diff = (runs["dear"][1] - runs["cheap"][1]).dropna().abs()
+    assert diff.max() <= 1.0
+
+
+@pytest.mark.parametrize("text,where", [
+    ("unit,code,factor\nXã Không Có,*,2\n", r"costs.csv:row 2:column unit: unit 'Xã Không Có' is not in the"),
+    ("unit,code,factor\n{u},LUX,2\n", r"costs.csv:row 2:column code: unknown land code 'LUX'"),
+    ("unit,code,factor\n{u},LUC,-1\n", r"costs.csv:row 2:column factor: bad cost factor"),
+])
+def test_bad_unit_costs(runner, syn6, tmp_path, text, where):
+    unit = sorted(pd.read_csv(syn6 / "inventory.csv")["unit"].unique())[0]
+    p = write(tmp_path / "costs.csv", text.format(u=unit))
+    r = runner.invoke(main, ["allocate", "--data", str(syn6), "--unit-costs", str(p)])
+    assert r.exit_code == 2, r.output
+    assert re.search(where, r.output), r.output
