@@ -397,12 +397,7 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
         s.put(r, c, Cell(v, f"SUM({ref(body_rows[0], c)}:{ref(body_rows[-1], c)})" if body_rows else None, "ha"))
         if c >= 4 and label in to_codes:
             s.anchors[(str(label), ("end",))] = (r, c)
-    s.last_row = r
-    finish(s, ncols)
-    s.freeze = (s.first_data_row, 4)
-    s.pages_wide = max(1, -(-ncols // 22))
-    s.repeat_cols = 4 if s.pages_wide > 1 else 0
-    return s
+    return _finish_wide(s, r, ncols, 4)
 
 
 def unit_areas_sheet(name: str, areas: pd.DataFrame, root: str, year: object, lang: str = "vi",
@@ -435,11 +430,17 @@ def unit_areas_sheet(name: str, areas: pd.DataFrame, root: str, year: object, la
     for c in range(2, ncols):
         v = sum(float(s.value(rr, c) or 0.0) for rr in range(r0, r))
         s.put(r, c, Cell(v, f"SUM({ref(r0, c)}:{ref(r - 1, c)})" if r > r0 else None, "ha", bold=True))
-    s.last_row = r
+    return _finish_wide(s, r, ncols, 3)
+
+
+def _finish_wide(s: Sheet, last_row: int, ncols: int, label_cols: int) -> Sheet:
+    """Close a wide sheet (matrix, units × codes): panes frozen after the ``label_cols`` label columns, printed
+    about 22 columns per A4 page across, with the label columns repeated on every page."""
+    s.last_row = last_row
     finish(s, ncols)
-    s.freeze = (s.first_data_row, 3)
+    s.freeze = (s.first_data_row, label_cols)
     s.pages_wide = max(1, -(-ncols // 22))
-    s.repeat_cols = 3 if s.pages_wide > 1 else 0
+    s.repeat_cols = label_cols if s.pages_wide > 1 else 0
     return s
 
 
