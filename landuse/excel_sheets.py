@@ -29,22 +29,17 @@ from landuse.excel_layout import (
 )
 from landuse.excel_model import SEVERITY_ORDER, Cell, Sheet, is_missing, t
 
+# Vietnamese / English labels of the fulfilment statuses (landuse.fulfilment.STATUSES; a test keeps them in step)
 STATUS_TEXT: dict[str, tuple[str, str]] = {
-    "achieved": ("Đã đạt", "achieved"),
-    "exceeded": ("Vượt chỉ tiêu", "exceeded"),
-    "overshoot": ("Vượt chỉ tiêu", "overshoot"),
-    "on_track": ("Đúng tiến độ", "on track"),
-    "in_progress": ("Đang thực hiện", "in progress"),
-    "behind": ("Chậm tiến độ", "behind"),
-    "opposite": ("Ngược chiều phương án", "opposite to plan"),
-    "reversed": ("Ngược chiều phương án", "opposite to plan"),
-    "no_target": ("Không có chỉ tiêu", "no target"),
-    "no_change_planned": ("Không dự kiến thay đổi", "no change planned"),
-    "undefined": ("Không xác định", "undefined"),
-    "on-track": ("Đúng tiến độ", "on track"),
-    "over": ("Vượt chỉ tiêu", "beyond the target"),
     "no-target": ("Không có chỉ tiêu", "no target"),
+    "no-data": ("Thiếu số liệu", "no data"),
     "no-change-planned": ("Không dự kiến thay đổi", "no change planned"),
+    "no-time-elapsed": ("Chưa đến kỳ đánh giá", "no time elapsed"),
+    "opposite": ("Ngược chiều phương án", "opposite to plan"),
+    "over": ("Vượt chỉ tiêu", "beyond the target"),
+    "achieved": ("Đã đạt", "achieved"),
+    "on-track": ("Đúng tiến độ", "on track"),
+    "behind": ("Chậm tiến độ", "behind"),
 }
 SEVERITY_TEXT = {"error": ("Lỗi", "error"), "rounding": ("Làm tròn", "rounding"), "info": ("Thông tin", "info")}
 FINDING_HEADERS = {

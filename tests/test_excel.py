@@ -724,3 +724,11 @@ def test_transition_sheet_matches_the_library(tmp_path, langson):
         assert ev.value(ws.title, f"{letter}{end}") == pytest.approx(m.at["total", to]), to
     assert ev.value(ws.title, f"D{end}") == pytest.approx(m.at["total", "total"]) == v[f"D{end}"].value
     check_every_formula(path)
+
+
+def test_every_fulfilment_status_has_a_label():
+    from landuse.excel_sheets import STATUS_TEXT
+    from landuse.fulfilment import STATUSES
+
+    assert set(STATUS_TEXT) == set(STATUSES)
+    assert all(vi and en and vi != en for vi, en in STATUS_TEXT.values())
