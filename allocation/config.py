@@ -35,7 +35,7 @@ import pandas as pd
 from landuse.classification import CLASSIFICATION_DIR, Classification
 from landuse.dataset import Dataset, load_toml
 from landuse.errors import ConfigError, Location, UnknownCodeError
-from landuse.io import read_table
+from landuse.readers.tables import read_table
 
 # Default weights (objective units per ha): a leaf target dominates a parent target, which dominates keeping a
 # leaf without target at its start area, which dominates conversion costs (scaled so that the costliest pair
@@ -384,7 +384,7 @@ def _rules(layers: list[_Layer], ds: Dataset) -> pd.DataFrame:
 
 def _read_rules(path: Path, cls: Classification) -> pd.DataFrame:
     t = read_table(path)
-    from landuse.io import require_columns
+    from landuse.readers.tables import require_columns
 
     require_columns(t, ["from", "to", "rule", "reason"], path)
     for col in ("from", "to"):

@@ -27,7 +27,7 @@ from allocation.model import (
 )
 from allocation.solve import Solution, resolve_rows, solve
 from landuse.classification import CLASSIFICATION_DIR, Classification
-from landuse.io import read_table
+from landuse.readers.tables import read_table
 
 TOL = 1e-6  # ha
 FEASIBILITY_TOL = 1e-3  # ha of total slack below which an elastic model counts as feasible

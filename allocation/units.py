@@ -25,7 +25,7 @@ from allocation.config import Config
 from allocation.model import Problem, start_areas
 from landuse.dataset import Dataset
 from landuse.errors import ConfigError, InfeasibleError, InputError, Location, NegativeAreaError
-from landuse.io import ROW, VALUE, read_table, require_columns, to_numbers
+from landuse.readers.tables import ROW, VALUE, read_table, require_columns, to_numbers
 
 UNIT_ROW_COLUMNS = ["unit", "code", "kind", "area_ha", "label", "source", "row"]
 PROJECT_CODES = {"KCN": "SKK", "CCN": "SKN"}  # industrial park -> SKK, industrial cluster -> SKN

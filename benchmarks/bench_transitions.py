@@ -2,10 +2,10 @@
 
 Builds plot tables of 1 M and 10 M plots over the 53 leaf codes of vn2024 with a realistic skew (a few large
 categories such as production forest dominate; 95 % of plots unchanged), then in the same run times
-``landuse.change.transition_matrix`` and ``pandas.crosstab(values=, aggfunc="sum")`` on the same columns,
+``landuse.transitions.change.transition_matrix`` and ``pandas.crosstab(values=, aggfunc="sum")`` on the same columns,
 checks that both give the same cells, and prints the times, the ratio and the peak memory (tracemalloc) of
 the matrix against the size of the input columns. Also times reading a 1 M-plot CSV with
-``landuse.plotfile.read_plots`` (parsing is the bottleneck of a real run).
+``landuse.readers.plots.read_plots`` (parsing is the bottleneck of a real run).
 
     python benchmarks/bench_transitions.py [--sizes 1000000 10000000] [--repeat 3] [--no-csv]
 """
@@ -25,9 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from landuse.change import transition_matrix  # noqa: E402
 from landuse.classification import load_classification  # noqa: E402
-from landuse.plotfile import read_plots  # noqa: E402
+from landuse.readers.plots import read_plots  # noqa: E402
+from landuse.transitions.change import transition_matrix  # noqa: E402
 
 
 def make_plots(n: int, codes: list[str], seed: int = 0, unchanged: float = 0.95) -> pd.DataFrame:

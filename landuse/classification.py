@@ -32,7 +32,7 @@ TREE_COLUMNS = ["code", "parent", "relation", "level", "stt", "name_vi", "name_e
 
 
 def _read_csv_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    from landuse.io import decode_text  # local import: io imports this module
+    from landuse.readers.tables import decode_text  # local import: io imports this module
 
     text = decode_text(path)
     reader = csv.DictReader(text.splitlines())

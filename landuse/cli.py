@@ -15,8 +15,8 @@ import click
 
 from landuse import __version__
 from landuse.errors import LanduseError
-from landuse.io import NUMBER_FORMATS
 from landuse.output import FORMATS, emit, render
+from landuse.readers.tables import NUMBER_FORMATS
 
 
 class LanduseGroup(click.Group):
@@ -92,7 +92,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
          force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
-    from landuse.summary import dataset_overview
+    from landuse.pipeline import dataset_overview
 
     ds = open_dataset(data, number_format)
     table = dataset_overview(ds, by_unit)
@@ -184,8 +184,8 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
 @click.option("--force", is_flag=True, help="Write into a folder that has files this tool did not write.")
 def run(data: Path | None, number_format: str | None, out: Path, force: bool) -> None:
     """Run the main job on a dataset: every table into the output folder, then a summary."""
-    from landuse.summary import STEPS, run_summary
-    from landuse.summary import run as run_job
+    from landuse.pipeline import STEPS, run_summary
+    from landuse.pipeline import run as run_job
 
     steps, start = iter(range(1, len(STEPS) + 1)), time.perf_counter()
 
@@ -212,7 +212,7 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
 def tables(data: Path | None, number_format: str | None, scenario: Path | None, out: Path, lang: str,
            force: bool, by_unit: bool, no_projects: bool) -> None:
     """Write the official tables (Bảng 2, 3, 4, 26, 05/TKKK, checks) to one Excel workbook."""
-    from landuse.report import build_tables, check_workbook_path
+    from landuse.excel.workbook import build_tables, check_workbook_path
 
     check_workbook_path(out)
     res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force,
@@ -239,7 +239,7 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
     Categories absent from a year's classification get status not-in-classification and no change; a blank
     figure (nothing printed for a year) gets status blank and no change, never a change from 0.
     """
-    from landuse.change import check_outputs, net_change
+    from landuse.transitions.change import check_outputs, net_change
 
     check_outputs(out, force=force)
     emit_frame(net_change(open_dataset(data, number_format), from_year, to_year, level, lang), fmt, out, force)
@@ -277,7 +277,7 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Reports: matrix, components
     (gain, loss, swap, quantity/exchange/shift), intensity (Pontius) and account (SEEA asset account).
     """
-    from landuse.change import transitions_run
+    from landuse.transitions.change import transitions_run
 
     table, _ = transitions_run(open_dataset(data, number_format) if (estimate or data) else None, plots,
                                report=report, interval_years=interval_years, level=level, by_unit=by_unit,

@@ -16,7 +16,15 @@ import pandas as pd
 
 from landuse.classification import DATA_DIR, Classification, load_classification
 from landuse.errors import ConfigError, InputError, Location
-from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns, to_numbers
+from landuse.readers.tables import (
+    ROW,
+    VALUE,
+    detect_number_format,
+    parse_numbers,
+    read_table,
+    require_columns,
+    to_numbers,
+)
 
 DEFAULT_DATASET = DATA_DIR / "langson"
 DEFAULT_CLASSIFICATION = "vn2024"  # the classification in force (Land Law 2024); a manifest may name another
@@ -124,7 +132,7 @@ class Dataset:
     def number_format(self, key: str | None = None) -> str:
         """The number format (vi | en | auto) in force for the manifest file ``key`` (None: the dataset):
         the ``--number-format`` option, else ``[files.<key>] number_format``, else ``[dataset] number_format``,
-        else ``auto``. Pass it to :func:`landuse.io.to_numbers`, which decides ``auto`` from the file's cells."""
+        else ``auto``. Pass it to :func:`landuse.readers.tables.to_numbers`, which decides ``auto`` from the file's cells."""
         if self.number_format_option:
             return self.number_format_option
         spec = self.manifest.get("files", {}).get(key, {}) if key else {}
@@ -212,7 +220,7 @@ def validate_manifest(manifest: dict, mpath: Path) -> None:
 
     Raises :class:`ConfigError` naming the key (e.g. ``tables.bang4.path``) and what was expected.
     """
-    from landuse.io import NUMBER_FORMATS
+    from landuse.readers.tables import NUMBER_FORMATS
 
     meta = manifest.get("dataset", {})
     _expect(isinstance(meta, dict), mpath, "dataset", "a [dataset] table")
@@ -290,7 +298,7 @@ def load_dataset(path: Path | str | None = None, tables: bool = True, number_for
     if not inv_spec:
         raise ConfigError("the manifest names no inventory", Location.of(mpath, column="files.inventory"),
                           expected="[files.inventory] path = \"inventory.csv\"")
-    from landuse.forms import read_inventory
+    from landuse.readers.forms import read_inventory
 
     inventory = read_inventory(root / inv_spec["path"], inv_spec, classification,
                                number_format or inv_spec.get("number_format", fmt),

@@ -42,7 +42,7 @@ import pandas as pd
 from landuse.dataset import Dataset, PublishedTable
 from landuse.errors import ConfigError, InputError, Location
 from landuse.intervals import half_unit, ratio_bounds, within
-from landuse.io import ROW, VALUE, read_long
+from landuse.readers.tables import ROW, VALUE, read_long
 
 STATUSES = ("no-target", "no-data", "no-change-planned", "no-time-elapsed", "opposite", "over", "achieved",
             "on-track", "behind")

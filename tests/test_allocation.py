@@ -282,7 +282,7 @@ def test_suitability_numbers_follow_number_format_option(langson):
 def test_end_column_named_after_target_year(mini, tmp_path, default_result):
     """With [period] target_year = 2035 the hand case (SKK 25 → 125 ha, see test_hand_solved_optimum) reports
     ``area_2035``, and the workbook reads that column back (the Bảng 26 sheet's allocated column, SKK row)."""
-    from landuse.report import allocation_rows, build_sheets
+    from landuse.excel.workbook import allocation_rows, build_sheets
 
     text = HAND.read_text(encoding="utf-8").replace("target_year = 2030", "target_year = 2035")
     path = write(tmp_path / "y.toml", text)

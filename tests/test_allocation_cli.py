@@ -128,7 +128,7 @@ def test_run_includes_allocation(runner, tmp_path):
 
 
 def test_run_step_result_object(tmp_path):
-    from landuse.summary import run
+    from landuse.pipeline import run
 
     report = run(None, tmp_path / "o")
     res = report.results["allocation"]

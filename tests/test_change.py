@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landuse.change import (
+from landuse.dataset import load_dataset
+from landuse.errors import InputError, UnknownCodeError
+from landuse.transitions.change import (
     asset_account,
     components,
     intensity,
@@ -16,8 +18,6 @@ from landuse.change import (
     split_matrix,
     transition_matrix,
 )
-from landuse.dataset import load_dataset
-from landuse.errors import InputError, UnknownCodeError
 from tests.conftest import MINI
 
 # The hand-worked example: 7 plots in two units, three land types (LUC rice, RSX production forest, ONT rural

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from landuse.cli import main
-from landuse.summary import run
+from landuse.pipeline import run
 from tests.conftest import write
 
 PLOTS = "plot_id,unit,code_from,code_to,area_ha\n1,A,LUC,LUC,10\n2,A,LUC,ONT,2.5\n3,B,RSX,CLN,4\n4,B,CLN,RSX,1\n"
@@ -136,7 +136,8 @@ def test_outputs_checked_before_anything_is_written(runner, tmp_path):
 
 
 def test_plots_without_data_use_the_default_datasets_classification(runner, tmp_path, monkeypatch):
-    from landuse import change, dataset
+    from landuse import dataset
+    from landuse.transitions import change
 
     root = tmp_path / "ds"
     write(root / "manifest.toml", '[dataset]\nname = "X"\nclassification = "vn2013"\n')

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from landuse.io import parse_numbers
+from landuse.readers.tables import parse_numbers
 
 # (table, code, column, printed text) – read by hand from 003_a7acc78f8d6efc67.txt
 HAND_READ = [

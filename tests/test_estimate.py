@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from landuse.change import asset_account, estimate_transitions
 from landuse.dataset import load_dataset
 from landuse.errors import InputError, NonNumericError, UnknownCodeError
+from landuse.transitions.change import asset_account, estimate_transitions
 from tests.conftest import write
 
 INVENTORY = """unit,year,code,area_ha

@@ -18,10 +18,10 @@ from click.testing import CliRunner
 
 from landuse.cli import main
 from landuse.errors import InputError
-from landuse.excel import write_workbook
-from landuse.excel_layout import matrix_sheet
-from landuse.excel_sheets import allocation_sheet, findings_sheet, fulfilment_sheet
-from landuse.report import build_sheets, build_tables, link_resolver
+from landuse.excel.layouts import matrix_sheet
+from landuse.excel.sheets import allocation_sheet, findings_sheet, fulfilment_sheet
+from landuse.excel.workbook import build_sheets, build_tables, link_resolver
+from landuse.excel.writer import write_workbook
 from tests.conftest import MINI
 
 EVIL = '=HYPERLINK("x")'
@@ -228,8 +228,8 @@ def test_formula_check_catches_a_wrong_cached_value(tmp_path):
 def test_every_formula_recomputes_to_its_cached_value(tmp_path, langson):
     """The independent check of every derived cell: the whole workbook (every part), each formula recomputed by
     the evaluator above from the constants it depends on and compared with the value cached by the writer."""
-    import landuse.change as change
     import landuse.fulfilment as ful
+    import landuse.transitions.change as change
     parts = fake_parts(langson)
     parts["transitions"] = change.estimate_transitions(langson, 2019, 2024)
     parts["fulfilment"] = ful.fulfilment(langson)
@@ -348,7 +348,7 @@ def test_bang3_values_and_difference_formulas(book, langson):
 
 
 def test_bang3_matches_net_change_of_the_library(book, langson):
-    import landuse.change as change
+    import landuse.transitions.change as change
     _, wb, vals = book
     nc = change.net_change(langson, 2019, 2024).set_index("code")["change"]
     ws = wb["Biến động"]
@@ -700,7 +700,7 @@ def test_workbook_with_every_part(tmp_path, langson):
 
 
 def test_transition_sheet_matches_the_library(tmp_path, langson):
-    import landuse.change as change
+    import landuse.transitions.change as change
     res = change.estimate_transitions(langson, 2019, 2024)
     sheets = build_sheets(langson, {"transitions": res})
     s = next(x for x in sheets if x.name == "Chu chuyển")
@@ -727,7 +727,7 @@ def test_transition_sheet_matches_the_library(tmp_path, langson):
 
 
 def test_every_fulfilment_status_has_a_label():
-    from landuse.excel_sheets import STATUS_TEXT
+    from landuse.excel.sheets import STATUS_TEXT
     from landuse.fulfilment import STATUSES
 
     assert set(STATUS_TEXT) == set(STATUSES)

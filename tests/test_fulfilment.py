@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from landuse.cli import main
 from landuse.errors import ConfigError, InputError, UnknownCodeError
 from landuse.fulfilment import COLUMNS, STATUSES, LowBase, classify, compare_plans, fulfilment
-from landuse.summary import run
+from landuse.pipeline import run
 from tests.conftest import MINI, ratio_province, write
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landuse.io import parse_numbers
+from landuse.readers.tables import parse_numbers
 from landuse.reconcile.base import EPS, Context, empty_findings, findings, fmt_value, severity_by_gap
 
 

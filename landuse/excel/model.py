@@ -1,7 +1,7 @@
 """The in-memory model of one worksheet: cells (values or live formulas with cached values), headers, print setup.
 
-Layout functions (:mod:`landuse.excel_layout`) build :class:`Sheet` objects from DataFrames; only
-:mod:`landuse.excel` turns them into an ``.xlsx`` file. Keeping the model free of xlsxwriter lets every sheet
+Layout functions (:mod:`landuse.excel.layouts`) build :class:`Sheet` objects from DataFrames; only
+:mod:`landuse.excel.writer` turns them into an ``.xlsx`` file. Keeping the model free of xlsxwriter lets every sheet
 be tested with small hand-made frames. Rows and columns are 0-based, as in xlsxwriter; :func:`ref` gives the
 A1 reference that a formula uses.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from landuse.forms import column_letter as col_letter
+from landuse.readers.forms import column_letter as col_letter
 
 # Header translations: every text a sheet prints that is not data. Vietnamese texts are those of the report.
 TEXTS: dict[str, tuple[str, str]] = {

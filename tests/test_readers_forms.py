@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from landuse.cli import main
 from landuse.dataset import load_dataset
 from landuse.errors import ConfigError, InputError, MissingColumnError, NonNumericError, UnknownCodeError
-from landuse.forms import column_letter, read_03tkkk
+from landuse.readers.forms import column_letter, read_03tkkk
 from tests.conftest import write
 
 UNITS = ["Xã An Bình", "Xã Hòa Lạc", "Phường Đông"]

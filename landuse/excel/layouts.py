@@ -1,4 +1,4 @@
-"""Layouts of the official tables (Bảng 2, 3, 4, 26, Biểu 05/TKKK) as :class:`~landuse.excel_model.Sheet` models.
+"""Layouts of the official tables (Bảng 2, 3, 4, 26, Biểu 05/TKKK) as :class:`~landuse.excel.model.Sheet` models.
 
 Each function takes DataFrames (and the classification / published tables for numbering) and returns a sheet
 whose derived cells are live formulas with their values cached: differences ``=E7-D7``, shares
@@ -16,7 +16,7 @@ import pandas as pd
 
 from landuse.classification import Classification
 from landuse.dataset import PublishedTable
-from landuse.excel_model import Cell, Chart, Sheet, col_letter, fmt_number, is_missing, ref, t
+from landuse.excel.model import Cell, Chart, Sheet, col_letter, fmt_number, is_missing, ref, t
 
 STT_COL, NAME_COL = 0, 1
 WIDTH_STT, WIDTH_NAME, WIDTH_CODE, WIDTH_NUM = 7, 46, 6, 12

@@ -1,4 +1,4 @@
-"""Writing :class:`~landuse.excel_model.Sheet` models to an ``.xlsx`` workbook (the only module using xlsxwriter).
+"""Writing :class:`~landuse.excel.model.Sheet` models to an ``.xlsx`` workbook (the only module using xlsxwriter).
 
 Security: the workbook never turns strings into formulas, numbers or URLs (``strings_to_formulas`` etc. off),
 every text cell is written with ``write_string`` (a land name ``=HYPERLINK("x")`` stays text), formulas are
@@ -15,7 +15,7 @@ from pathlib import Path
 import xlsxwriter
 
 from landuse.errors import InputError, Location
-from landuse.excel_model import Cell, Sheet
+from landuse.excel.model import Cell, Sheet
 from landuse.output import atomic_path
 
 FONT = "Times New Roman"

@@ -20,7 +20,7 @@ import pandas as pd
 from landuse import __version__
 from landuse.dataset import Dataset, PublishedTable
 from landuse.errors import InputError, LanduseError, Location
-from landuse.excel_layout import (
+from landuse.excel.layouts import (
     NAME_COL,
     change_sheet,
     column_key,
@@ -28,8 +28,8 @@ from landuse.excel_layout import (
     matrix_sheet,
     unit_areas_sheet,
 )
-from landuse.excel_model import Sheet, sheet_ref
-from landuse.excel_sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
+from landuse.excel.model import Sheet, sheet_ref
+from landuse.excel.sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
 
 WORKBOOK_NAME = "bao_cao_dat_dai.xlsx"
 SHEET_NAMES = {
@@ -65,7 +65,7 @@ FROM_PLOTS = ("Ma trận tổng hợp từ số liệu thửa đất; hàng: lo�
               "Matrix tallied from plot data; rows: land type in {a}, columns: land type in {b}")
 PRODUCERS = {
     "findings": ("landuse.reconcile", "reconcile"),
-    "transitions": ("landuse.change", "estimate_transitions"),
+    "transitions": ("landuse.transitions.change", "estimate_transitions"),
     "fulfilment": ("landuse.fulfilment", "fulfilment"),
     "allocation": ("allocation", "allocate"),
 }
@@ -377,7 +377,7 @@ def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None 
     per-unit areas in the target year (units down, codes across); ``projects=False``: without the dataset's
     located projects (industrial_zones).
     """
-    from landuse.excel import write_workbook
+    from landuse.excel.writer import write_workbook
 
     if lang not in ("vi", "en"):
         raise InputError("unknown language", expected="vi | en", found=lang)

@@ -1,7 +1,7 @@
 """Reading and validating a plot-level file (the officer's list of land plots at two dates).
 
 Columns: ``plot_id, code_from, code_to, area_ha`` and ``unit`` (or ``unit_from`` and ``unit_to``); any other
-column is ignored and never parsed. CSV (UTF-8; other encodings via :func:`landuse.io.read_table`), XLSX and
+column is ignored and never parsed. CSV (UTF-8; other encodings via :func:`landuse.readers.tables.read_table`), XLSX and
 Parquet. For large CSV files only the needed columns are read, as text, with pyarrow when installed; areas are
 parsed with vectorised kernels and the slow, row-naming path runs only when something is wrong.
 
@@ -10,7 +10,7 @@ Rules (each violation raises an :class:`~landuse.errors.InputError` naming the f
 * an area is a number ≥ 0 in the file's number format (``vi``: ``1.234,5``; ``en``: ``1,234.5``); blank is an
   error (a plot without an area cannot be placed in the matrix);
 * codes must be land types of the classification (of-which rows such as RSN are not; checked when the
-  matrix is built, see :func:`landuse.change.code_index`);
+  matrix is built, see :func:`landuse.transitions.change.code_index`);
 * ``plot_id`` is unique within a unit (communes number their plots separately), or within the file when there
   is no unit column;
 * with ``unit_from`` and ``unit_to``, a plot that changed unit (a boundary move) is accepted for the whole
@@ -35,7 +35,7 @@ from landuse.errors import (
     NegativeAreaError,
     NonNumericError,
 )
-from landuse.io import _EN, _VI, ROW, VALUE, detect_number_format, read_table, record_lines, sniff_delimiter
+from landuse.readers.tables import _EN, _VI, ROW, VALUE, detect_number_format, read_table, record_lines, sniff_delimiter
 
 REQUIRED = ["plot_id", "code_from", "code_to", VALUE]
 OPTIONAL = ["unit", "unit_from", "unit_to"]
@@ -73,8 +73,8 @@ def _header(path: Path) -> tuple[list[str], str] | None:
 class FileRows:
     """The file row (header = 1) of data record ``i`` (0-based position in the table read).
 
-    From the reader's :data:`~landuse.io.ROW` column when it has one; for a UTF-8 CSV read by the fast path
-    (which skips blank lines, as pandas does) by scanning the file with :func:`landuse.io.record_lines`, only
+    From the reader's :data:`~landuse.readers.tables.ROW` column when it has one; for a UTF-8 CSV read by the fast path
+    (which skips blank lines, as pandas does) by scanning the file with :func:`landuse.readers.tables.record_lines`, only
     when a row must be named (an error); else (Parquet) ``i + 2``.
     """
 

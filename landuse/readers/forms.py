@@ -33,7 +33,7 @@ from landuse.errors import (
     NonNumericError,
     UnknownCodeError,
 )
-from landuse.io import (
+from landuse.readers.tables import (
     ROW,
     VALUE,
     _cell_to_str,
@@ -230,7 +230,7 @@ def _find_year(g: Grid, h: int) -> int | None:
 def read_03tkkk(path: Path | str, classification=None, number_format: str = "auto", sheet: str | int | None = None,
                 year: int | None = None) -> pd.DataFrame:
     """Read a Biểu 03/TKKK sheet into the long table ``unit, year, code, area_ha, source, page, line, cell``
-    (+ :data:`~landuse.io.ROW`, the sheet row). Areas in ha; a blank cell is missing (NaN).
+    (+ :data:`~landuse.readers.tables.ROW`, the sheet row). Areas in ha; a blank cell is missing (NaN).
 
     ``year``: the inventory year; default: found in the title rows ("Năm 2024", "31/12/2024"). The total
     column ("Tổng …") is not read as a unit. Rows without a code and without numbers ("Trong đó:") are skipped.

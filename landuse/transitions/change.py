@@ -10,13 +10,13 @@ All areas are in ha. Signs: ``change = area_to − area_from`` (a gain is positi
 * :func:`components`, :func:`intensity`, :func:`asset_account` – difference components (Pontius &
   Santacruz), intensity analysis (Aldwaik & Pontius) and the SEEA physical asset account of a matrix.
 * :func:`estimate_transitions` – a matrix estimated by an LP from two stocks and known flows
-  (see :mod:`landuse.estimate`).
+  (see :mod:`landuse.transitions.estimate`).
 
 A matrix here is a DataFrame whose index (name ``from``) holds the start codes and whose columns hold the end
 codes; it may carry a ``total`` row and column, a ``giam_khac`` column (giảm khác: area leaving the account
 without conversion, e.g. a boundary change) and a ``tang_khac`` row (tăng khác). An estimated matrix may also
 carry the pseudo-category ``chua_phan_bo`` (row and column): the area of a year's printed total that its
-printed parts do not show (see :mod:`landuse.estimate`).
+printed parts do not show (see :mod:`landuse.transitions.estimate`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pandas as pd
 
 from landuse.classification import OF_WHICH, Classification, load_classification
 from landuse.errors import InputError, Location, MissingColumnError, UnknownCodeError
-from landuse.io import ROW, VALUE
+from landuse.readers.tables import ROW, VALUE
 
 TOTAL = "total"
 OTHER_DECREASE = "giam_khac"  # giảm khác: a column of 05/TKKK
@@ -175,7 +175,7 @@ def code_index(values: pd.Series, allowed: dict[str, int], cls: Classification, 
 
     Raises :class:`UnknownCodeError` naming the first bad row and the number of bad rows. ``rows``: the file
     rows (a Series aligned with ``values``, or a function of the 0-based position such as
-    :class:`landuse.plotfile.FileRows`); default position + 2.
+    :class:`landuse.readers.plots.FileRows`); default position + 2.
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes, cats = values.cat.codes.to_numpy(), values.cat.categories
@@ -227,7 +227,7 @@ def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit:
     a ``total`` column (row sums = start areas) and a ``total`` row (column sums = end areas). ``level``
     aggregates codes to their ancestor at that depth. ``by_unit``: index (``unit``, ``from``) with one
     block per unit (each with its ``total`` row). Areas must be validated already (see
-    :func:`landuse.plotfile.read_plots`); codes are checked here, errors naming the file row from the
+    :func:`landuse.readers.plots.read_plots`); codes are checked here, errors naming the file row from the
     table's ``_row`` column, else ``rows`` (position → file row), else position + 2.
     """
     cls = classification or default_classification()
@@ -503,11 +503,11 @@ def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: boo
                      report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
                      loss: str | None = None, classification: Classification | None = None,
                      number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a plot file (:func:`landuse.plotfile.read_plots`), build its matrix and the ``report`` table.
+    """Read a plot file (:func:`landuse.readers.plots.read_plots`), build its matrix and the ``report`` table.
 
     Returns ``(table, matrix)``.
     """
-    from landuse.plotfile import read_plots_located
+    from landuse.readers.plots import read_plots_located
 
     cls = classification or default_classification()
     check_level(cls, level)
@@ -543,7 +543,7 @@ def transitions_run(ds, plots: Path | str | None = None, *, report: str = "matri
     before anything is computed or written. Returns ``(table, matrix)``."""
     check_outputs(out, plot, force=force)
     if plot is not None:
-        from landuse.plots import check_plot_path
+        from landuse.transitions.charts import check_plot_path
 
         check_plot_path(plot, by_unit)
     cls = ds.classification if ds is not None else default_classification()
@@ -566,7 +566,7 @@ def transitions_run(ds, plots: Path | str | None = None, *, report: str = "matri
                                          interval_years=interval_years, gain=gain, loss=loss, classification=cls,
                                          number_format=number_format, lang=lang)
     if plot is not None:
-        from landuse.plots import write_plot
+        from landuse.transitions.charts import write_plot
 
         write_plot(matrix, plot, estimated=estimate, force=force)
     return table, matrix
@@ -574,15 +574,15 @@ def transitions_run(ds, plots: Path | str | None = None, *, report: str = "matri
 
 def estimate_transitions(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
                          **kwargs):
-    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`landuse.estimate.estimate`."""
-    from landuse.estimate import estimate
+    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`landuse.transitions.estimate.estimate`."""
+    from landuse.transitions.estimate import estimate
 
     return estimate(ds, from_year, to_year, flows, **kwargs)
 
 
 def __getattr__(name: str):
     if name == "EstimateResult":
-        from landuse.estimate import EstimateResult
+        from landuse.transitions.estimate import EstimateResult
 
         return EstimateResult
     raise AttributeError(name)

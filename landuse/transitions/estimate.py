@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from landuse.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table, stocks
 from landuse.errors import InputError, LanduseError, Location, NegativeAreaError, NonNumericError
-from landuse.io import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
+from landuse.readers.tables import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
+from landuse.transitions.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table, stocks
 
 ELASTIC_COST = 10000.0
 OTHER_COST = 1.0

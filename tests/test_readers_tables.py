@@ -15,7 +15,7 @@ from landuse.errors import (
     NonNumericError,
     UnknownCodeError,
 )
-from landuse.io import ROW, detect_number_format, parse_numbers, read_long, read_table
+from landuse.readers.tables import ROW, detect_number_format, parse_numbers, read_long, read_table
 from tests.conftest import TEST_DATA, write
 
 INPUT = TEST_DATA / "input"

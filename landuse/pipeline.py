@@ -52,12 +52,12 @@ def overview_step(ds: Dataset, out_dir: Path, report: RunReport) -> None:
 
 # "module:function" of each step, in order. A capability adds its line here.
 STEPS: list[str] = [
-    "landuse.summary:overview_step",
+    "landuse.pipeline:overview_step",
     "landuse.reconcile:reconcile_step",
-    "landuse.change:run_step",
+    "landuse.transitions.change:run_step",
     "landuse.fulfilment:fulfilment_step",
     "allocation.api:run_step",
-    "landuse.report:tables_step",  # keep last: the workbook from what the steps before stored in report.results
+    "landuse.excel.workbook:tables_step",  # keep last: the workbook from what the steps before stored in report.results
 ]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from landuse.change import plot_transitions
 from landuse.errors import (
     DuplicateKeyError,
     InputError,
@@ -14,7 +13,8 @@ from landuse.errors import (
     NonNumericError,
     UnknownCodeError,
 )
-from landuse.plotfile import read_plots, read_plots_located
+from landuse.readers.plots import read_plots, read_plots_located
+from landuse.transitions.change import plot_transitions
 from tests.conftest import write
 
 HEADER = "plot_id,unit,code_from,code_to,area_ha\n"

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from landuse.change import split_matrix
 from landuse.errors import InputError, Location
 from landuse.output import atomic_open, atomic_path
+from landuse.transitions.change import split_matrix
 
 TOP_FLOWS = 15
 T_GAIN, T_LOSS = "Tăng (ha)", "Giảm (ha)"

@@ -1,7 +1,7 @@
 """Layouts of the plan tables (Bảng 4, Bảng 26), the findings sheet and the cover sheet.
 
-Like :mod:`landuse.excel_layout`, each function takes DataFrames and returns a
-:class:`~landuse.excel_model.Sheet`; derived cells are live formulas with cached values. Areas in ha;
+Like :mod:`landuse.excel.layouts`, each function takes DataFrames and returns a
+:class:`~landuse.excel.model.Sheet`; derived cells are live formulas with cached values. Areas in ha;
 differences are the later (or planned) area minus the earlier one.
 """
 
@@ -13,7 +13,7 @@ import pandas as pd
 
 from landuse.classification import Classification
 from landuse.dataset import PublishedTable
-from landuse.excel_layout import (
+from landuse.excel.layouts import (
     NAME_COL,
     WIDTH_CODE,
     WIDTH_NAME,
@@ -27,7 +27,7 @@ from landuse.excel_layout import (
     structure_chart,
     tree_rows,
 )
-from landuse.excel_model import SEVERITY_ORDER, Cell, Sheet, is_missing, t
+from landuse.excel.model import SEVERITY_ORDER, Cell, Sheet, is_missing, t
 
 # Vietnamese / English labels of the fulfilment statuses (landuse.fulfilment.STATUSES; a test keeps them in step)
 STATUS_TEXT: dict[str, tuple[str, str]] = {
