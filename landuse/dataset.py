@@ -132,7 +132,8 @@ class Dataset:
     def number_format(self, key: str | None = None) -> str:
         """The number format (vi | en | auto) in force for the manifest file ``key`` (None: the dataset):
         the ``--number-format`` option, else ``[files.<key>] number_format``, else ``[dataset] number_format``,
-        else ``auto``. Pass it to :func:`landuse.readers.tables.to_numbers`, which decides ``auto`` from the file's cells."""
+        else ``auto``. Pass it to :func:`~landuse.readers.tables.to_numbers`,
+        which decides ``auto`` from the file's cells."""
         if self.number_format_option:
             return self.number_format_option
         spec = self.manifest.get("files", {}).get(key, {}) if key else {}

@@ -74,7 +74,7 @@ class FileRows:
     """The file row (header = 1) of data record ``i`` (0-based position in the table read).
 
     From the reader's :data:`~landuse.readers.tables.ROW` column when it has one; for a UTF-8 CSV read by the fast path
-    (which skips blank lines, as pandas does) by scanning the file with :func:`landuse.readers.tables.record_lines`, only
+    (which skips blank lines, as pandas does) by scanning the file with :func:`~.tables.record_lines`, only
     when a row must be named (an error); else (Parquet) ``i + 2``.
     """
 

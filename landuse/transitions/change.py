@@ -574,7 +574,7 @@ def transitions_run(ds, plots: Path | str | None = None, *, report: str = "matri
 
 def estimate_transitions(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
                          **kwargs):
-    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`landuse.transitions.estimate.estimate`."""
+    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`~.estimate.estimate`."""
     from landuse.transitions.estimate import estimate
 
     return estimate(ds, from_year, to_year, flows, **kwargs)
