@@ -24,7 +24,7 @@ from allocation.api import AllocationResult, run_problem
 from allocation.config import Config
 from allocation.model import Problem, start_areas
 from landuse.dataset import Dataset
-from landuse.errors import ConfigError, InfeasibleError, InputError, Location, NegativeAreaError
+from landuse.errors import ConfigError, DuplicateKeyError, InfeasibleError, InputError, Location, NegativeAreaError
 from landuse.readers.tables import ROW, VALUE, read_table, require_columns, to_numbers
 
 UNIT_ROW_COLUMNS = ["unit", "code", "kind", "area_ha", "label", "source", "row"]
@@ -147,8 +147,23 @@ def read_unit_rows(path: Path | str, ds: Dataset, number_format: str | None = No
                          "label": t["label"] if "label" in t else t["kind"] + " " + t["code"] + " in " + t["unit"],
                          "source": Path(path).name, "row": t[ROW]})
     rows = _resolve_units(rows, ds, path, "unit")
+    _check_unique(rows[rows["kind"] == "target"], ["unit", "code", "kind"], path)  # bounds combine: all hold
     _check_min_max(rows, path)
     return rows
+
+
+def _check_unique(rows: pd.DataFrame, keys: list[str], path: Path | str) -> None:
+    """Refuse two rows of a user file with the same key (after unit names are resolved, so "xã An Bình" and
+    "An Bình" are one unit): which one counts would be a guess. Raises :class:`DuplicateKeyError` at the
+    second row, naming the first."""
+    dup = rows.duplicated(keys, keep=False)
+    if dup.any():
+        first = rows[dup].iloc[0]
+        same = rows[dup & (rows[keys] == first[keys]).all(axis=1)]["row"].astype(int).tolist()
+        raise DuplicateKeyError("(" + ", ".join(keys) + ") = (" + ", ".join(str(first[k]) for k in keys)
+                                + f") occurs twice, also at row {same[0]}",
+                                Location.of(path, row=same[1], column=keys[-1]),
+                                expected=f"one row per {', '.join(keys)}")
 
 
 def _check_min_max(rows: pd.DataFrame, path: Path | str) -> None:
@@ -185,7 +200,9 @@ def read_unit_costs(path: Path | str, ds: Dataset, number_format: str | None = N
         ds.classification.check_codes(codes[~known], Location.of(path), t.loc[~known, ROW])
     rows = pd.DataFrame({"unit": t["unit"].str.strip(), "code": codes, "factor": t["factor"].astype(float),
                          "row": t[ROW].astype(int)})
-    return _resolve_units(rows, ds, path, "unit")[["unit", "code", "factor"]]
+    rows = _resolve_units(rows, ds, path, "unit")
+    _check_unique(rows, ["unit", "code"], path)
+    return rows[["unit", "code", "factor"]]
 
 
 def _numbers(t: pd.DataFrame, fmt: str, path: Path | str) -> pd.DataFrame:

@@ -7,6 +7,7 @@ traceback).
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,19 @@ from landuse import __version__
 from landuse.errors import LanduseError
 from landuse.output import FORMATS, emit, render
 from landuse.readers.tables import NUMBER_FORMATS
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option that refuses ``nan`` and ``inf`` (click's FLOAT takes both, and ``nan`` passes every
+    range check), with optional bounds as :class:`click.FloatRange`. Every float option uses it."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        v = super().convert(value, param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return v
 
 
 class LanduseGroup(click.Group):
@@ -125,7 +139,7 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
               help="Show the ratio under each plan version side by side and where they differ.")
 @click.option("--low-base", default="1%,10ha", show_default=True,
               help="Flag ratios whose planned change is below this share of the baseline and/or area.")
-@click.option("--over-tolerance", type=float, default=5.0, show_default=True,
+@click.option("--over-tolerance", type=FiniteFloat(min=0), default=5.0, show_default=True,
               help="Percentage points above 100 % still counted as 'achieved' rather than 'over'.")
 @click.option("--plan-file", type=click.Path(path_type=Path), default=None,
               help="Plan figures from FILE (long: code, year, area_ha) instead of the manifest's plan column.")
@@ -148,7 +162,7 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
 
 @main.command()
 @data_option
-@click.option("--tolerance", type=click.FloatRange(min=0), default=2.0, show_default=True,
+@click.option("--tolerance", type=FiniteFloat(min=0), default=2.0, show_default=True,
               help="Gaps up to this many ha are rounding, larger ones errors.")
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any error finding exists.")
 @click.option("--reconciled", "reconciled", type=click.Path(path_type=Path), default=None,
@@ -249,7 +263,7 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
 @click.argument("plots", type=click.Path(path_type=Path), required=False)
 @click.option("--report", type=click.Choice(["matrix", "components", "intensity", "account"]), default="matrix",
               show_default=True, help="What to print.")
-@click.option("--interval-years", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--interval-years", type=FiniteFloat(min=0, min_open=True), default=None,
               help="Years between the two dates, > 0 (intensities per year; default: per interval).")
 @click.option("--level", type=click.IntRange(min=0), default=None,
               help="Aggregate every plot's codes to their ancestor at depth N of the tree (0 = the total, 1 = "
@@ -286,7 +300,7 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
                                out=out)
     emit_frame(table, fmt, out, force)
 def _solver_option(f):
-    f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S",
+    f = click.option("--time-limit", "time_limit", type=FiniteFloat(min=0, min_open=True), default=None, metavar="S",
                      help="Stop the solver after S seconds.")(f)
     return click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
                         help="LP solver (default: highs when highspy is installed, else cbc).")(f)
@@ -314,7 +328,7 @@ def _solver_option(f):
                    "costs FACTOR × the default; implies --by-unit.")
 @click.option("--batch", "batch", type=click.Path(path_type=Path), multiple=True,
               help="Run many allocations: a dataset folder or a scenario file (of --data); repeatable.")
-@click.option("--jobs", type=int, default=1, show_default=True,
+@click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="With --batch: parallel processes (0 = one per CPU).")
 @click.option("--out-dir", "out_dir", type=click.Path(path_type=Path), default=None,
               help="With --batch: write <job>.csv (and <job>_unit_flows.csv by unit) into DIR.")

@@ -119,3 +119,17 @@ class InfeasibleError(LanduseError):
     def __init__(self, message: str, conflicts=None):
         self.conflicts = conflicts
         super().__init__(message)
+
+
+def did_you_mean(word: str, choices) -> str:
+    """"; did you mean 'X'?" for the nearest of ``choices``, ignoring case ('skk' -> 'SKK', 'pln' -> 'plan');
+    "" when none is near. The one "did you mean" rule of the package."""
+    import difflib
+
+    by_lower: dict[str, str] = {}
+    for c in sorted(str(x) for x in choices):
+        by_lower.setdefault(c.lower(), c)
+    exact = by_lower.get(str(word).lower())
+    near = [exact] if exact else [by_lower[w] for w in
+                                  difflib.get_close_matches(str(word).lower(), sorted(by_lower), n=1, cutoff=0.4)]
+    return f"; did you mean {near[0]!r}?" if near else ""

@@ -35,7 +35,18 @@ from landuse.errors import (
     NegativeAreaError,
     NonNumericError,
 )
-from landuse.readers.tables import _EN, _VI, ROW, VALUE, detect_number_format, read_table, record_lines, sniff_delimiter
+from landuse.readers.tables import (
+    FORMAT_NAMES,
+    ROW,
+    VALUE,
+    clean_tokens,
+    normalise_numbers,
+    read_table,
+    record_lines,
+    resolve_number_format,
+    sniff_delimiter,
+    valid_numbers,
+)
 
 REQUIRED = ["plot_id", "code_from", "code_to", VALUE]
 OPTIONAL = ["unit", "unit_from", "unit_to"]
@@ -134,11 +145,13 @@ def _positional(i: int) -> int:
     return int(i) + 2
 
 
-def _detect_format(s: pd.Series, path: Path, row_of=_positional) -> str:
-    """``vi`` or ``en`` from the distinct area tokens (plain integers: ``en``, the same either way)."""
+def _resolve_format(s: pd.Series, fmt: str, path: Path, row_of=_positional) -> str:
+    """``vi`` or ``en`` for the area tokens by the shared grammar (:func:`~.tables.resolve_number_format`, on
+    the distinct tokens; plain integers: ``en``, the same either way), the error naming the file row."""
     uniq = pd.Series(s.unique()).astype(str)
     try:
-        return detect_number_format(uniq, Location.of(path), pd.Series(np.arange(len(uniq))), VALUE) or "en"
+        return resolve_number_format(uniq, fmt, Location.of(path), pd.Series(np.arange(len(uniq))), VALUE,
+                                     default="en")
     except AmbiguousNumberFormatError as e:
         token = uniq.iloc[e.location.row]
         row = row_of(_first((s == token).to_numpy(dtype=bool)))
@@ -147,37 +160,45 @@ def _detect_format(s: pd.Series, path: Path, row_of=_positional) -> str:
 
 
 def parse_areas(s: pd.Series, fmt: str, path: Path, row_of=_positional) -> np.ndarray:
-    """Areas (ha, float64) from text in format ``vi``/``en``/``auto``; raises naming the first bad row
-    (``row_of``: data record position → file row, e.g. a :class:`FileRows`)."""
+    """Areas (ha, float64) from text in format ``vi``/``en``/``auto`` (the grammar of
+    :mod:`landuse.readers.tables`; typed spreadsheet numbers as they are); raises naming the first bad row
+    (``row_of``: data record position → file row, e.g. a :class:`FileRows`). Blank, ``NaN`` and ``inf``
+    are refused."""
     if pd.api.types.is_numeric_dtype(s.dtype):
         values = s.to_numpy(dtype=np.float64)
-        bad = np.isnan(values)
-        if bad.any():
-            raise NonNumericError("missing area", Location.of(path, row=row_of(_first(bad)), column=VALUE),
-                                  expected="an area in ha")
+        _check_finite(values, s, path, row_of)
         return values
-    s = s.str.strip()
-    if fmt == "auto":
-        fmt = _detect_format(s, path, row_of)
-    pattern, thousands, decimal = (_VI, ".", ",") if fmt == "vi" else (_EN, ",", ".")
-    ok = s.str.fullmatch(pattern.pattern).fillna(False).to_numpy(dtype=bool)
+    s = clean_tokens(s.fillna(""))
+    fmt = _resolve_format(s, fmt, path, row_of)
+    ok = valid_numbers(s, fmt).to_numpy(dtype=bool)
     if not ok.all():
         i = _first(~ok)
         found = s.iloc[i]
         loc = Location.of(path, row=row_of(i), column=VALUE)
-        if pd.isna(found) or found == "":
+        if found == "":
             raise NonNumericError("missing area", loc, expected="an area in ha")
-        example = "Vietnamese (1.234,5)" if fmt == "vi" else "English (1,234.5)"
-        raise NonNumericError("not a number", loc, expected=f"a number in {example} format", found=found)
-    norm = s.str.replace(thousands, "", regex=False)
-    if decimal != ".":
-        norm = norm.str.replace(decimal, ".", regex=False)
+        raise NonNumericError("not a number", loc, expected=f"a finite number in {FORMAT_NAMES[fmt]} format",
+                              found=found)
+    norm = normalise_numbers(s, fmt)
     if _has_pyarrow():
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        return pc.cast(pa.array(norm), pa.float64()).to_numpy(zero_copy_only=False)
-    return pd.to_numeric(norm).to_numpy(dtype=np.float64)
+        values = pc.cast(pa.array(norm), pa.float64()).to_numpy(zero_copy_only=False)
+    else:
+        values = pd.to_numeric(norm).to_numpy(dtype=np.float64)
+    _check_finite(values, s, path, row_of)
+    return values
+
+
+def _check_finite(values: np.ndarray, s: pd.Series, path: Path, row_of) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = _first(bad)
+        loc = Location.of(path, row=row_of(i), column=VALUE)
+        if np.isnan(values[i]):
+            raise NonNumericError("missing area", loc, expected="an area in ha")
+        raise NonNumericError("not a finite number", loc, expected="an area in ha", found=s.iloc[i])
 
 
 def _check_duplicates(df: pd.DataFrame, path: Path, row_of=_positional) -> None:
