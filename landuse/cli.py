@@ -15,8 +15,11 @@ import click
 
 from landuse import __version__
 from landuse.errors import LanduseError
-from landuse.output import FORMATS, emit, render
-from landuse.readers.tables import NUMBER_FORMATS
+from landuse.formats import NUMBER_FORMATS
+from landuse.formats import OUTPUT_FORMATS as FORMATS
+
+# Every library module is imported inside the command that uses it: `landuse --help` and each command pay only
+# for what they run (pandas, the solvers, xlsxwriter are not imported at startup; see tests/test_cli_imports.py).
 
 
 class LanduseGroup(click.Group):
@@ -69,6 +72,8 @@ def output_options(f):
 
 
 def emit_frame(df, fmt: str, out: Path | None, force: bool) -> None:
+    from landuse.output import emit, render
+
     emit(render(df, fmt), out, force)
 
 
@@ -92,6 +97,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
          force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
+    from landuse.output import render
     from landuse.pipeline import dataset_overview
 
     ds = open_dataset(data, number_format)
@@ -161,7 +167,7 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
     classification continuity and stated flows; each finding is error, rounding or info.
     """
-    from landuse.output import check_writable, write_csv
+    from landuse.output import check_writable, emit, write_csv
     from landuse.reconcile import reconcile as run_checks
     from landuse.reconcile import reconciled_table, render_report
 
