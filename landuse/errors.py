@@ -121,6 +121,14 @@ class InfeasibleError(LanduseError):
         super().__init__(message)
 
 
+class NoSolutionError(LanduseError):
+    """The solver stopped without a solution that passes the check against every row and bound (a time limit
+    reached before a feasible point, an unbounded model, or a point the solver called optimal that violates the
+    model). Exit code 4."""
+
+    exit_code = 4
+
+
 def did_you_mean(word: str, choices) -> str:
     """"; did you mean 'X'?" for the nearest of ``choices``, ignoring case ('skk' -> 'SKK', 'pln' -> 'plan');
     "" when none is near. The one "did you mean" rule of the package."""
