@@ -3,8 +3,8 @@ otherwise (``[fulfilment] pln`` would otherwise silently mean "no plan"), refuse
 
 Sections and their keys (``description``, ``note`` and ``source`` are allowed in every table):
 
-* ``[dataset]``: name, level, unit, number_format, classification, years, classification_by_year, communes,
-  units, synthetic, seed, synthetic_from
+* ``[dataset]``: name, level, units_level, unit, number_format, classification, years, classification_by_year,
+  communes, units, synthetic, seed, synthetic_from
 * ``[files.<id>]``: path, number_format, layout, sheet, year, from_year, to_year
 * ``[tables.<id>]``: path, title, pages, lines, code_printed, number_format, columns (each: id, number,
   label, kind, quantity, year, plan, operands)
@@ -20,8 +20,8 @@ from landuse.errors import ConfigError, Location, did_you_mean
 
 DOC_KEYS = {"description", "note", "source"}
 SECTION_KEYS: dict[str, set[str]] = {
-    "dataset": {"name", "level", "unit", "number_format", "classification", "years", "classification_by_year",
-                "communes", "units", "synthetic", "seed", "synthetic_from"},
+    "dataset": {"name", "level", "units_level", "unit", "number_format", "classification", "years",
+                "classification_by_year", "communes", "units", "synthetic", "seed", "synthetic_from"},
     "fulfilment": {"plan", "report_year"},
     "allocation": {"config", "approved_plan"},
 }

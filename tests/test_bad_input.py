@@ -862,3 +862,15 @@ def test_bundled_data_still_reads_as_vietnamese():
     from landuse.dataset import load_dataset
 
     assert load_dataset(number_format="vi").stock(2024)["TS"] == 830732
+
+
+def test_manifest_schema_accepts_the_documented_manifest():
+    """Every key of the manifest example in data/README.md is in the schema (the schema refuses typos only)."""
+    import tomllib
+
+    from landuse.manifest import check_manifest_keys
+    from tests.conftest import TESTS
+
+    text = (TESTS.parent / "data" / "README.md").read_text(encoding="utf-8")
+    block = text.split("## manifest.toml", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    check_manifest_keys(tomllib.loads(block), Path("README.md"))

@@ -39,13 +39,11 @@ from landuse.readers.tables import (
     FORMAT_NAMES,
     ROW,
     VALUE,
-    clean_tokens,
-    normalise_numbers,
+    parse_tokens,
     read_table,
     record_lines,
     resolve_number_format,
     sniff_delimiter,
-    valid_numbers,
 )
 
 REQUIRED = ["plot_id", "code_from", "code_to", VALUE]
@@ -146,14 +144,15 @@ def _positional(i: int) -> int:
 
 
 def _resolve_format(s: pd.Series, fmt: str, path: Path, row_of=_positional) -> str:
-    """``vi`` or ``en`` for the area tokens by the shared grammar (:func:`~.tables.resolve_number_format`, on
-    the distinct tokens; plain integers: ``en``, the same either way), the error naming the file row."""
-    uniq = pd.Series(s.unique()).astype(str)
+    """``vi`` or ``en`` for the area tokens by the shared grammar (:func:`~.tables.resolve_number_format`;
+    ``auto`` on the distinct tokens; plain integers: ``en``, the same either way), the error naming the file
+    row."""
+    cells = pd.Series(s.unique()).astype(str) if fmt == "auto" else s.reset_index(drop=True)
     try:
-        return resolve_number_format(uniq, fmt, Location.of(path), pd.Series(np.arange(len(uniq))), VALUE,
+        return resolve_number_format(cells, fmt, Location.of(path), pd.Series(np.arange(len(cells))), VALUE,
                                      default="en")
     except AmbiguousNumberFormatError as e:
-        token = uniq.iloc[e.location.row]
+        token = cells.iloc[e.location.row]
         row = row_of(_first((s == token).to_numpy(dtype=bool)))
         raise AmbiguousNumberFormatError(e.message, Location.of(path, row=row, column=VALUE),
                                          expected=e.expected) from None
@@ -168,26 +167,17 @@ def parse_areas(s: pd.Series, fmt: str, path: Path, row_of=_positional) -> np.nd
         values = s.to_numpy(dtype=np.float64)
         _check_finite(values, s, path, row_of)
         return values
-    s = clean_tokens(s.fillna(""))
+    s = s.fillna("")
     fmt = _resolve_format(s, fmt, path, row_of)
-    ok = valid_numbers(s, fmt).to_numpy(dtype=bool)
+    values, ok = parse_tokens(s, fmt)
     if not ok.all():
         i = _first(~ok)
-        found = s.iloc[i]
+        found = str(s.iloc[i]).strip()
         loc = Location.of(path, row=row_of(i), column=VALUE)
         if found == "":
             raise NonNumericError("missing area", loc, expected="an area in ha")
         raise NonNumericError("not a number", loc, expected=f"a finite number in {FORMAT_NAMES[fmt]} format",
                               found=found)
-    norm = normalise_numbers(s, fmt)
-    if _has_pyarrow():
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        values = pc.cast(pa.array(norm), pa.float64()).to_numpy(zero_copy_only=False)
-    else:
-        values = pd.to_numeric(norm).to_numpy(dtype=np.float64)
-    _check_finite(values, s, path, row_of)
     return values
 
 

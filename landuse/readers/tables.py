@@ -285,22 +285,51 @@ def clean_tokens(cells: pd.Series) -> pd.Series:
     return s.str.replace("\u2212", "-", regex=False)
 
 
-def valid_numbers(tokens: pd.Series, fmt: str) -> pd.Series:
-    """Which cleaned tokens (:func:`clean_tokens`) are numbers of format ``fmt`` (``vi``/``en``) or typed
-    spreadsheet numbers. Blank cells and nil dashes are not numbers."""
-    pattern = _VI if fmt == "vi" else _EN
-    return (tokens.str.match(pattern) | tokens.str.match(_TYPED)).fillna(False).astype(bool)
-
-
-def normalise_numbers(tokens: pd.Series, fmt: str) -> pd.Series:
-    """Valid tokens of format ``fmt`` rewritten with no grouping and ``.`` as decimal point (typed numbers
-    kept), ready for a float cast."""
-    thousands, decimal = (".", ",") if fmt == "vi" else (",", ".")
-    typed = tokens.str.match(_TYPED).fillna(False).astype(bool)
-    norm = tokens.str.replace(thousands, "", regex=False)
+def parse_tokens(tokens: pd.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, ok)`` of text tokens in format ``fmt`` (vi | en), vectorised: ``ok`` marks the numbers of
+    the grammar (or typed spreadsheet numbers), ``values`` their floats (NaN where not ok; a non-finite
+    result is not ok). Fast path: tokens are only stripped; the few that fail are cleaned of inner spaces
+    and typographic minus signs (:func:`clean_tokens`) and tried again."""
+    s = tokens.astype(str).str.strip()
+    pattern, thousands, decimal = (_VI, ".", ",") if fmt == "vi" else (_EN, ",", ".")
+    ok = s.str.match(pattern).fillna(False).to_numpy(dtype=bool, copy=True)
+    norm = s.str.replace(thousands, "", regex=False)
     if decimal != ".":
         norm = norm.str.replace(decimal, ".", regex=False)
-    return norm.where(~typed, tokens)
+    if not ok.all():  # the slow path, only for the tokens that failed
+        rest = np.flatnonzero(~ok)
+        sub = clean_tokens(s.iloc[rest])
+        sub_ok = sub.str.match(pattern).fillna(False).to_numpy(dtype=bool)
+        typed = ~sub_ok & sub.str.match(_TYPED).fillna(False).to_numpy(dtype=bool)
+        fixed = sub.str.replace(thousands, "", regex=False)
+        if decimal != ".":
+            fixed = fixed.str.replace(decimal, ".", regex=False)
+        fixed = fixed.where(~typed, sub)
+        ok[rest] = sub_ok | typed
+        norm = norm.copy()
+        norm.iloc[rest] = fixed.to_numpy()
+    values = _to_float(norm if ok.all() else norm.where(ok, "0"))
+    values[~ok] = np.nan
+    return values, ok & np.isfinite(values)
+
+
+def _to_float(norm: pd.Series) -> np.ndarray:
+    """Normalised number text (``-1234.5``, ``1.5e+00``) to float64, with pyarrow when installed."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        return pd.to_numeric(norm, errors="coerce").to_numpy(dtype=np.float64)
+    return pc.cast(pa.array(norm, type=pa.string()), pa.float64()).to_numpy(zero_copy_only=False).copy()
+
+
+_HEAD = 4096  # tokens looked at first for evidence of the format a file is read in
+
+
+def _only(tokens: pd.Series, fmt: str) -> pd.Series:
+    """Tokens that are numbers in ``fmt`` and not in the other format."""
+    own, other = (_VI, _EN) if fmt == "vi" else (_EN, _VI)
+    return (tokens.str.match(own) & ~tokens.str.match(other)).fillna(False).astype(bool)
 
 
 def _evidence(tokens: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -349,6 +378,9 @@ def check_number_format(cells: pd.Series, fmt: str, location: Location | None = 
     and the option to set: numbers valid only in the other format and none valid only in ``fmt`` (``88,76``
     cannot be English), or at least :data:`GROUPING_EVIDENCE` numbers with separators that all have exactly
     three digits after each (``830.732`` in a file read as English reads like Vietnamese grouping)."""
+    head = clean_tokens(cells.iloc[:_HEAD])
+    if len(cells) > _HEAD and _only(head, fmt).any():
+        return  # a number valid only in ``fmt`` near the top: the file is consistent with it (the common case)
     s = clean_tokens(cells)
     vi, en, _ = _evidence(s)
     own, other = (vi, en) if fmt == "vi" else (en, vi)
@@ -388,12 +420,11 @@ def parse_numbers(cells: pd.Series, fmt: str = "vi") -> tuple[pd.Series, pd.Seri
     cells that are neither blank, a nil dash nor a finite number of that format (``NaN``/``inf`` text is bad).
     """
     s = clean_tokens(cells)
-    blank = s.eq("") | s.isin(NIL_TOKENS)
-    ok = valid_numbers(s, fmt) & ~blank
-    values = pd.to_numeric(normalise_numbers(s, fmt).where(ok), errors="coerce")
-    values = values.where(np.isfinite(values))
-    bad = ~blank & values.isna()
-    return values.astype(float), bad
+    blank = (s.eq("") | s.isin(NIL_TOKENS)).to_numpy(dtype=bool)
+    values, ok = parse_tokens(s, fmt)
+    ok &= ~blank
+    values[~ok] = np.nan
+    return pd.Series(values, index=cells.index, dtype=float), pd.Series(~blank & ~ok, index=cells.index)
 
 
 def to_numbers(df: pd.DataFrame, columns: list[str], fmt: str, path: Path | str | None = None,
