@@ -179,3 +179,41 @@ def test_matrices_must_share_categories():
     other = M2.rename(index={"C": "D"}, columns={"C": "D"})
     with pytest.raises(InputError, match="matrix 2 has other categories"):
         intensity_analysis([M1, other], [2000, 2005, 2015])
+
+
+# ---- against a published result: the intensity.analysis R package (Pontius & Khallaghi), vignette example ------
+# Three 9-pixel maps (2005, 2010, 2012) of Water, Trees, Impervious; the vignette prints the crosstabulations and
+# TIA's output (fractions per year, not %): Annual.Transition.Intensity and Uniform.Transition per interval, and
+# the behaviour of each transition for the gain of each category.
+R_CATS = ["Water", "Trees", "Impervious"]
+R_TABS = [[[2, 2, 1], [0, 0, 2], [1, 1, 0]], [[1, 1, 1], [2, 1, 0], [1, 2, 0]]]
+R_INTENSITY = [  # row = losing category i, column = gaining category n (diagonal NA)
+    [[None, "0.08", "0.04"], ["0.0", None, "0.20"], ["0.1", "0.10", None]],
+    [[None, "0.1666667", "0.1666667"], ["0.3333333", None, "0.0000000"], ["0.1666667", "0.3333333", None]],
+]
+R_UNIFORM = [["0.05000000", "0.08571429", "0.08571429"], ["0.25000000", "0.25000000", "0.08333333"]]
+R_BEHAVIOUR = [
+    [[None, "Avoid", "Avoid"], ["Avoid", None, "Target"], ["Target", "Target", None]],
+    [[None, "Avoid", "Target"], ["Target", None, "Avoid"], ["Avoid", "Target", None]],
+]
+
+
+def _half_digit(printed: str) -> float:
+    return 0.5 * 10 ** -len(printed.split(".")[1])
+
+
+def test_matches_intensity_analysis_r_package():
+    res = intensity_analysis([pd.DataFrame(t, index=R_CATS, columns=R_CATS, dtype=float) for t in R_TABS],
+                             [2005, 2010, 2012])
+    tr = res.level("transition", "gain").set_index(["interval", "from", "to"])
+    for k, label in enumerate(["2005-2010", "2010-2012"]):
+        for i, frm in enumerate(R_CATS):
+            for n, to in enumerate(R_CATS):
+                printed = R_INTENSITY[k][i][n]
+                if printed is None:
+                    continue
+                row = tr.loc[(label, frm, to)]
+                assert row[X] / 100 == pytest.approx(float(printed), abs=_half_digit(printed))
+                uniform = R_UNIFORM[k][n]
+                assert row[U] / 100 == pytest.approx(float(uniform), abs=_half_digit(uniform))
+                assert row["behaviour"] == {"Target": "targeted", "Avoid": "avoided"}[R_BEHAVIOUR[k][i][n]]
