@@ -874,3 +874,15 @@ def test_manifest_schema_accepts_the_documented_manifest():
     text = (TESTS.parent / "data" / "README.md").read_text(encoding="utf-8")
     block = text.split("## manifest.toml", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
     check_manifest_keys(tomllib.loads(block), Path("README.md"))
+
+
+def test_every_float_option_refuses_nan_and_inf():
+    """No command takes a plain click FLOAT: each float option is the shared FiniteFloat type."""
+    import click
+
+    from landuse.cli import FiniteFloat
+
+    opts = [(name, p) for name, cmd in main.commands.items() for p in cmd.params
+            if isinstance(p.type, click.types.FloatParamType)]
+    plain = [(name, p.name) for name, p in opts if not isinstance(p.type, FiniteFloat)]
+    assert len(opts) >= 4 and not plain, plain
