@@ -56,8 +56,9 @@ def end_column(target_year: int) -> str:
 
 def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, stock: pd.Series) -> pd.DataFrame:
     """One row per tree code then per aggregate: ``code, name, level, relation, area_start, area_<target year>,
-    target, deviation, weight, target_source``. Parents are computed from leaves; of-which rows keep their start
-    stock (``stock``) and are not allocated (end area NaN)."""
+    target, deviation, weight, target_source``. End areas of parents are computed from leaves; the start area is
+    the inventory's figure (``stock``) where it gives one, else the sum of the leaves; of-which rows are not
+    allocated (end area NaN)."""
     cls = config.classification
     s = _by_code(cls, start.groupby("code")["area_ha"].sum())
     e = _by_code(cls, flows[flows["code_to"] != BOUNDARY_OUT].groupby("code_to")["area_ha"].sum())
@@ -67,8 +68,10 @@ def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, s
     out["name"] = [cls.name(c) for c in codes]
     out["level"] = pd.array([cls.depth(c) if c in cls.table.index else pd.NA for c in codes], dtype="Int64")
     out["relation"] = [cls.relation(c) if c in cls.table.index else "aggregate" for c in codes]
-    of_which = out["relation"].eq("of-which").to_numpy()
-    out["area_start"] = np.where(of_which, stock.reindex(codes).to_numpy(float), s.reindex(codes).to_numpy())
+    # the start area as the inventory gives it (a printed parent may differ from the sum of its rounded leaves:
+    # one figure per quantity across outputs); the rollup of leaves only where the inventory has no figure
+    given = stock.reindex(codes).to_numpy(float)
+    out["area_start"] = np.where(~np.isnan(given), given, s.reindex(codes).to_numpy(float))
     end = end_column(config.target_year)
     out[end] = e.reindex(codes).to_numpy()
     out["target"] = t["target_ha"].reindex(codes).to_numpy(float)

@@ -253,8 +253,8 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
 
 @main.command()
 @click.argument("plots", type=click.Path(path_type=Path), required=False)
-@click.option("--report", type=click.Choice(["matrix", "components", "intensity", "account"]), default="matrix",
-              show_default=True, help="What to print.")
+@click.option("--report", type=click.Choice(["matrix", "components", "intensity", "stationarity", "account"]),
+              default="matrix", show_default=True, help="What to print (stationarity: with --years).")
 @click.option("--interval-years", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Years between the two dates, > 0 (intensities per year; default: per interval).")
 @click.option("--level", type=click.IntRange(min=0), default=None,
@@ -272,18 +272,48 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="Also draw the matrix: FILE.png (matplotlib) or FILE.html.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of names.")
+@click.option("--matrix", "matrices", type=click.Path(path_type=Path), multiple=True,
+              help="A from-to matrix per interval (CSV/XLSX: wide, long from,to,area or 05/TKKK); repeat; "
+                   "with --years.")
+@click.option("--years", default=None, metavar="Y0,Y1[,Y2…]",
+              help="The dates of the --matrix files (one more than the matrices), or with --estimate the inventory "
+                   "years whose intervals to estimate; intensities are then per year over N intervals.")
+@click.option("--matrix-layout", type=click.Choice(["auto", "wide", "long", "05/TKKK"]), default="auto",
+              show_default=True, help="Layout of the --matrix files.")
+@click.option("--unit", "area_unit", default="ha", show_default=True,
+              help="Area unit of wide/05/TKKK --matrix files (ha, km², pixels; a long file's area column "
+                   "names its own).")
 @data_option
 @output_options
 def transitions(plots: Path | None, report: str, interval_years: float | None, level: int | None, by_unit: bool,
                 gain: str | None, loss: str | None, estimate: bool, from_year: int | None, to_year: int | None,
-                flows: Path | None, plot: Path | None, lang: str, data: Path | None, number_format: str | None,
+                flows: Path | None, plot: Path | None, lang: str, matrices: tuple[Path, ...], years: str | None,
+                matrix_layout: str, area_unit: str, data: Path | None, number_format: str | None,
                 fmt: str, out: Path | None, force: bool) -> None:
-    """From→to transition matrix (05/TKKK) of a plot file, or --estimate one from stocks and known flows.
+    """From→to transition matrix (05/TKKK) of a plot file, or --estimate one from stocks and known flows,
+    or analyse --matrix files (one per interval) over --years.
 
     PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Reports: matrix, components
-    (gain, loss, swap, quantity/exchange/shift), intensity (Pontius) and account (SEEA asset account).
+    (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius), stationarity (with --years)
+    and account (SEEA asset account).
     """
     from landuse.transitions.change import transitions_run
+
+    if matrices or years:
+        if plots is not None or from_year or to_year or flows or level is not None or by_unit or interval_years:
+            raise click.UsageError("--matrix/--years do not combine with PLOTS, --from/--to, --flows, --level, "
+                                   "--by-unit or --interval-years")
+        if bool(matrices) == estimate or not years:
+            raise click.UsageError("give --matrix FILE (one per interval) or --estimate, with --years Y0,Y1[,…]")
+        from landuse.transitions.intensity import intervals_run
+
+        table = intervals_run(open_dataset(data, number_format) if estimate else None, list(matrices), years,
+                              report=report, gain=gain, loss=loss, plot=plot, layout=matrix_layout, unit=area_unit,
+                              number_format=number_format or "auto", lang=lang, force=force, out=out)
+        emit_frame(table, fmt, out, force)
+        return
+    if report == "stationarity":
+        raise click.UsageError("--report stationarity needs --years (with --matrix or --estimate)")
 
     table, _ = transitions_run(open_dataset(data, number_format) if (estimate or data) else None, plots,
                                report=report, interval_years=interval_years, level=level, by_unit=by_unit,

@@ -245,8 +245,8 @@ def _checked(lp: SparseLP, sol: Solution) -> Solution:
     worst, bad = check(lp, sol.x)
     sol.max_violation = worst
     if bad is not None:
-        sol.message = (f"the {sol.solver} solver reported '{sol.status.value}' but its point violates the model: "
-                       f"{bad}" + (f" ({sol.message})" if sol.message else ""))
+        sol.message = (f"the point the {sol.solver} solver returned violates the model: {bad}"
+                       + (f" ({sol.message})" if sol.message else ""))
         sol.status, sol.x, sol.row_dual, sol.objective = SolveStatus.NO_SOLUTION, None, None, math.nan
     else:
         sol.objective = float(lp.cost @ sol.x)
@@ -453,9 +453,10 @@ def _cbc_status(status: int, sol_status: int, time_limit: float | None) -> tuple
     if status == pulp.LpStatusUnbounded:
         return SolveStatus.UNBOUNDED, ""
     why = f"stopped by the time limit ({time_limit:g} s)" if time_limit else "stopped"
+    said = f"PuLP: {pulp.LpStatus.get(status, status)}, {pulp.LpSolution.get(sol_status, sol_status)}"
     if sol_status == pulp.LpSolutionIntegerFeasible:
-        return SolveStatus.FEASIBLE, f"CBC {why}"
-    return SolveStatus.NO_SOLUTION, f"CBC {why} without a solution ({pulp.LpStatus.get(status, status)})"
+        return SolveStatus.FEASIBLE, f"CBC {why}; {said}"
+    return SolveStatus.NO_SOLUTION, f"CBC {why} without a solution; {said}"
 
 
 __all__ = ["FEASIBILITY_TOL", "SOLVERS", "Solution", "SolveStatus", "SparseLP", "Violation", "check",

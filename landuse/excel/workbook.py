@@ -24,6 +24,7 @@ from landuse.excel.layouts import (
     NAME_COL,
     change_sheet,
     column_key,
+    finish_official,
     inventory_sheet,
     matrix_sheet,
     unit_areas_sheet,
@@ -287,7 +288,7 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         a, b = years[-2], last
         note = _tr(ESTIMATED if getattr(tr, "estimated", True) else FROM_PLOTS, lang, a=a, b=b)
         sheets.append(matrix_sheet(_tr(SHEET_NAMES["transitions"], lang), cls, getattr(tr, "matrix", tr), a, b,
-                                   lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note))
+                                   lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note, form="05/TKKK"))
     ful = parts.get("fulfilment")
     if isinstance(ful, pd.DataFrame):
         a = ful.attrs
@@ -320,6 +321,7 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
     if isinstance(findings, pd.DataFrame):
         sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), findings, link_resolver(ds, sheets), lang,
                                      _tr(TITLES["findings"], lang, p=p)))
+    finish_official(sheets, ds.name, lang)
     return sheets
 
 
@@ -335,7 +337,7 @@ def build_cover(ds: Dataset, sheets: list[Sheet], parts: dict, notes: list[PartN
     findings = parts.get("findings")
     n_err = int((findings["severity"] == "error").sum()) if isinstance(findings, pd.DataFrame) else None
     items = [
-        ("Bộ dữ liệu" if vi else "Dataset", f"{ds.name} ({ds.root})"),
+        ("Bộ dữ liệu" if vi else "Dataset", ds.name),
         ("Hệ thống phân loại" if vi else "Classification", ds.classification.id),
         ("Năm kiểm kê" if vi else "Inventory years", ", ".join(map(str, ds.years))),
         ("Kịch bản" if vi else "Scenario", str(scenario) if scenario else ("mặc định của bộ dữ liệu" if vi

@@ -374,99 +374,35 @@ def components(matrix: pd.DataFrame, classification: Classification | None = Non
     return pd.concat([out, pd.DataFrame([overall])], ignore_index=True)
 
 
-def _behaviour(x: np.ndarray, ref: float, above: str, below: str) -> list[str]:
-    out = []
-    for v in x:
-        if np.isnan(v) or np.isnan(ref):
-            out.append("")
-        elif np.isclose(v, ref, rtol=1e-9, atol=1e-12):
-            out.append("uniform")
-        else:
-            out.append(above if v > ref else below)
-    return out
-
-
 def intensity(matrix: pd.DataFrame, interval_years: float | None = None, gain: str | None = None,
               loss: str | None = None, classification: Classification | None = None,
               lang: str = "vi") -> pd.DataFrame:
-    """Intensity analysis (Aldwaik & Pontius 2012) of one interval, as a long table.
+    """Intensity analysis (Aldwaik & Pontius 2012) of one matrix: :func:`landuse.transitions.intensity.
+    intensity_analysis` (the one implementation) with one interval of ``interval_years`` years.
 
-    Intensities are in % of an area per year when ``interval_years`` is given, else per interval
-    (column ``per``). Rows, by ``level``:
-
-    * ``interval``: S = 100·(Σ_j gain_j / extent)/d against the uniform intensity U (= S for one interval);
-    * ``category_gain``: G_j = 100·(gain_j/d)/end_j against S (active above, dormant below);
-    * ``category_loss``: L_i = 100·(loss_i/d)/start_i against S;
-    * ``transition_gain`` for the gaining category ``gain`` (default: the largest gross gain): from each
-      i ≠ n, R_in = 100·(C_in/d)/start_i against W_n = 100·(gain_n/d)/Σ_{i≠n} start_i (targets / avoids);
-    * ``transition_loss`` for the losing category ``loss`` (default: the largest gross loss): to each
-      j ≠ m, Q_mj = 100·(C_mj/d)/end_j against V_m = 100·(loss_m/d)/Σ_{j≠m} end_j.
-
-    Computed on the square core (the common extent; giảm khác / tăng khác left out).
+    Without ``interval_years`` the figures are per interval (duration 1; column ``per`` = ``interval``, else
+    ``year``). ``gain`` / ``loss``: keep only the transition rows of that gaining / losing category (default:
+    every category that gains / loses). Computed on the square core (giảm khác / tăng khác left out).
     """
-    core, _, _ = split_matrix(matrix)
-    codes = list(core.index)
-    c = core.to_numpy()
+    from landuse.transitions.intensity import intensity_analysis
+
     if interval_years is not None and not interval_years > 0:
         raise InputError("--interval-years must be positive", expected="a number of years > 0", found=interval_years)
-    d = float(interval_years) if interval_years is not None else 1.0
-    per = "year" if interval_years is not None else "interval"
-    p = np.diag(c)
-    start, end = c.sum(axis=1), c.sum(axis=0)
-    g, lo = end - p, start - p
-    extent = c.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = 100 * (g.sum() / extent) / d if extent else np.nan
-        gi = np.where(end > 0, 100 * (g / d) / end, np.nan)
-        li = np.where(start > 0, 100 * (lo / d) / start, np.nan)
-    names = _names(codes, classification, lang)
-    rows = [pd.DataFrame({"level": "interval", "category": "", "name": "", "from": "", "to": "", "size_ha": [extent],
-                          "change_ha": [g.sum()], "intensity_pct": [s], "uniform_pct": [s],
-                          "behaviour": _behaviour(np.array([s]), s, "fast", "slow")}),
-            pd.DataFrame({"level": "category_gain", "category": codes, "name": names, "from": "", "to": codes,
-                          "size_ha": end, "change_ha": g, "intensity_pct": gi, "uniform_pct": s,
-                          "behaviour": _behaviour(gi, s, "active", "dormant")}),
-            pd.DataFrame({"level": "category_loss", "category": codes, "name": names, "from": codes, "to": "",
-                          "size_ha": start, "change_ha": lo, "intensity_pct": li, "uniform_pct": s,
-                          "behaviour": _behaviour(li, s, "active", "dormant")})]
-    pos = {k: i for i, k in enumerate(codes)}
+    core, _, _ = split_matrix(matrix)
+    codes = list(core.index)
     for code in (gain, loss):
-        if code is not None and code not in pos:
+        if code is not None and code not in codes:
             raise UnknownCodeError(f"category {code!r} is not in the matrix", expected=", ".join(codes))
-    if len(codes) > 1:
-        n = pos[gain] if gain is not None else int(np.argmax(g))
-        m = pos[loss] if loss is not None else int(np.argmax(lo))
-        rows += [_transition_gain(c, n, codes, names, d), _transition_loss(c, m, codes, names, d)]
-    out = pd.concat(rows, ignore_index=True)
-    out.insert(len(out.columns), "per", per)
-    return out
-
-
-def _transition_gain(c: np.ndarray, n: int, codes: list[str], names: list[str], d: float) -> pd.DataFrame:
-    start = c.sum(axis=1)
-    others = [i for i in range(len(codes)) if i != n]
-    gain_n = c[:, n].sum() - c[n, n]
-    denom = start[others].sum()
-    w = 100 * (gain_n / d) / denom if denom > 0 else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(start[others] > 0, 100 * (c[others, n] / d) / start[others], np.nan)
-    return pd.DataFrame({"level": "transition_gain", "category": codes[n], "name": names[n],
-                         "from": [codes[i] for i in others], "to": codes[n], "size_ha": start[others],
-                         "change_ha": c[others, n], "intensity_pct": r, "uniform_pct": w,
-                         "behaviour": _behaviour(r, w, "targets", "avoids")})
-
-
-def _transition_loss(c: np.ndarray, m: int, codes: list[str], names: list[str], d: float) -> pd.DataFrame:
-    end = c.sum(axis=0)
-    others = [j for j in range(len(codes)) if j != m]
-    loss_m = c[m, :].sum() - c[m, m]
-    denom = end[others].sum()
-    v = 100 * (loss_m / d) / denom if denom > 0 else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(end[others] > 0, 100 * (c[m, others] / d) / end[others], np.nan)
-    return pd.DataFrame({"level": "transition_loss", "category": codes[m], "name": names[m], "from": codes[m],
-                         "to": [codes[j] for j in others], "size_ha": end[others], "change_ha": c[m, others],
-                         "intensity_pct": q, "uniform_pct": v, "behaviour": _behaviour(q, v, "targets", "avoids")})
+    names = dict(zip(codes, _names(codes, classification, lang), strict=True))
+    t = intensity_analysis([core], durations=[interval_years or 1.0], names=names).table
+    drop = pd.Series(False, index=t.index)
+    for direction, code in (("gain", gain), ("loss", loss)):
+        if code is not None:
+            drop |= (t["level"] == "transition") & (t["direction"] == direction) & (t["category"] != code)
+    t = t[~drop]
+    t = t.reset_index(drop=True)
+    t["per"] = "year" if interval_years is not None else "interval"
+    return t
 
 
 def asset_account(matrix: pd.DataFrame, classification: Classification | None = None,
