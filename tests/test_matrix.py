@@ -151,3 +151,9 @@ def test_sequence_units_differ(tmp_path):
     b = write(tmp_path / "b.csv", LONG_2)
     with pytest.raises(InputError, match=r"b\.csv: the unit differs"):
         read_matrices([a, b])
+
+
+def test_wide_blank_corner_and_vietnamese_numbers(tmp_path):
+    m = read_matrix(write(tmp_path / "a.csv", ';Rừng;Lúa\nRừng;1.234,5;10\nLúa;0;20,25\n'))
+    assert m.categories == ["Rừng", "Lúa"]
+    assert m.core.loc["Rừng", "Rừng"] == 1234.5 and m.core.loc["Lúa", "Lúa"] == 20.25

@@ -245,7 +245,7 @@ def _unique(labels: list[str], pos: np.ndarray, g: Grid, axis: str) -> None:
 def _read_wide(g: Grid, unit: str, number_format: str) -> MatrixFile:
     filled = np.flatnonzero((g.cells != "").any(axis=1))
     h = int(filled[0])
-    c0 = int(np.flatnonzero(g.cells[h] != "")[0]) if (g.cells[h] != "").any() else 0
+    c0 = int(np.flatnonzero((g.cells[h:] != "").any(axis=0))[0])  # the label column (its header may be blank)
     head = [(c, str(g.cells[h, c]).strip()) for c in range(c0 + 1, g.cells.shape[1]) if str(g.cells[h, c]).strip()]
     body = [(r, str(g.cells[r, c0]).strip()) for r in range(h + 1, g.cells.shape[0]) if (g.cells[r] != "").any()]
     for r, lab in body:
