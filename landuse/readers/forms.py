@@ -44,6 +44,7 @@ from landuse.readers.tables import (
     parse_numbers,
     read_long,
     resolve_number_format,
+    sniff_delimiter,
     validate_long,
 )
 
@@ -98,7 +99,8 @@ def _norm(text: str) -> str:
 
 
 def read_grid(path: Path | str, sheet: str | int | None = None) -> Grid:
-    """Read a sheet (XLSX/XLSM/XLS/ODS via calamine, with merged ranges) or a CSV file into a :class:`Grid`."""
+    """Read a sheet (XLSX/XLSM/XLS/ODS via calamine, with merged ranges) or a CSV file (comma, semicolon or tab)
+    into a :class:`Grid`."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         import python_calamine
@@ -122,7 +124,8 @@ def read_grid(path: Path | str, sheet: str | int | None = None) -> Grid:
         sheet_name: str | None = str(name)
         check_formulas_cached(path, sheet_name)
     else:
-        rows = list(csv.reader(decode_text(path).splitlines()))
+        text = decode_text(path)
+        rows = list(csv.reader(text.splitlines(), delimiter=sniff_delimiter(text)))
         merged, sheet_name = [], None
     width = max((len(r) for r in rows), default=0)
     cells = np.full((len(rows), width), "", dtype=object)
