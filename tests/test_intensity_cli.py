@@ -199,3 +199,27 @@ def test_run_step_writes_tables_and_pictures(langson, tmp_path):
     assert set(t["interval"]) == {"2014-2019", "2019-2024", "all"} and set(t["status"]) == {"estimated"}
     assert "(ước tính)" in (tmp_path / "cuong_do_bien_dong.html").read_text(encoding="utf-8")
     assert report.results["intensity"].estimated
+
+
+def test_estimate_subprocess_json():
+    p = subprocess.run([sys.executable, "-m", "landuse", "transitions", "--estimate", "--years", "2014,2019,2024",
+                        "--report", "stationarity", "--format", "json"], capture_output=True, text=True,
+                       encoding="utf-8")
+    assert p.returncode == 0, p.stderr
+    recs = json.loads(p.stdout)
+    assert {x["status"] for x in recs} == {"estimated"} and {x["intervals"] for x in recs} == {2}
+    for x in recs:  # above + below never exceed the intervals; stationary means one side holds all of them
+        assert x["above"] + x["below"] <= 2
+        assert (x["stationary"] == "yes") == (2 in (x["above"], x["below"]))
+
+
+def test_05tkkk_cli_names(runner, tmp_path):
+    from tests.test_matrix import TKKK
+
+    p = write(tmp_path / "05.csv", TKKK)
+    r = invoke(runner, "--matrix", str(p), "--years", "2019,2024", "--report", "intensity", "--format", "json")
+    assert r.exit_code == 0, r.output
+    recs = json.loads(r.output)
+    ont = next(x for x in recs if x["level"] == "category" and x["category"] == "ONT" and x["direction"] == "gain")
+    # on the square part (giảm/tăng khác left out): ONT ends with 10 + 10 + 20 = 40, of which 20 gained
+    assert ont[X] == pytest.approx(100 * 20 / (5 * 40)) and ont["name"] == "Đất ở tại nông thôn"

@@ -213,7 +213,7 @@ def _table(c: np.ndarray, cats: list[str], labels: list[str], d: np.ndarray, uni
                          q_int[t3, m3, j3], v[t3, m3], _behaviour(q_int[t3, m3, j3], v[t3, m3], "targeted", "avoided"),
                          c[t3, m3, j3], end[t3, j3], d[t3]))
     out = pd.concat(frames, ignore_index=True)
-    out["name"] = [names.get(c, "") for c in out["category"]]
+    out["name"] = pd.Series(names, dtype=object).reindex(out["category"].to_numpy()).fillna("").to_numpy()
     out["unit"] = unit
     out["status"] = "estimated" if estimated else ""
     return out[COLUMNS + EXTRA]
