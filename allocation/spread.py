@@ -620,7 +620,8 @@ def _result(ds: Dataset, config: Config, stage: AllocationResult, sp: SpreadProb
         table=dg.allocation_table(config, start, flows, ds.stock(config.start_year)),
         conversions=dg.conversion_matrix(flows, cls), flows=flows,
         permissions=dg.permissions(flows, cls, _permissions_path(ds)), binding=stage.binding,
-        status=stage.status, solver=stage.solver, objective=stage.objective, config=config)
+        status=stage.status, solver=stage.solver, objective=stage.objective, config=config,
+        notes=list(stage.notes))
     end = sp.start - out + gain
     res.unit_areas = pd.DataFrame({"unit": np.repeat(sp.units, n), "code": np.tile(sp.leaves, U),
                                    "area_start": sp.start.ravel(), dg.end_column(config.target_year): end.ravel()})
