@@ -18,6 +18,8 @@ SKK = 3000            #   (a blank cell = no target), then CODE = ha for any cod
 [allow]               # pairs = [...]: overrides forbidding rules of the conversion matrix
 [conversions]         # rules = "file.csv" (default: data/classification/conversions.csv)
 [costs]               # default, from = {CODE = factor}, to = {...}, suitability, suitability_weight, scale
+[spread]              # by unit: driver weights stock, suitability, potential, region (≥ 0), region_factor =
+                      #   {I = 1.5, ...}, stock_cap, change_cap (0–1): see allocation/spread.py
 ```
 Every problem raises :class:`~landuse.errors.ConfigError` naming the file, line and key, before any solve.
 """
@@ -63,6 +65,8 @@ SECTIONS: dict[str, set[str] | None] = {  # None: keys are land codes (plus the 
     "conversions": {"rules"},
     "costs": {"default", "from", "to", "suitability", "suitability_weight", "scale", "boundary",
               "tie_break"},
+    "spread": {"stock", "suitability", "potential", "region", "region_factor", "stock_cap", "change_cap",
+               "min_change_ha"},
 }
 CODE_KEYED = {"targets", "weights", "bounds.min", "bounds.max", "shares.min", "shares.max", "costs.from", "costs.to"}
 
@@ -143,7 +147,7 @@ class _Doc:
             raise self.error(f"{section}.{key} must be a number", section, key, expected="a number", found=value)
         v = float(value)
         if not np.isfinite(v):
-            raise self.error(f"{section}.{key} is not a finite number", section, key,
+            raise self.error(f"{section}.{key} is out of range (not a finite number)", section, key,
                              expected="a finite number (not nan or inf)", found=value)
         if v < lo or (hi is not None and v > hi):
             rng = f"between {lo:g} and {hi:g}" if hi is not None else f"≥ {lo:g}"
