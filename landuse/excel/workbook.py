@@ -31,6 +31,7 @@ from landuse.excel.layouts import (
 )
 from landuse.excel.model import Sheet, sheet_ref
 from landuse.excel.sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
+from landuse.wording import display_findings
 
 WORKBOOK_NAME = "bao_cao_dat_dai.xlsx"
 SHEET_NAMES = {
@@ -308,7 +309,8 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         printed = ds.tables.get(ds.plans[pid]["table"]) if pid else None
         sheets.append(allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls, allocation_rows(ds, table),
                                        plan_values(ds, pid, "base_column"), plan_values(ds, pid), base_year, last, ty,
-                                       str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed))
+                                       str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed,
+                                       start=ds.stock(last)))
         conv = getattr(alloc, "conversions", None)
         if isinstance(conv, pd.DataFrame) and not conv.empty:
             sheets.append(matrix_sheet(_tr(SHEET_NAMES["conversions"], lang, s=last, t=ty), cls, conv, last, ty,
@@ -319,7 +321,8 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
                                            _tr(TITLES["units"], lang, p=p, t=ty)))
     findings = parts.get("findings")
     if isinstance(findings, pd.DataFrame):
-        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), findings, link_resolver(ds, sheets), lang,
+        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), display_findings(ds, findings, lang),
+                                     link_resolver(ds, sheets), lang,
                                      _tr(TITLES["findings"], lang, p=p)))
     finish_official(sheets, ds.name, lang)
     return sheets
