@@ -481,13 +481,14 @@ def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, o
 @click.argument("scenario_b")
 @data_option
 @_solver_option
+@lang_option
 @output_options
-def compare(scenario_a, scenario_b, data, number_format, solver, time_limit, fmt, out, force) -> None:
+def compare(scenario_a, scenario_b, data, number_format, solver, time_limit, lang, fmt, out, force) -> None:
     """Compare the allocations of two scenario files (or `default`): areas and changed conversions (b − a)."""
     from allocation.api import compare as run_compare
 
     cmp = run_compare(open_dataset(data, number_format), scenario_a, scenario_b, solver, time_limit)
-    emit_frame(cmp.table, fmt, out, force)
+    emit_frame(cmp.table, fmt, out, force, lang)
     worst = cmp.status_b if cmp.status_b.exit_code > cmp.status_a.exit_code else cmp.status_a
     _exit_status(worst, cmp.exit_code)
 
