@@ -499,11 +499,12 @@ def report_table(matrix: pd.DataFrame, report: str = "matrix", classification: C
     raise InputError("unknown report", expected=" | ".join(REPORTS), found=report)
 
 
-def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: bool = False,
+def plot_transitions(path: Path | str | pd.DataFrame, *, level: int | None = None, by_unit: bool = False,
                      report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
                      loss: str | None = None, classification: Classification | None = None,
                      number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a plot file (:func:`landuse.readers.plots.read_plots`), build its matrix and the ``report`` table.
+    """Read a plot file (:func:`landuse.readers.plots.read_plots`; or take plot records already read, a
+    DataFrame), build its matrix and the ``report`` table.
 
     Returns ``(table, matrix)``.
     """
@@ -511,8 +512,11 @@ def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: boo
 
     cls = classification or default_classification()
     check_level(cls, level)
-    plots, rows = read_plots_located(path, cls, number_format=number_format or "auto", by_unit=by_unit)
-    matrix = transition_matrix(plots, level, by_unit, cls, file=str(path), rows=rows)
+    if isinstance(path, pd.DataFrame):  # plot records already read (e.g. the overlay of two maps)
+        plots, rows, path = path, None, None
+    else:
+        plots, rows = read_plots_located(path, cls, number_format=number_format or "auto", by_unit=by_unit)
+    matrix = transition_matrix(plots, level, by_unit, cls, file=None if path is None else str(path), rows=rows)
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
 
 
