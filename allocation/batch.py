@@ -60,8 +60,9 @@ def run_job(job: AllocationJob, by_unit: bool, solver: str | None, time_limit: f
     t0 = time.perf_counter()
     ds = load_dataset(job.data)
     res = allocate(ds, job.scenario, solver, time_limit, by_unit=by_unit, unit_rows=unit_rows, projects=projects)
-    return {"table": res.table, "unit_flows": res.unit_flows if res.unit_areas is not None else None,
-            "status": res.status.value, "objective": res.objective, "seconds": time.perf_counter() - t0}
+    return {"table": res.output_table(), "unit_flows": res.unit_flows if res.unit_areas is not None else None,
+            "status": res.status.value, "exit_code": res.exit_code, "objective": res.objective,
+            "seconds": time.perf_counter() - t0}
 
 
 def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, by_unit: bool = False, solver: str | None = None,
@@ -77,6 +78,17 @@ def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, by_unit: bool = Fa
         "seconds": r.value["seconds"] if r.ok else None, "error": r.error or ""}
         for j, r in zip(jobs, results, strict=True)])
     return summary, results
+
+
+# most serious first: bad input, no solution, infeasible, feasible but not proven optimal, optimal
+EXIT_SEVERITY = (2, 4, 1, 3, 0)
+
+
+def exit_code(results: list[BatchResult]) -> int:
+    """The batch's exit code: the most serious of its jobs' (:data:`EXIT_SEVERITY`; a job that ran gives its
+    allocation's code, 3 when feasible but not proven optimal)."""
+    codes = {r.exit_code if not r.ok else r.value.get("exit_code", 0) for r in results}
+    return next((c for c in EXIT_SEVERITY if c in codes), max(codes, default=0))
 
 
 def write_outputs(results: list[BatchResult], jobs: list[AllocationJob], out_dir: Path,

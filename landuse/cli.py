@@ -15,8 +15,11 @@ import click
 
 from landuse import __version__
 from landuse.errors import LanduseError
-from landuse.output import FORMATS, emit, render
-from landuse.readers.tables import NUMBER_FORMATS
+from landuse.formats import NUMBER_FORMATS
+from landuse.formats import OUTPUT_FORMATS as FORMATS
+
+# Every library module is imported inside the command that uses it: `landuse --help` and each command pay only
+# for what they run (pandas, the solvers, xlsxwriter are not imported at startup; see tests/test_cli_imports.py).
 
 
 class LanduseGroup(click.Group):
@@ -69,6 +72,8 @@ def output_options(f):
 
 
 def emit_frame(df, fmt: str, out: Path | None, force: bool) -> None:
+    from landuse.output import emit, render
+
     emit(render(df, fmt), out, force)
 
 
@@ -92,6 +97,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
          force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
+    from landuse.output import render
     from landuse.pipeline import dataset_overview
 
     ds = open_dataset(data, number_format)
@@ -161,7 +167,7 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
     classification continuity and stated flows; each finding is error, rounding or info.
     """
-    from landuse.output import check_writable, write_csv
+    from landuse.output import check_writable, emit, write_csv
     from landuse.reconcile import reconcile as run_checks
     from landuse.reconcile import reconciled_table, render_report
 
@@ -346,9 +352,19 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
                                flows=flows, plot=plot, lang=lang, number_format=number_format, force=force,
                                out=out)
     emit_frame(table, fmt, out, force)
+def _time_limit(ctx, param, value):
+    """--time-limit: a finite number of seconds > 0 (0, negative, nan, inf: usage error, exit 2)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value!r}: expected a finite number of seconds > 0", ctx, param)
+    return value
+
+
 def _solver_option(f):
-    f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S",
-                     help="Stop the solver after S seconds.")(f)
+    f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S", callback=_time_limit,
+                     help="Stop the solver after S seconds (> 0). A solution found by then that is not proven "
+                          "optimal is printed with status feasible and exit code 3.")(f)
     return click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
                         help="LP solver (default: highs when highspy is installed, else cbc).")(f)
 
@@ -386,7 +402,9 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
 
     Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
-    written then. With --batch, prints one summary row per job and exits with the worst job's exit code.
+    written then. Exit code 3: an allocation was found but not proven optimal (--time-limit; status feasible);
+    4: the solver stopped without an allocation. With --batch, prints one summary row per job and exits with
+    the most serious job's exit code (2, 4, 1, 3, then 0).
     """
     from allocation.api import allocate as run_allocation
     from allocation.api import summary_text
@@ -410,14 +428,22 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
         write_csv(res.unit_flows, unit_flows, force)
     if fmt == "table" and out is None:
         click.echo(summary_text(res), nl=False)
-        return
-    emit_frame(res.table, fmt, out, force)
+    else:
+        emit_frame(res.output_table(), fmt, out, force)
+    _exit_status(res.status, res.exit_code)
+
+
+def _exit_status(status, code: int) -> None:
+    """Exit with ``code`` (3: feasible, not proven optimal) after saying so on stderr."""
+    if code:
+        click.echo(f"landuse: warning: the allocation is {status.text} (exit code {code})", err=True)
+        sys.exit(code)
 
 
 def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, out_dir, solver, time_limit, fmt,
                     out, force) -> None:
     """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary."""
-    from allocation.batch import allocate_many, jobs_from_paths, write_outputs
+    from allocation.batch import allocate_many, exit_code, jobs_from_paths, write_outputs
     from landuse.batch import default_jobs
     from landuse.output import prepare_output_dir
 
@@ -430,7 +456,7 @@ def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, o
     if out_dir is not None:
         write_outputs(results, job_list, out_dir, force=True)
     emit_frame(summary, fmt, out, force)
-    worst = max((r.exit_code for r in results if not r.ok), default=0)
+    worst = exit_code(results)
     if worst:
         sys.exit(worst)
 
@@ -445,8 +471,10 @@ def compare(scenario_a, scenario_b, data, number_format, solver, time_limit, fmt
     """Compare the allocations of two scenario files (or `default`): areas and changed conversions (b − a)."""
     from allocation.api import compare as run_compare
 
-    emit_frame(run_compare(open_dataset(data, number_format), scenario_a, scenario_b, solver, time_limit),
-               fmt, out, force)
+    cmp = run_compare(open_dataset(data, number_format), scenario_a, scenario_b, solver, time_limit)
+    emit_frame(cmp.table, fmt, out, force)
+    worst = cmp.status_b if cmp.status_b.exit_code > cmp.status_a.exit_code else cmp.status_a
+    _exit_status(worst, cmp.exit_code)
 
 
 @main.command()

@@ -19,8 +19,8 @@ from typing import IO
 import pandas as pd
 
 from landuse.errors import InputError, Location, OutputExistsError
+from landuse.formats import OUTPUT_FORMATS as FORMATS
 
-FORMATS = ("table", "csv", "json")
 MARKER = ".landuse-outputs"
 
 

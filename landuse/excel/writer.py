@@ -200,7 +200,7 @@ def write_workbook(sheets: list[Sheet], path: Path | str, force: bool = False, l
     if not path.parent.exists():
         raise InputError("output folder does not exist", Location.of(path.parent))
     with atomic_path(path, force) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                             "strings_to_numbers": False, "nan_inf_to_errors": True})
         if properties:
             wb.set_properties(properties)
