@@ -15,10 +15,13 @@ What a map must contain
   on the CRS's ellipsoid (:class:`pyproj.Geod`).
 
 Vector overlay: both layers read with :func:`pyogrio.raw.read` (WKB → shapely 2 arrays), candidate pairs from a
-:class:`shapely.STRtree` bulk query, areas of the pairwise intersections computed by shapely's vectorised
-functions (GEOS), pieces of zero area dropped. Raster overlay: both rasters read in strips of rows
-(``block_pixels`` at a time, so memory is bounded by the strip, not the map), pixel values → legend index with a
-lookup table, pixel counts per (from, to) pair by :func:`numpy.bincount`.
+:class:`shapely.STRtree` bulk query on bounding boxes, the areas of the pairwise intersections computed by
+:mod:`landuse.readers.polygon_area` (vectorised numpy; GEOS intersections only when the pieces' polygons are
+needed: a change map or geodesic areas), pieces that only touch dropped.
+
+Raster overlay: both rasters read in strips of rows (``block_pixels`` at a time, so memory is bounded by the
+strip, not the map), pixel values → legend index with a lookup table, pixel counts per (from, to) pair by
+:func:`numpy.bincount`.
 
 Map checks: problems that make the input unreadable or ambiguous raise :class:`~landuse.errors.InputError`
 naming the file, layer, feature id and field (different CRS or grid, geographic CRS, unknown codes, missing
@@ -43,6 +46,7 @@ M2_PER_HA = 10_000.0
 TOLERANCE_HA = 0.01  # findings above this area (ha) are errors, below it rounding
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".asc")
 BLOCK_PIXELS = 1 << 21  # pixels per strip read from each raster (bounds memory)
+MIN_PIECE = 1e-6  # CRS units² (1 mm² in metres): overlaps below this are pairs that only touch (rounding)
 
 
 @dataclass(frozen=True)
@@ -369,18 +373,27 @@ def read_layer(spec: MapSpec, classification=None, geodesic: bool = False, optio
                  else _no_findings())
 
 
-def overlay_pieces(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)`` of polygons of ``a`` and ``b`` that intersect, and their intersections' polygons.
+def overlay_pieces(a: np.ndarray, b: np.ndarray, keep_geometry: bool = False):
+    """Pairs ``(i, j)`` of polygons of ``a`` and ``b`` that overlap, the area of each overlap (CRS units²) and,
+    with ``keep_geometry``, its polygon.
 
-    Candidates from one :class:`shapely.STRtree` bulk query (``intersects``), intersections by
-    :func:`shapely.intersection` over the pair arrays; pieces without area (pairs that only touch) are dropped.
+    Candidates from one :class:`shapely.STRtree` bulk query on bounding boxes. Areas by
+    :func:`landuse.readers.polygon_area.intersection_areas` (vectorised numpy, no polygon built); with
+    ``keep_geometry`` by :func:`shapely.intersection` (GEOS). Pairs that only touch (area below
+    :data:`MIN_PIECE` units², i.e. rounding) are dropped.
     """
     import shapely
 
-    i, j = shapely.STRtree(b).query(a, predicate="intersects")
-    pieces = shapely.intersection(a[i], b[j])
-    keep = shapely.area(pieces) > 0
-    return i[keep], j[keep], pieces[keep]
+    from landuse.readers.polygon_area import intersection_areas
+
+    i, j = shapely.STRtree(b).query(a)
+    if keep_geometry:
+        pieces = shapely.intersection(a[i], b[j])
+        area = shapely.area(pieces)
+    else:
+        pieces, area = None, intersection_areas(a, b, i, j)
+    keep = area > MIN_PIECE
+    return i[keep], j[keep], area[keep], (pieces[keep] if pieces is not None else None)
 
 
 def _extent_findings(a: Layer, b: Layer) -> pd.DataFrame:
@@ -425,8 +438,8 @@ def overlay_vector(spec_from: MapSpec, spec_to: MapSpec, classification=None, ge
     a = read_layer(spec_from, classification, geodesic, "--layer-from", check_topology)
     b = read_layer(spec_to, classification, geodesic, "--layer-to", check_topology)
     _same_crs(a.crs, b.crs, Path(spec_from.path), Path(spec_to.path))
-    i, j, pieces = overlay_pieces(a.geoms, b.geoms)
-    area = areas_ha(pieces, a.factor, a.crs)
+    i, j, area, pieces = overlay_pieces(a.geoms, b.geoms, keep_geometry or a.factor is None)
+    area = areas_ha(pieces, None, a.crs) if a.factor is None else area * (a.factor * a.factor / M2_PER_HA)
     plots = pd.DataFrame({"plot_id": np.arange(1, len(i) + 1), **_unit_columns(a, b, i, j, by_unit, spec_from),
                           "code_from": pd.Categorical(a.codes[i]), "code_to": pd.Categorical(b.codes[j]),
                           VALUE: area, "fid_from": a.fids[i], "fid_to": b.fids[j]})
