@@ -28,6 +28,7 @@ not intersect (their area is 0), so an STRtree query on bounding boxes alone is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,7 +37,7 @@ TIE = 1e-9  # boundary events closer than this fraction of a side are at the sam
 CHUNK_ROWS = 1 << 21  # (pair, triangle, edge) rows evaluated at a time: bounds the temporaries
 
 
-@dataclass(frozen=True)
+@dataclass
 class Rings:
     """The edges of every polygon's rings, each ring counter-clockwise; grouped by polygon, then ring."""
 
@@ -48,6 +49,28 @@ class Rings:
     sign: np.ndarray  # per ring: +1 exterior, -1 hole
     start: np.ndarray  # per polygon: first edge
     count: np.ndarray  # per polygon: number of edges
+
+    @property
+    def xmin(self) -> np.ndarray:
+        return self._box[0]
+
+    @property
+    def xmax(self) -> np.ndarray:
+        return self._box[1]
+
+    @property
+    def ymin(self) -> np.ndarray:
+        return self._box[2]
+
+    @property
+    def ymax(self) -> np.ndarray:
+        return self._box[3]
+
+    @cached_property
+    def _box(self) -> tuple[np.ndarray, ...]:
+        """Bounding box of each edge: (xmin, xmax, ymin, ymax)."""
+        return (np.minimum(self.x0, self.x1), np.maximum(self.x0, self.x1), np.minimum(self.y0, self.y1),
+                np.maximum(self.y0, self.y1))
 
 
 @dataclass(frozen=True)
@@ -152,24 +175,24 @@ def _cross(ax, ay, bx, by):
 
 def _pair_triangle_areas(rings: Rings, tris: Triangles, poly: np.ndarray, tri: np.ndarray) -> np.ndarray:
     """Signed ``sign(t) · area(poly ∩ t)`` for each (polygon of ``a``, triangle of ``b``) row."""
-    v = tris.v[tri]  # per (polygon, triangle) row: the triangle relative to its first vertex
+    v = tris.v[tri]  # per (polygon, triangle) row
     o = v[:, 0, :]
     tb, tc = v[:, 1, :] - o, v[:, 2, :] - o
-    lo, hi = np.minimum(np.minimum(tb, tc), 0.0), np.maximum(np.maximum(tb, tc), 0.0)
+    lo, hi = v.min(axis=1), v.max(axis=1)
+    g = o + (tb + tc) / 3.0  # centroid
     pt, edge = _expand(rings.start[poly], rings.count[poly])
+    # keep the edges that can meet the triangle or cross the ray from its centroid towards +x (bounding boxes)
+    exlo, exhi, eylo, eyhi = rings.xmin[edge], rings.xmax[edge], rings.ymin[edge], rings.ymax[edge]
+    gy = g[pt, 1]
+    keep = (((exlo <= hi[pt, 0]) & (exhi >= lo[pt, 0]) & (eylo <= hi[pt, 1]) & (eyhi >= lo[pt, 1]))
+            | ((eylo <= gy) & (eyhi > gy) & (exhi > g[pt, 0])))
+    idx = np.flatnonzero(keep)
+    pt, edge = pt[idx], edge[idx]
     ox, oy = o[pt, 0], o[pt, 1]
     px, py = rings.x0[edge] - ox, rings.y0[edge] - oy
     qx, qy = rings.x1[edge] - ox, rings.y1[edge] - oy
-    g = (tb + tc) / 3.0  # centroid
-    gx, gy = g[pt, 0], g[pt, 1]
-    # keep the edges that can meet the triangle or cross the ray from its centroid towards +x
+    gx, gy = g[pt, 0] - ox, g[pt, 1] - oy
     straddle = (py > gy) != (qy > gy)
-    keep = (((np.minimum(px, qx) <= hi[pt, 0]) & (np.maximum(px, qx) >= lo[pt, 0]) &
-             (np.minimum(py, qy) <= hi[pt, 1]) & (np.maximum(py, qy) >= lo[pt, 1]))
-            | (straddle & (np.maximum(px, qx) > gx)))
-    idx = np.flatnonzero(keep)
-    pt, edge = pt[idx], edge[idx]
-    px, py, qx, qy, gx, gy, straddle = (x[idx] for x in (px, py, qx, qy, gx, gy, straddle))
     bx, by, cx, cy = tb[pt, 0], tb[pt, 1], tc[pt, 0], tc[pt, 1]
     te, tx, he, hx, empty, p_out, q_out = _clip(px, py, qx, qy, bx, by, cx, cy)
     inside = ~empty & ((te < tx) | ~p_out | ~q_out)  # an end inside: not empty, even if te rounds to tx
