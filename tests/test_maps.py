@@ -86,15 +86,15 @@ def end_map(tmp_path, name="b.gpkg", skip=(), **kw):
 LEGEND = {"LUC": 11, "ONT": 21, "HNK": 13, "RSX": 35, "CLN": 14}
 
 
-def write_raster(path, grid, crs="EPSG:3405", pixel=10.0, nodata=None, legend=LEGEND):
+def write_raster(path, grid, crs="EPSG:3405", pixel=10.0, nodata=None, legend=LEGEND, dtype="uint8"):
     """A raster of ``grid`` with ``CELL / pixel`` pixels per cell side (values from ``legend``)."""
     from rasterio.transform import from_origin
 
     k = int(CELL / pixel)
-    values = np.array([[legend[c] for c in row] for row in grid], dtype=np.uint8)
-    data = np.kron(values, np.ones((k, k), dtype=np.uint8))
+    values = np.array([[legend[c] for c in row] for row in grid], dtype=dtype)
+    data = np.kron(values, np.ones((k, k), dtype=dtype))
     with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1,
-                       dtype="uint8", crs=crs, transform=from_origin(X0, Y0, pixel, pixel), nodata=nodata) as dst:
+                       dtype=dtype, crs=crs, transform=from_origin(X0, Y0, pixel, pixel), nodata=nodata) as dst:
         dst.write(data, 1)
     return path
 
@@ -156,6 +156,18 @@ def test_raster_read_in_one_row_strips_gives_the_same_counts(tmp_path):
     whole = overlay_raster(*args, block_pixels=10**9)
     pd.testing.assert_frame_equal(small.plots, whole.plots)
     assert small.plots["pixels"].sum() == 12 * 100  # 10 m pixels: 100 per 1-ha cell
+
+
+@pytest.mark.parametrize("dtype", ["int16", "uint16", "int32"])
+def test_wider_pixel_types_give_the_same_counts(tmp_path, dtype):
+    """8-bit maps count value pairs; wider ones map pixels through the legend strip by strip: same result."""
+    legend = dict(LEGEND, HNK=1300)  # a value an 8-bit map cannot hold
+    lf = write_legend(tmp_path / "legend.csv", legend)
+    o = read_map_pair(MapSpec(write_raster(tmp_path / "a.tif", START, legend=legend, dtype=dtype)),
+                      MapSpec(write_raster(tmp_path / "b.tif", END, legend=legend, dtype=dtype)), legend=lf)
+    assert pairs_of(transition_matrix(o.plots, classification=default_classification())) == \
+        {k: float(v) for k, v in EXPECTED.items()}
+    assert o.plots["pixels"].sum() == 1200
 
 
 # ---- CRS ------------------------------------------------------------------------------------------------

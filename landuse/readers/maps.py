@@ -593,8 +593,11 @@ def overlay_raster(path_from: Path | str, path_to: Path | str, legend: Path | st
         px = _row_areas(a, factor, crs_a)
         k = len(values) + 1  # the last index: nodata
         lut_a, lut_b = _lookup_table(np.dtype(a.dtypes[0]), values), _lookup_table(np.dtype(b.dtypes[0]), values)
-        cells = np.zeros(k * k, dtype=np.float64 if np.ndim(px) else np.int64)
         step = max(1, block_pixels // a.width)
+        if not np.ndim(px) and a.dtypes[0] == b.dtypes[0] == "uint8":
+            cells = _cells_8bit(a, b, step, values, lut_a, (pa, pb), legend)
+            return _raster_overlay(cells.reshape(k, k), px, codes, crs_a.to_string(), pa.name, pb.name)
+        cells = np.zeros(k * k, dtype=np.float64 if np.ndim(px) else np.int64)
         for r0 in range(0, a.height, step):
             win = Window(0, r0, a.width, min(step, a.height - r0))
             ia, ma = _count_block(a, win, values, lut_a)
@@ -607,6 +610,51 @@ def overlay_raster(path_from: Path | str, path_to: Path | str, legend: Path | st
             w = None if not np.ndim(px) else np.repeat(px[r0:r0 + win.height], a.width)
             cells += np.bincount(key.ravel(), weights=w, minlength=k * k).astype(cells.dtype)
     return _raster_overlay(cells.reshape(k, k), px, codes, crs_a.to_string(), pa.name, pb.name)
+
+
+def _strips(src, step: int):
+    from rasterio.windows import Window
+
+    for r0 in range(0, src.height, step):
+        yield r0, Window(0, r0, src.width, min(step, src.height - r0))
+
+
+def _cells_8bit(a, b, step: int, values, lut, paths, legend) -> np.ndarray:
+    """Pixel counts per (legend index | nodata) pair of two 8-bit rasters: the 256 × 256 table of value pairs
+    counted strip by strip (``(va << 8) | vb``, one :func:`numpy.bincount` per strip, as fast as counting the
+    arrays in memory), then mapped through the legend once. A value outside the legend is located by a second
+    pass (only then)."""
+    counts = np.zeros(1 << 16, dtype=np.int64)
+    buf_a = np.empty((step, a.width), dtype=np.uint8)
+    buf_b = np.empty((step, b.width), dtype=np.uint8)
+    key = np.empty((step, a.width), dtype=np.uint16)
+    for _, win in _strips(a, step):
+        h = win.height
+        va = a.read(1, window=win, out=buf_a[:h])
+        vb = b.read(1, window=win, out=buf_b[:h])
+        k16 = key[:h]
+        np.left_shift(va, 8, out=k16, dtype=np.uint16)
+        np.bitwise_or(k16, vb, out=k16)
+        counts += np.bincount(k16.ravel(), minlength=1 << 16)
+    table = counts.reshape(256, 256)
+    n = len(values) + 1
+    index = []
+    for src, used, path in ((a, table.sum(axis=1) > 0, paths[0]), (b, table.sum(axis=0) > 0, paths[1])):
+        idx = lut[0].copy()
+        if src.nodata is not None and 0 <= src.nodata <= 255:
+            idx[int(src.nodata)] = n - 1
+        bad = np.flatnonzero(used & (idx < 0))
+        if len(bad):
+            for r0, win in _strips(src, step):
+                block = src.read(1, window=win)
+                if (block == bad[0]).any():
+                    _unknown_pixel(np.where(block == bad[0], -1, 0), np.zeros(block.shape, bool), src, path,
+                                   Path(legend), r0, win)
+        index.append(idx)
+    pair_a, pair_b = np.divmod(np.arange(1 << 16), 256)
+    keep = counts > 0
+    return np.bincount(index[0][pair_a[keep]] * n + index[1][pair_b[keep]], weights=counts[keep],
+                       minlength=n * n).round().astype(np.int64)
 
 
 def _raster_overlay(cells: np.ndarray, px, codes: np.ndarray, crs: str, src_a: str, src_b: str) -> MapOverlay:
