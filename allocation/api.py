@@ -194,22 +194,24 @@ def compare(ds: Dataset, scenario_a, scenario_b, solver: str | None = None,
                       ra.status, rb.status)
 
 
-def summary_text(res: AllocationResult) -> str:
-    """The allocation for people: status, the table, deviations, permissions and binding constraints."""
-    from landuse.output import render
+def summary_text(res: AllocationResult, lang: str = "en") -> str:
+    """The allocation for people: status, the table, deviations, permissions and binding constraints (figures in
+    ``lang``'s number format: en 1,234; vi 1.234)."""
+    from landuse.output import format_number, render
 
     c = res.config
     lines = [f"Allocation {c.start_year} → {c.target_year}: {c.name} — {res.status.text} ({res.solver}), "
              f"objective {res.objective:.6g}", ""]
     shown = res.table[["code", "name", "area_start", res.end_column, "target", "deviation"]].copy()
     shown["name"] = shown["name"].str.slice(0, 40)
-    lines.append(render(shown, "table", "{:,.0f}"))
+    lines.append(render(shown, "table", "{:,.0f}", lang))
     dev = res.deviations()
-    off = ", ".join(f"{k} {v:+,.0f}" for k, v in zip(dev["code"], dev["deviation"], strict=True))
+    off = ", ".join(f"{k} {format_number(v, '{:+,.0f}', lang)}" for k, v in zip(dev["code"], dev["deviation"],
+                                                                               strict=True))
     lines.append(f"Off target by more than 0.5 ha: {off or 'none'}")
     perm = res.permissions.groupby("permission", sort=False)["area_ha"].sum()
     lines.append("Conversions needing permission: "
-                 + ("; ".join(f"{k} {v:,.0f} ha" for k, v in perm.items()) or "none"))
+                 + ("; ".join(f"{k} {format_number(v, '{:,.0f}', lang)} ha" for k, v in perm.items()) or "none"))
     lines.append("Binding constraints:" if len(res.binding) else "Binding constraints: none with a shadow price")
     lines += [f"  - {t}" for t in res.binding["text"]]
     lines += [f"Note: {n}" for n in res.notes]

@@ -71,10 +71,18 @@ def output_options(f):
     return f
 
 
-def emit_frame(df, fmt: str, out: Path | None, force: bool) -> None:
+def emit_frame(df, fmt: str, out: Path | None, force: bool, lang: str = "en") -> None:
     from landuse.output import emit, render
 
-    emit(render(df, fmt), out, force)
+    emit(render(df, fmt, lang=lang), out, force)
+
+
+def lang_option(f):
+    """--lang en|vi for commands whose default output is English: numbers in the language's format in ``table``
+    output (csv/json stay machine numbers)."""
+    return click.option("--lang", "lang", type=click.Choice(["en", "vi"]), default="en", show_default=True,
+                        help="Language of the table output: vi writes 1.234,5 (and Vietnamese messages where "
+                             "the command has them).")(f)
 
 
 @click.group(cls=LanduseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,11 +101,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @data_option
 @click.option("--by-unit", is_flag=True, help="One row per unit and year (default: sums over units).")
+@lang_option
 @output_options
-def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
+def info(data: Path | None, number_format: str | None, by_unit: bool, lang: str, fmt: str, out: Path | None,
          force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
-    from landuse.output import render
+    from landuse.output import format_number, render
     from landuse.pipeline import dataset_overview
 
     ds = open_dataset(data, number_format)
@@ -111,9 +120,9 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
         shown = table.drop(columns=["computed"])
         for c in shown.columns:
             if c.endswith("_pct"):
-                shown[c] = shown[c].map("{:.2f}".format)
+                shown[c] = shown[c].map(lambda v: format_number(v, "{:.2f}", lang))
         shown = shown.rename(columns={c: c.replace("_pct", " %") for c in shown.columns})
-        click.echo(render(shown, "table", "{:,.0f}"), nl=False)
+        click.echo(render(shown, "table", "{:,.0f}", lang), nl=False)
         return
     emit_frame(table, fmt, out, force)
 
@@ -137,9 +146,10 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
               help="Plan figures from FILE (long: code, year, area_ha) instead of the manifest's plan column.")
 @click.option("--status-file", type=click.Path(path_type=Path), default=None,
               help="Statuses from FILE (long: code, year, area_ha), used before the tables and the inventory.")
+@lang_option
 @output_options
 def fulfilment(data, number_format, plans, base_year, year, level, compare, low_base, over_tolerance, plan_file,
-               status_file, fmt, out, force) -> None:
+               status_file, lang, fmt, out, force) -> None:
     """Plan fulfilment: ratio of achieved to planned change per category, status, and ha still to change."""
     from landuse.fulfilment import describe, fulfilment_command
 
@@ -149,7 +159,7 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
                                number_format=number_format or "auto")
     if fmt == "table" and out is None:
         click.echo(describe(table))
-    emit_frame(table, fmt, out, force)
+    emit_frame(table, fmt, out, force, lang)
 
 
 @main.command()
@@ -159,9 +169,10 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any error finding exists.")
 @click.option("--reconciled", "reconciled", type=click.Path(path_type=Path), default=None,
               help="Also write the reconciled long table (one value per year and code, with its source) as CSV.")
+@lang_option
 @output_options
 def reconcile(data: Path | None, number_format: str | None, tolerance: float, strict: bool,
-              reconciled: Path | None, fmt: str, out: Path | None, force: bool) -> None:
+              reconciled: Path | None, lang: str, fmt: str, out: Path | None, force: bool) -> None:
     """Find every place where the inventories and published tables do not add up.
 
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
@@ -169,7 +180,8 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     """
     from landuse.output import check_writable, emit, write_csv
     from landuse.reconcile import reconcile as run_checks
-    from landuse.reconcile import reconciled_table, render_report
+    from landuse.reconcile import reconciled_table
+    from landuse.wording import findings_report
 
     ds = open_dataset(data, number_format)
     for path in (reconciled, out):  # refuse before writing anything, so no output is left half-done
@@ -178,7 +190,7 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     found = run_checks(ds, tolerance=tolerance)
     if reconciled is not None:
         write_csv(reconciled_table(ds, found), reconciled, force)
-    emit(render_report(found, fmt), out, force)
+    emit(findings_report(ds, found, fmt, lang), out, force)
     if strict and (found["severity"] == "error").any():
         sys.exit(1)
 
@@ -305,8 +317,8 @@ def _map_plots(plots, ds_cls, by_unit: bool, force: bool, map_from, map_to, code
 
 @main.command()
 @click.argument("plots", type=click.Path(path_type=Path), required=False)
-@click.option("--report", type=click.Choice(["matrix", "components", "intensity", "account"]), default="matrix",
-              show_default=True, help="What to print.")
+@click.option("--report", type=click.Choice(["matrix", "components", "intensity", "stationarity", "account"]),
+              default="matrix", show_default=True, help="What to print (stationarity: with --years).")
 @click.option("--interval-years", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Years between the two dates, > 0 (intensities per year; default: per interval).")
 @click.option("--level", type=click.IntRange(min=0), default=None,
@@ -324,24 +336,52 @@ def _map_plots(plots, ds_cls, by_unit: bool, force: bool, map_from, map_to, code
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="Also draw the matrix: FILE.png (matplotlib) or FILE.html.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of names.")
+@click.option("--matrix", "matrices", type=click.Path(path_type=Path), multiple=True,
+              help="A from-to matrix per interval (CSV/XLSX: wide, long from,to,area or 05/TKKK); repeat; "
+                   "with --years.")
+@click.option("--years", default=None, metavar="Y0,Y1[,Y2…]",
+              help="The dates of the --matrix files (one more than the matrices), or with --estimate the inventory "
+                   "years whose intervals to estimate; intensities are then per year over N intervals.")
+@click.option("--matrix-layout", type=click.Choice(["auto", "wide", "long", "05/TKKK"]), default="auto",
+              show_default=True, help="Layout of the --matrix files.")
+@click.option("--unit", "area_unit", default="ha", show_default=True,
+              help="Area unit of wide/05/TKKK --matrix files (ha, km², pixels; a long file's area column "
+                   "names its own).")
 @data_option
 @output_options
 @map_options
 def transitions(plots: Path | None, report: str, interval_years: float | None, level: int | None, by_unit: bool,
                 gain: str | None, loss: str | None, estimate: bool, from_year: int | None, to_year: int | None,
-                flows: Path | None, plot: Path | None, lang: str, data: Path | None, number_format: str | None,
+                flows: Path | None, plot: Path | None, lang: str, matrices: tuple[Path, ...], years: str | None,
+                matrix_layout: str, area_unit: str, data: Path | None, number_format: str | None,
                 fmt: str, out: Path | None, force: bool, **maps) -> None:
     """From→to transition matrix (05/TKKK) of a plot file or of two maps, or --estimate one from stocks and
-    known flows.
+    known flows, or analyse --matrix files (one per interval) over --years.
 
     PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Maps instead: --map-from A --map-to B,
     either two polygon layers in the same projected CRS, each with a land-code field (--code-field; a unit field
     for --by-unit), or two rasters on the same grid with a --legend CSV (value, code); areas in ha. Map checks
     (invalid geometries repaired, gaps, overlaps, extents, overlay vs map areas) are printed on stderr.
-    Reports: matrix, components (gain, loss, swap, quantity/exchange/shift), intensity (Pontius) and account
-    (SEEA asset account).
+    Reports: matrix, components (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius),
+    stationarity (with --years) and account (SEEA asset account).
     """
     from landuse.transitions.change import default_classification, transitions_run
+
+    if matrices or years:
+        if plots is not None or from_year or to_year or flows or level is not None or by_unit or interval_years:
+            raise click.UsageError("--matrix/--years do not combine with PLOTS, --from/--to, --flows, --level, "
+                                   "--by-unit or --interval-years")
+        if bool(matrices) == estimate or not years:
+            raise click.UsageError("give --matrix FILE (one per interval) or --estimate, with --years Y0,Y1[,…]")
+        from landuse.transitions.intensity import intervals_run
+
+        table = intervals_run(open_dataset(data, number_format) if estimate else None, list(matrices), years,
+                              report=report, gain=gain, loss=loss, plot=plot, layout=matrix_layout, unit=area_unit,
+                              number_format=number_format or "auto", lang=lang, force=force, out=out)
+        emit_frame(table, fmt, out, force)
+        return
+    if report == "stationarity":
+        raise click.UsageError("--report stationarity needs --years (with --matrix or --estimate)")
 
     ds = open_dataset(data, number_format) if (estimate or data) else None
     if maps["map_from"] is not None or maps["map_to"] is not None:
@@ -396,9 +436,10 @@ def _solver_option(f):
 @click.option("--out-dir", "out_dir", type=click.Path(path_type=Path), default=None,
               help="With --batch: write <job>.csv (and <job>_unit_flows.csv by unit) into DIR.")
 @_solver_option
+@lang_option
 @output_options
 def allocate(data, number_format, scenario, conversions, permissions, by_unit, unit_flows, unit_rows, no_projects,
-             unit_costs, batch, jobs, out_dir, solver, time_limit, fmt, out, force) -> None:
+             unit_costs, batch, jobs, out_dir, solver, time_limit, lang, fmt, out, force) -> None:
     """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
 
     Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
@@ -413,7 +454,7 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     by_unit = by_unit or unit_rows is not None or unit_flows is not None or unit_costs is not None
     if batch:
         _allocate_batch(list(batch), data, scenario, by_unit, unit_rows, not no_projects, jobs, out_dir, solver,
-                        time_limit, fmt, out, force)
+                        time_limit, fmt, out, force, lang)
         return
     for path in (conversions, permissions, unit_flows, out):
         if path is not None:
@@ -427,9 +468,9 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     if unit_flows:
         write_csv(res.unit_flows, unit_flows, force)
     if fmt == "table" and out is None:
-        click.echo(summary_text(res), nl=False)
+        click.echo(summary_text(res, lang), nl=False)
     else:
-        emit_frame(res.output_table(), fmt, out, force)
+        emit_frame(res.output_table(), fmt, out, force, lang)
     _exit_status(res.status, res.exit_code)
 
 
@@ -441,7 +482,7 @@ def _exit_status(status, code: int) -> None:
 
 
 def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, out_dir, solver, time_limit, fmt,
-                    out, force) -> None:
+                    out, force, lang="en") -> None:
     """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary."""
     from allocation.batch import allocate_many, exit_code, jobs_from_paths, write_outputs
     from landuse.batch import default_jobs
@@ -455,7 +496,7 @@ def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, o
                                          lambda _r: bar.update(1), projects, unit_rows)
     if out_dir is not None:
         write_outputs(results, job_list, out_dir, force=True)
-    emit_frame(summary, fmt, out, force)
+    emit_frame(summary, fmt, out, force, lang)
     worst = exit_code(results)
     if worst:
         sys.exit(worst)

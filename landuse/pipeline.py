@@ -55,6 +55,7 @@ STEPS: list[str] = [
     "landuse.pipeline:overview_step",
     "landuse.reconcile:reconcile_step",
     "landuse.transitions.change:run_step",
+    "landuse.transitions.intensity:run_step",
     "landuse.fulfilment:fulfilment_step",
     "allocation.api:run_step",
     "landuse.excel.workbook:tables_step",  # keep last: the workbook from what the steps before stored in report.results

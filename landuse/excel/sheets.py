@@ -25,6 +25,7 @@ from landuse.excel.layouts import (
     finish,
     marker_after,
     structure_chart,
+    table_number,
     tree_rows,
 )
 from landuse.excel.model import SEVERITY_ORDER, Cell, Sheet, is_missing, t
@@ -70,7 +71,8 @@ def fulfilment_sheet(name: str, cls: Classification, df: pd.DataFrame, base_year
     blank where (6) = 0), then (9)=(4)-(5) still to do by the target year and (10) the assessment.
     """
     widths = [WIDTH_STT, 40] + [WIDTH_NUM] * 7 + [23]
-    s = Sheet(name, title, widths, unit=t("unit_ha", lang), mirrors=printed.id if printed else None)
+    s = Sheet(name, title, widths, unit=t("unit_ha", lang), mirrors=printed.id if printed else None,
+              number=table_number(printed, lang))
     numbers = ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)=(4)-(3)", "(7)=(5)-(3)", "(8)=(7)/(6)*100",
                "(9)=(4)-(5)", "(10)"]
     first = s.start_table(2, numbers)
@@ -107,15 +109,19 @@ def fulfilment_sheet(name: str, cls: Classification, df: pd.DataFrame, base_year
 
 def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: Mapping, approved: Mapping,
                      base_year: int, start_year: int, target_year: int, approved_id: str, lang: str = "vi",
-                     title: str = "", printed: PublishedTable | None = None) -> Sheet:
+                     title: str = "", printed: PublishedTable | None = None, start: Mapping | None = None) -> Sheet:
     """Bảng 26 layout with the model's allocation in column (7).
+
+    ``start``: the inventory of ``start_year`` by code for column (5) (blank where it gives no figure, even where
+    the model starts a type from 0); default: the table's ``area_start``.
 
     ``table``: ``code, name, area_start, area_<target_year>, target, deviation`` (ha). ``base``/``approved``: areas of
     ``base_year`` and of the approved plan by code. Columns (8)=(7)-(4), (9)=(7)-(5), (10)=(7)-(6) and
     (12)=(7)-(11) (deviation from the scenario's target) are formulas.
     """
     widths = [WIDTH_STT, WIDTH_NAME - 6, WIDTH_CODE] + [WIDTH_NUM] * 9
-    s = Sheet(name, title, widths, unit=t("unit_ha", lang), mirrors=printed.id if printed else None)
+    s = Sheet(name, title, widths, unit=t("unit_ha", lang), mirrors=printed.id if printed else None,
+              number=table_number(printed, lang))
     numbers = [f"({i})" for i in range(1, 8)] + ["(8)=(7)-(4)", "(9)=(7)-(5)", "(10)=(7)-(6)", "(11)",
                                                   "(12)=(7)-(11)"]
     first = s.start_table(2, numbers)
@@ -135,7 +141,8 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
     for code, r in rows.items():
         s.put(r, 2, Cell(code if code != cls.root else "", align="center"))
     b, st, ap, al = ("status", base_year), ("status", start_year), ("plan", approved_id), ("plan", "allocation")
-    cols = [Col(b, values=dict(base)), Col(st, values=_series(table, "area_start")),
+    start = dict(start) if start is not None else _series(table, "area_start")
+    cols = [Col(b, values=dict(base)), Col(st, values=start),
             Col(ap, values=dict(approved)), Col(al, values=_series(table, f"area_{target_year}")),
             Col(("diff", al, b), "diff", operands=(3, 0)), Col(("diff", al, st), "diff", operands=(3, 1)),
             Col(("diff", al, ap), "diff", operands=(3, 2)),
@@ -149,9 +156,12 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
 
 def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series], str | None],
                    lang: str = "vi", title: str = "") -> Sheet:
-    """The reconciliation findings, errors first, each with an internal link to the cell it concerns."""
+    """The reconciliation findings, errors first, each with an internal link to the cell it concerns.
+
+    ``findings``: the findings schema; the optional text columns of :func:`landuse.wording.display_findings`
+    (``check_text``, ``source_text``, ``column_text``, ``message_text``) are shown in place of the keys."""
     heads = FINDING_HEADERS[lang]
-    s = Sheet(name, title, [5, 10, 16, 13, 7, 11, 12, 12, 12, 60, 6, 20])
+    s = Sheet(name, title, [5, 10, 18, 13, 7, 22, 12, 12, 12, 70, 6, 20], signed=False)
     first = s.start_table(1)
     for c, text in enumerate(heads):
         s.head(first, c, first, c, text)
@@ -163,14 +173,15 @@ def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series]
         sev = str(row.get("severity", ""))
         if sev == "error":
             s.row_styles[r] = "error"
-        values = [str(i + 1), _label(SEVERITY_TEXT, sev, lang), row.get("check"), row.get("source"),
-                  row.get("row"), row.get("column")]
+        values = [str(i + 1), _label(SEVERITY_TEXT, sev, lang), row.get("check_text", row.get("check")),
+                  row.get("source_text", row.get("source")), row.get("row"),
+                  row.get("column_text", row.get("column"))]
         for c, v in enumerate(values):
             s.put(r, c, Cell("" if is_missing(v) else str(v), align="center" if c in (0, 4, 5) else None))
         for c, key in [(6, "expected"), (7, "found"), (8, "difference")]:
             v = pd.to_numeric(pd.Series([row.get(key)]), errors="coerce").iloc[0]
             s.put(r, c, Cell(None if pd.isna(v) else float(v), fmt="num"))
-        msg = row.get("message")
+        msg = row.get("message_text", row.get("message"))
         s.put(r, 9, Cell("" if is_missing(msg) else str(msg)))
         page = row.get("page")
         s.put(r, 10, Cell("" if is_missing(page) else str(page), align="center"))

@@ -24,12 +24,14 @@ from landuse.excel.layouts import (
     NAME_COL,
     change_sheet,
     column_key,
+    finish_official,
     inventory_sheet,
     matrix_sheet,
     unit_areas_sheet,
 )
 from landuse.excel.model import Sheet, sheet_ref
 from landuse.excel.sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
+from landuse.wording import display_findings
 
 WORKBOOK_NAME = "bao_cao_dat_dai.xlsx"
 SHEET_NAMES = {
@@ -287,7 +289,7 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         a, b = years[-2], last
         note = _tr(ESTIMATED if getattr(tr, "estimated", True) else FROM_PLOTS, lang, a=a, b=b)
         sheets.append(matrix_sheet(_tr(SHEET_NAMES["transitions"], lang), cls, getattr(tr, "matrix", tr), a, b,
-                                   lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note))
+                                   lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note, form="05/TKKK"))
     ful = parts.get("fulfilment")
     if isinstance(ful, pd.DataFrame):
         a = ful.attrs
@@ -307,7 +309,8 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         printed = ds.tables.get(ds.plans[pid]["table"]) if pid else None
         sheets.append(allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls, allocation_rows(ds, table),
                                        plan_values(ds, pid, "base_column"), plan_values(ds, pid), base_year, last, ty,
-                                       str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed))
+                                       str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed,
+                                       start=ds.stock(last)))
         conv = getattr(alloc, "conversions", None)
         if isinstance(conv, pd.DataFrame) and not conv.empty:
             sheets.append(matrix_sheet(_tr(SHEET_NAMES["conversions"], lang, s=last, t=ty), cls, conv, last, ty,
@@ -318,8 +321,10 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
                                            _tr(TITLES["units"], lang, p=p, t=ty)))
     findings = parts.get("findings")
     if isinstance(findings, pd.DataFrame):
-        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), findings, link_resolver(ds, sheets), lang,
+        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), display_findings(ds, findings, lang),
+                                     link_resolver(ds, sheets), lang,
                                      _tr(TITLES["findings"], lang, p=p)))
+    finish_official(sheets, ds.name, lang)
     return sheets
 
 
@@ -335,7 +340,7 @@ def build_cover(ds: Dataset, sheets: list[Sheet], parts: dict, notes: list[PartN
     findings = parts.get("findings")
     n_err = int((findings["severity"] == "error").sum()) if isinstance(findings, pd.DataFrame) else None
     items = [
-        ("Bộ dữ liệu" if vi else "Dataset", f"{ds.name} ({ds.root})"),
+        ("Bộ dữ liệu" if vi else "Dataset", ds.name),
         ("Hệ thống phân loại" if vi else "Classification", ds.classification.id),
         ("Năm kiểm kê" if vi else "Inventory years", ", ".join(map(str, ds.years))),
         ("Kịch bản" if vi else "Scenario", str(scenario) if scenario else ("mặc định của bộ dữ liệu" if vi

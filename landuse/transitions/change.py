@@ -217,6 +217,67 @@ def _bincount(keys: list[tuple[np.ndarray, int]], weights: np.ndarray) -> np.nda
     return out
 
 
+class MatrixSum:
+    """The from→to cells (ha) of plot tables added batch by batch: codes mapped to integer indices and summed
+    with :func:`numpy.bincount` (no groupby); units numbered in order of first appearance across batches.
+    :func:`transition_matrix` is one batch; :func:`plot_transitions` adds a file's batches as they are read.
+    """
+
+    def __init__(self, cls: Classification, level: int | None = None, by_unit: bool = False) -> None:
+        check_level(cls, level)
+        self.cls, self.level, self.by_unit = cls, level, by_unit
+        self.allowed, self.rep = level_lookup(cls, level)
+        self.k = len(cls.codes)
+        self.present = np.zeros(self.k, dtype=bool)
+        self.units: dict[object, int] = {}
+        self.cells = np.zeros((0 if by_unit else 1, self.k, self.k), dtype=np.float64)
+
+    def add(self, plots_df: pd.DataFrame, rows: pd.Series | Callable[[int], int] | None = None,
+            file: str | None = None) -> None:
+        """Add a plot table (``code_from, code_to, area_ha`` + ``unit``; areas validated already). Unknown codes
+        raise naming the file row: from the table's ``_row`` column, else ``rows`` (position → file row), else
+        position + 2."""
+        for c in (FROM, TO, VALUE) + (("unit",) if self.by_unit else ()):
+            if c not in plots_df.columns:
+                raise MissingColumnError(f"missing required column {c!r}", Location(file, row=1))
+        rows = plots_df[ROW] if ROW in plots_df else rows
+        f = self.rep[code_index(plots_df[FROM], self.allowed, self.cls, FROM, rows, file)]
+        t = self.rep[code_index(plots_df[TO], self.allowed, self.cls, TO, rows, file)]
+        w = plots_df[VALUE].to_numpy()
+        w = w if w.dtype == np.float64 else w.astype(np.float64)
+        k = self.k
+        self.present |= (np.bincount(f, minlength=k) > 0) | (np.bincount(t, minlength=k) > 0)
+        if not self.by_unit:
+            self.cells[0] += _bincount([(f, k), (t, k)], w).reshape(k, k)
+            return
+        ucodes, names = pd.factorize(plots_df["unit"])
+        glob = np.array([self.units.setdefault(u, len(self.units)) for u in names], dtype=np.int64)
+        if len(self.units) > len(self.cells):
+            grown = np.zeros((len(self.units), k, k), dtype=np.float64)
+            grown[:len(self.cells)] = self.cells
+            self.cells = grown
+        self.cells[glob] += _bincount([(ucodes, len(names)), (f, k), (t, k)], w).reshape(len(names), k, k)
+
+    def matrix(self, all_codes: bool = False) -> pd.DataFrame:
+        """The matrix (see :func:`transition_matrix`) of what was added."""
+        cls, present = self.cls, self.present
+        if all_codes:
+            present = np.zeros(self.k, dtype=bool)
+            wanted = set(cls.leaves if self.level is None else level_codes(cls, self.level))
+            present[np.unique(self.rep[[i for i, c in enumerate(cls.codes) if c in wanted]])] = True
+        sel = np.flatnonzero(present)
+        names = [cls.codes[i] for i in sel]
+
+        def block(cells: np.ndarray) -> pd.DataFrame:
+            return _with_totals(pd.DataFrame(cells[np.ix_(sel, sel)], index=pd.Index(names, name="from"),
+                                             columns=names))
+
+        if not self.by_unit:
+            return block(self.cells[0])
+        return pd.concat([pd.concat({name: block(self.cells[u])}, names=["unit"])
+                          for name, u in self.units.items()])
+
+
 def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit: bool = False,
                       classification: Classification | None = None, all_codes: bool = False,
                       file: str | None = None, rows: Callable[[int], int] | None = None) -> pd.DataFrame:
@@ -226,41 +287,13 @@ def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit:
     both the same set (the codes present at either date, or every code at ``level`` with ``all_codes``);
     a ``total`` column (row sums = start areas) and a ``total`` row (column sums = end areas). ``level``
     aggregates codes to their ancestor at that depth. ``by_unit``: index (``unit``, ``from``) with one
-    block per unit (each with its ``total`` row). Areas must be validated already (see
-    :func:`landuse.readers.plots.read_plots`); codes are checked here, errors naming the file row from the
-    table's ``_row`` column, else ``rows`` (position → file row), else position + 2.
+    block per unit (each with its ``total`` row), units in order of first appearance. Areas must be validated
+    already (see :func:`landuse.readers.plots.read_plots`); codes are checked here, errors naming the file row
+    from the table's ``_row`` column, else ``rows`` (position → file row), else position + 2.
     """
-    cls = classification or default_classification()
-    check_level(cls, level)
-    for c in (FROM, TO, VALUE) + (("unit",) if by_unit else ()):
-        if c not in plots_df.columns:
-            raise MissingColumnError(f"missing required column {c!r}", Location(file, row=1))
-    allowed, rep = level_lookup(cls, level)
-    rows = plots_df[ROW] if ROW in plots_df else rows
-    f = rep[code_index(plots_df[FROM], allowed, cls, FROM, rows, file)]
-    t = rep[code_index(plots_df[TO], allowed, cls, TO, rows, file)]
-    w = plots_df[VALUE].to_numpy()
-    w = w if w.dtype == np.float64 else w.astype(np.float64)
-    k = len(cls.codes)
-    if all_codes:
-        present = np.zeros(k, dtype=bool)
-        wanted = set(cls.leaves if level is None else level_codes(cls, level))
-        present[np.unique(rep[[i for i, c in enumerate(cls.codes) if c in wanted]])] = True
-    else:
-        present = (np.bincount(f, minlength=k) > 0) | (np.bincount(t, minlength=k) > 0)
-    sel = np.flatnonzero(present)
-    names = [cls.codes[i] for i in sel]
-    if not by_unit:
-        cells = _bincount([(f, k), (t, k)], w).reshape(k, k)[np.ix_(sel, sel)]
-        return _with_totals(pd.DataFrame(cells, index=pd.Index(names, name="from"), columns=names))
-    ucodes, units = pd.factorize(plots_df["unit"])
-    cells = _bincount([(ucodes, len(units)), (f, k), (t, k)], w).reshape(len(units), k, k)
-    blocks = []
-    for u, name in enumerate(units):
-        m = _with_totals(pd.DataFrame(cells[u][np.ix_(sel, sel)], index=pd.Index(names, name="from"),
-                                      columns=names))
-        blocks.append(pd.concat({name: m}, names=["unit"]))
-    return pd.concat(blocks)
+    acc = MatrixSum(classification or default_classification(), level, by_unit)
+    acc.add(plots_df, rows, file)
+    return acc.matrix(all_codes)
 
 
 def _with_totals(m: pd.DataFrame) -> pd.DataFrame:
@@ -341,99 +374,35 @@ def components(matrix: pd.DataFrame, classification: Classification | None = Non
     return pd.concat([out, pd.DataFrame([overall])], ignore_index=True)
 
 
-def _behaviour(x: np.ndarray, ref: float, above: str, below: str) -> list[str]:
-    out = []
-    for v in x:
-        if np.isnan(v) or np.isnan(ref):
-            out.append("")
-        elif np.isclose(v, ref, rtol=1e-9, atol=1e-12):
-            out.append("uniform")
-        else:
-            out.append(above if v > ref else below)
-    return out
-
-
 def intensity(matrix: pd.DataFrame, interval_years: float | None = None, gain: str | None = None,
               loss: str | None = None, classification: Classification | None = None,
               lang: str = "vi") -> pd.DataFrame:
-    """Intensity analysis (Aldwaik & Pontius 2012) of one interval, as a long table.
+    """Intensity analysis (Aldwaik & Pontius 2012) of one matrix: :func:`landuse.transitions.intensity.
+    intensity_analysis` (the one implementation) with one interval of ``interval_years`` years.
 
-    Intensities are in % of an area per year when ``interval_years`` is given, else per interval
-    (column ``per``). Rows, by ``level``:
-
-    * ``interval``: S = 100·(Σ_j gain_j / extent)/d against the uniform intensity U (= S for one interval);
-    * ``category_gain``: G_j = 100·(gain_j/d)/end_j against S (active above, dormant below);
-    * ``category_loss``: L_i = 100·(loss_i/d)/start_i against S;
-    * ``transition_gain`` for the gaining category ``gain`` (default: the largest gross gain): from each
-      i ≠ n, R_in = 100·(C_in/d)/start_i against W_n = 100·(gain_n/d)/Σ_{i≠n} start_i (targets / avoids);
-    * ``transition_loss`` for the losing category ``loss`` (default: the largest gross loss): to each
-      j ≠ m, Q_mj = 100·(C_mj/d)/end_j against V_m = 100·(loss_m/d)/Σ_{j≠m} end_j.
-
-    Computed on the square core (the common extent; giảm khác / tăng khác left out).
+    Without ``interval_years`` the figures are per interval (duration 1; column ``per`` = ``interval``, else
+    ``year``). ``gain`` / ``loss``: keep only the transition rows of that gaining / losing category (default:
+    every category that gains / loses). Computed on the square core (giảm khác / tăng khác left out).
     """
-    core, _, _ = split_matrix(matrix)
-    codes = list(core.index)
-    c = core.to_numpy()
+    from landuse.transitions.intensity import intensity_analysis
+
     if interval_years is not None and not interval_years > 0:
         raise InputError("--interval-years must be positive", expected="a number of years > 0", found=interval_years)
-    d = float(interval_years) if interval_years is not None else 1.0
-    per = "year" if interval_years is not None else "interval"
-    p = np.diag(c)
-    start, end = c.sum(axis=1), c.sum(axis=0)
-    g, lo = end - p, start - p
-    extent = c.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = 100 * (g.sum() / extent) / d if extent else np.nan
-        gi = np.where(end > 0, 100 * (g / d) / end, np.nan)
-        li = np.where(start > 0, 100 * (lo / d) / start, np.nan)
-    names = _names(codes, classification, lang)
-    rows = [pd.DataFrame({"level": "interval", "category": "", "name": "", "from": "", "to": "", "size_ha": [extent],
-                          "change_ha": [g.sum()], "intensity_pct": [s], "uniform_pct": [s],
-                          "behaviour": _behaviour(np.array([s]), s, "fast", "slow")}),
-            pd.DataFrame({"level": "category_gain", "category": codes, "name": names, "from": "", "to": codes,
-                          "size_ha": end, "change_ha": g, "intensity_pct": gi, "uniform_pct": s,
-                          "behaviour": _behaviour(gi, s, "active", "dormant")}),
-            pd.DataFrame({"level": "category_loss", "category": codes, "name": names, "from": codes, "to": "",
-                          "size_ha": start, "change_ha": lo, "intensity_pct": li, "uniform_pct": s,
-                          "behaviour": _behaviour(li, s, "active", "dormant")})]
-    pos = {k: i for i, k in enumerate(codes)}
+    core, _, _ = split_matrix(matrix)
+    codes = list(core.index)
     for code in (gain, loss):
-        if code is not None and code not in pos:
+        if code is not None and code not in codes:
             raise UnknownCodeError(f"category {code!r} is not in the matrix", expected=", ".join(codes))
-    if len(codes) > 1:
-        n = pos[gain] if gain is not None else int(np.argmax(g))
-        m = pos[loss] if loss is not None else int(np.argmax(lo))
-        rows += [_transition_gain(c, n, codes, names, d), _transition_loss(c, m, codes, names, d)]
-    out = pd.concat(rows, ignore_index=True)
-    out.insert(len(out.columns), "per", per)
-    return out
-
-
-def _transition_gain(c: np.ndarray, n: int, codes: list[str], names: list[str], d: float) -> pd.DataFrame:
-    start = c.sum(axis=1)
-    others = [i for i in range(len(codes)) if i != n]
-    gain_n = c[:, n].sum() - c[n, n]
-    denom = start[others].sum()
-    w = 100 * (gain_n / d) / denom if denom > 0 else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(start[others] > 0, 100 * (c[others, n] / d) / start[others], np.nan)
-    return pd.DataFrame({"level": "transition_gain", "category": codes[n], "name": names[n],
-                         "from": [codes[i] for i in others], "to": codes[n], "size_ha": start[others],
-                         "change_ha": c[others, n], "intensity_pct": r, "uniform_pct": w,
-                         "behaviour": _behaviour(r, w, "targets", "avoids")})
-
-
-def _transition_loss(c: np.ndarray, m: int, codes: list[str], names: list[str], d: float) -> pd.DataFrame:
-    end = c.sum(axis=0)
-    others = [j for j in range(len(codes)) if j != m]
-    loss_m = c[m, :].sum() - c[m, m]
-    denom = end[others].sum()
-    v = 100 * (loss_m / d) / denom if denom > 0 else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(end[others] > 0, 100 * (c[m, others] / d) / end[others], np.nan)
-    return pd.DataFrame({"level": "transition_loss", "category": codes[m], "name": names[m], "from": codes[m],
-                         "to": [codes[j] for j in others], "size_ha": end[others], "change_ha": c[m, others],
-                         "intensity_pct": q, "uniform_pct": v, "behaviour": _behaviour(q, v, "targets", "avoids")})
+    names = dict(zip(codes, _names(codes, classification, lang), strict=True))
+    t = intensity_analysis([core], durations=[interval_years or 1.0], names=names).table
+    drop = pd.Series(False, index=t.index)
+    for direction, code in (("gain", gain), ("loss", loss)):
+        if code is not None:
+            drop |= (t["level"] == "transition") & (t["direction"] == direction) & (t["category"] != code)
+    t = t[~drop]
+    t = t.reset_index(drop=True)
+    t["per"] = "year" if interval_years is not None else "interval"
+    return t
 
 
 def asset_account(matrix: pd.DataFrame, classification: Classification | None = None,
@@ -503,20 +472,22 @@ def plot_transitions(path: Path | str | pd.DataFrame, *, level: int | None = Non
                      report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
                      loss: str | None = None, classification: Classification | None = None,
                      number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a plot file (:func:`landuse.readers.plots.read_plots`; or take plot records already read, a
-    DataFrame), build its matrix and the ``report`` table.
+    """Read a plot file (:func:`landuse.readers.plots.scan_plots`, batch by batch), sum its matrix and build
+    the ``report`` table. ``path`` may also be plot records already read (a DataFrame, e.g. the overlay of two
+    maps, :func:`landuse.readers.maps.read_map_pair`).
 
     Returns ``(table, matrix)``.
     """
-    from landuse.readers.plots import read_plots_located
+    from landuse.readers.plots import scan_plots
 
     cls = classification or default_classification()
-    check_level(cls, level)
+    acc = MatrixSum(cls, level, by_unit)
     if isinstance(path, pd.DataFrame):  # plot records already read (e.g. the overlay of two maps)
-        plots, rows, path = path, None, None
+        acc.add(path)
     else:
-        plots, rows = read_plots_located(path, cls, number_format=number_format or "auto", by_unit=by_unit)
-    matrix = transition_matrix(plots, level, by_unit, cls, file=None if path is None else str(path), rows=rows)
+        for batch in scan_plots(path, number_format=number_format or "auto", by_unit=by_unit):
+            acc.add(batch.frame, batch.rows, str(path))
+    matrix = acc.matrix()
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
 
 
