@@ -13,7 +13,8 @@ child's VmHWM, Linux) of each and the ratio ours / best alternative:
 Then, in-process, the matrix alone: ``transition_matrix`` against ``pandas.crosstab(values=, aggfunc="sum")``
 on string codes (what the CLI receives) and on categorical codes, cells checked equal.
 
-    python benchmarks/bench_transitions.py [--sizes 1000000 10000000] [--repeat 3] [--dir DIR] [--matrix-only]
+    python benchmarks/bench_transitions.py [--sizes 1000000 10000000] [--repeat 3] [--formats parquet csv]
+        [--dir DIR] [--matrix-only]
 
 DuckDB and polars are optional (pip install duckdb polars); a missing one is skipped. Nothing is asserted.
 """
@@ -194,6 +195,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--formats", nargs="+", default=["parquet", "csv"], choices=["parquet", "csv"])
     ap.add_argument("--dir", type=Path, default=None, help="Keep the generated files here (default: a temp dir).")
     ap.add_argument("--matrix-only", action="store_true", help="Only the in-memory matrix against crosstab.")
     args = ap.parse_args()
@@ -207,6 +209,8 @@ def main() -> None:
             folder.mkdir(parents=True, exist_ok=True)
             for n in args.sizes:
                 for kind, path in write_files(n, cls.leaves, folder).items():
+                    if kind not in args.formats:
+                        continue
                     t = bench_files(path, args.repeat)
                     alt = t[t["tool"] != "landuse transitions"]
                     ours = t.iloc[0]

@@ -429,6 +429,17 @@ def _solver_option(f):
 @click.option("--unit-costs", "unit_costs", type=click.Path(path_type=Path), default=None,
               help="Per-unit cost factors (CSV/XLSX: unit, code, factor): converting land of CODE away in UNIT "
                    "costs FACTOR × the default; implies --by-unit.")
+@click.option("--unit-areas", "unit_areas", type=click.Path(path_type=Path), default=None,
+              help="With --by-unit: write unit, code, area_start, area_<target year>, change (ha) to FILE.")
+@click.option("--unit", "unit", default=None, metavar="NAME",
+              help="With --by-unit: print one commune's stock, target-year areas and conversions with the driver "
+                   "or located project behind each; implies --by-unit.")
+@click.option("--unit-method", "unit_method", type=click.Choice(["spread", "lp"]), default="spread",
+              show_default=True,
+              help="By unit: spread the provincial conversions by the drivers of [spread] (a unique answer), or "
+                   "lp (one joint LP: a cheapest corner).")
+@click.option("--qp-solver", "qp_solver", type=click.Choice(["clarabel", "osqp"]), default="clarabel",
+              show_default=True, help="By unit, spread: the solver of the spread model.")
 @click.option("--batch", "batch", type=click.Path(path_type=Path), multiple=True,
               help="Run many allocations: a dataset folder or a scenario file (of --data); repeatable.")
 @click.option("--jobs", type=int, default=1, show_default=True,
@@ -439,7 +450,8 @@ def _solver_option(f):
 @lang_option
 @output_options
 def allocate(data, number_format, scenario, conversions, permissions, by_unit, unit_flows, unit_rows, no_projects,
-             unit_costs, batch, jobs, out_dir, solver, time_limit, lang, fmt, out, force) -> None:
+             unit_costs, unit_areas, unit, unit_method, qp_solver, batch, jobs, out_dir, solver, time_limit, lang,
+             fmt, out, force) -> None:
     """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
 
     Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
@@ -451,16 +463,30 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     from allocation.api import summary_text
     from landuse.output import check_writable, write_csv
 
-    by_unit = by_unit or unit_rows is not None or unit_flows is not None or unit_costs is not None
+    by_unit = by_unit or any(x is not None for x in (unit_rows, unit_flows, unit_costs, unit_areas, unit))
     if batch:
         _allocate_batch(list(batch), data, scenario, by_unit, unit_rows, not no_projects, jobs, out_dir, solver,
                         time_limit, fmt, out, force, lang)
         return
-    for path in (conversions, permissions, unit_flows, out):
+    for path in (conversions, permissions, unit_flows, unit_areas, out):
         if path is not None:
             check_writable(path, force)
-    res = run_allocation(open_dataset(data, number_format), scenario, solver, time_limit, by_unit=by_unit,
-                         unit_rows=unit_rows, projects=not no_projects, unit_costs=unit_costs)
+    ds = open_dataset(data, number_format)
+    if unit is not None:
+        from allocation.units import find_unit
+
+        unit = find_unit(ds, unit)
+    res = run_allocation(ds, scenario, solver, time_limit, by_unit=by_unit, unit_rows=unit_rows,
+                         projects=not no_projects, unit_costs=unit_costs, unit_method=unit_method, qp_solver=qp_solver)
+    if unit_areas:
+        from allocation.units import unit_areas_table
+
+        write_csv(unit_areas_table(res), unit_areas, force)
+    if unit is not None:
+        from allocation.units import unit_view
+
+        click.echo(unit_view(res, unit), nl=False)
+        return
     if conversions:
         write_csv(res.conversions, conversions, force)
     if permissions:

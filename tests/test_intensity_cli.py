@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
@@ -109,6 +110,9 @@ def test_pictures(runner, files, tmp_path, suffix):
         text = data.decode("utf-8")
         assert "Cường độ biến động hằng năm theo khoảng thời gian" in text and "<script" not in text
         assert "2000 → 2005 → 2015" in text and "Cường độ chuyển sang" in text
+        svgs = re.findall(r"<svg.*?</svg>", text, re.S)
+        assert len(svgs) >= 6 and all(ET.fromstring(x).tag.endswith("svg") for x in svgs)  # well-formed
+        assert "http" not in text.replace("http://www.w3.org/2000/svg", "")              # self-contained
     r = invoke(runner, "--matrix", a, "--matrix", b, "--years", "2000,2005,2015", "--plot", str(out))
     assert r.exit_code == 2 and "exists" in r.output                     # never replaced without --force
 
@@ -184,6 +188,8 @@ def test_estimate_bundled_two_intervals(runner):
 def test_estimate_wrong_year(runner):
     r = invoke(runner, "--estimate", "--years", "2014,2020")
     assert r.exit_code == 2 and "--years: no inventory for year 2020" in r.output
+    r = invoke(runner, "--estimate", "--years", "2019")
+    assert r.exit_code == 2 and "--years: one interval needs two years" in r.output
 
 
 def test_run_step_writes_tables_and_pictures(langson, tmp_path):

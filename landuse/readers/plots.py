@@ -150,12 +150,16 @@ def _parquet_batches(path: Path) -> tuple[Iterator[pd.DataFrame], int]:
         schema = pq.read_schema(path)
         cols = [c for c in schema.names if c.strip() in REQUIRED + OPTIONAL]
         text = [c for c in cols if c.strip() in CATEGORICAL and str(schema.field(c).type) in ("string", "large_string")]
-        pf = pq.ParquetFile(path, read_dictionary=text)
+        pf = pq.ParquetFile(path, read_dictionary=text, pre_buffer=False)
         area = [c for c in cols if c.strip() == VALUE]
         if (area and str(schema.field(area[0]).type) in ("string", "large_string")):
             batches = iter([pf.read(columns=cols)])
         else:
-            batches = pf.iter_batches(batch_size=BATCH_ROWS, columns=cols)
+            groups = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
+            if max(groups, default=0) <= 2 * BATCH_ROWS:  # one row group at a time: the least memory
+                batches = (pf.read_row_group(i, columns=cols) for i in range(len(groups)))
+            else:
+                batches = pf.iter_batches(batch_size=BATCH_ROWS, columns=cols)
         n = pf.metadata.num_rows
     except Exception as e:  # noqa: BLE001 - any parser failure is bad input
         raise InputError(f"cannot read Parquet file ({e})", Location.of(path)) from None

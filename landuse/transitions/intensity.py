@@ -301,7 +301,11 @@ def analyse_estimate(ds, years: str | Sequence, lang: str = "vi") -> tuple[Inten
     The estimated matrices may list different codes (a code with data in neither year of an interval is not
     in its matrix): they are aligned on the union, a code missing from an interval's matrix having no area
     there. Returns ``(result, estimates)``."""
-    ys = parse_years(years, len(years.split(",")) - 1 if isinstance(years, str) else len(years) - 1)
+    parts = years.split(",") if isinstance(years, str) else list(years)
+    if len(parts) < 2:
+        raise InputError("--years: one interval needs two years", Location(column="--years"),
+                         expected="at least two inventory years such as 2019,2024", found=years)
+    ys = parse_years(parts, len(parts) - 1)
     for y in ys:
         if y not in ds.years:
             raise InputError(f"--years: no inventory for year {y}", Location(column="--years"),
