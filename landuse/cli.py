@@ -277,6 +277,58 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
     emit_frame(net_change(open_dataset(data, number_format), from_year, to_year, level, lang), fmt, out, force)
 
 
+def map_options(f):
+    """The map inputs of ``transitions`` (issue 15): two vector layers or two rasters instead of a plot file."""
+    opts = [
+        ("--map-from", dict(type=click.Path(path_type=Path), default=None,
+                            help="Land-use map at the start: a polygon layer (GeoPackage, Shapefile, GeoJSON, "
+                                 "FlatGeobuf) with a land-code field, or a raster (.tif) of legend values. Needs a "
+                                 "projected CRS (e.g. VN-2000); pip install 'landuse[maps]'.")),
+        ("--map-to", dict(type=click.Path(path_type=Path), default=None,
+                          help="Land-use map at the end (same CRS; rasters on the same grid).")),
+        ("--code-field", dict(default=None, help="Vector maps: field holding the land code (e.g. LOAI_DAT).")),
+        ("--code-field-to", dict(default=None, help="Code field of --map-to when it differs from --code-field.")),
+        ("--unit-field", dict(default=None, help="Vector maps: field holding the unit (commune), for --by-unit.")),
+        ("--layer-from", dict(default=None, help="Layer of --map-from when the file has several.")),
+        ("--layer-to", dict(default=None, help="Layer of --map-to when the file has several.")),
+        ("--legend", dict(type=click.Path(path_type=Path), default=None,
+                          help="Raster maps: CSV with columns value, code (pixel value -> land code).")),
+        ("--geodesic", dict(is_flag=True, help="Accept a geographic CRS (degrees): geodesic areas on its ellipsoid.")),
+        ("--change-map", dict(type=click.Path(path_type=Path), default=None,
+                              help="Vector maps: write the pieces whose code changed to FILE.gpkg.")),
+        ("--map-findings", dict(type=click.Path(path_type=Path), default=None,
+                                help="Write the map checks (gaps, overlaps, repairs, coverage, …) as CSV to FILE.")),
+    ]
+    for name, kw in reversed(opts):
+        f = click.option(name, name.lstrip("-").replace("-", "_"), **kw)(f)
+    return f
+
+
+def _map_plots(plots, ds_cls, by_unit: bool, force: bool, map_from, map_to, code_field, code_field_to, unit_field,
+               layer_from, layer_to, legend, geodesic, change_map, map_findings):
+    """The plot records of the overlay of --map-from and --map-to; findings one line each on stderr."""
+    from landuse.readers.maps import MapSpec, read_map_pair, write_change_map
+    from landuse.transitions.change import check_outputs
+
+    if plots is not None or map_from is None or map_to is None:
+        raise click.UsageError("give --map-from and --map-to (and no PLOTS file)")
+    check_outputs(change_map, map_findings, force=force)
+    overlay = read_map_pair(MapSpec(map_from, code_field, layer_from, unit_field),
+                            MapSpec(map_to, code_field_to or code_field, layer_to, unit_field), legend=legend,
+                            classification=ds_cls, geodesic=geodesic, by_unit=by_unit,
+                            keep_geometry=change_map is not None)
+    for f in overlay.findings.itertuples():
+        click.echo(f"landuse: {f.severity}: {f.check}: {f.source}{' ' + f.row if f.row else ''}: {f.message}",
+                   err=True)
+    if map_findings is not None:
+        from landuse.output import write_csv
+
+        write_csv(overlay.findings, map_findings, force)
+    if change_map is not None:
+        write_change_map(overlay, change_map, force)
+    return overlay.plots
+
+
 @main.command()
 @click.argument("plots", type=click.Path(path_type=Path), required=False)
 @click.option("--report", type=click.Choice(["matrix", "components", "intensity", "stationarity", "account"]),
@@ -311,19 +363,23 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
                    "names its own).")
 @data_option
 @output_options
+@map_options
 def transitions(plots: Path | None, report: str, interval_years: float | None, level: int | None, by_unit: bool,
                 gain: str | None, loss: str | None, estimate: bool, from_year: int | None, to_year: int | None,
                 flows: Path | None, plot: Path | None, lang: str, matrices: tuple[Path, ...], years: str | None,
                 matrix_layout: str, area_unit: str, data: Path | None, number_format: str | None,
-                fmt: str, out: Path | None, force: bool) -> None:
-    """From→to transition matrix (05/TKKK) of a plot file, or --estimate one from stocks and known flows,
-    or analyse --matrix files (one per interval) over --years.
+                fmt: str, out: Path | None, force: bool, **maps) -> None:
+    """From→to transition matrix (05/TKKK) of a plot file or of two maps, or --estimate one from stocks and
+    known flows, or analyse --matrix files (one per interval) over --years.
 
-    PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Reports: matrix, components
-    (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius), stationarity (with --years)
-    and account (SEEA asset account).
+    PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Maps instead: --map-from A --map-to B,
+    either two polygon layers in the same projected CRS, each with a land-code field (--code-field; a unit field
+    for --by-unit), or two rasters on the same grid with a --legend CSV (value, code); areas in ha. Map checks
+    (invalid geometries repaired, gaps, overlaps, extents, overlay vs map areas) are printed on stderr.
+    Reports: matrix, components (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius),
+    stationarity (with --years) and account (SEEA asset account).
     """
-    from landuse.transitions.change import transitions_run
+    from landuse.transitions.change import default_classification, transitions_run
 
     if matrices or years:
         if plots is not None or from_year or to_year or flows or level is not None or by_unit or interval_years:
@@ -341,7 +397,10 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     if report == "stationarity":
         raise click.UsageError("--report stationarity needs --years (with --matrix or --estimate)")
 
-    table, _ = transitions_run(open_dataset(data, number_format) if (estimate or data) else None, plots,
+    ds = open_dataset(data, number_format) if (estimate or data) else None
+    if maps["map_from"] is not None or maps["map_to"] is not None:
+        plots = _map_plots(plots, ds.classification if ds else default_classification(), by_unit, force, **maps)
+    table, _ = transitions_run(ds, plots,
                                report=report, interval_years=interval_years, level=level, by_unit=by_unit,
                                gain=gain, loss=loss, estimate=estimate, from_year=from_year, to_year=to_year,
                                flows=flows, plot=plot, lang=lang, number_format=number_format, force=force,
