@@ -71,10 +71,18 @@ def output_options(f):
     return f
 
 
-def emit_frame(df, fmt: str, out: Path | None, force: bool) -> None:
+def emit_frame(df, fmt: str, out: Path | None, force: bool, lang: str = "en") -> None:
     from landuse.output import emit, render
 
-    emit(render(df, fmt), out, force)
+    emit(render(df, fmt, lang=lang), out, force)
+
+
+def lang_option(f):
+    """--lang en|vi for commands whose default output is English: numbers in the language's format in ``table``
+    output (csv/json stay machine numbers)."""
+    return click.option("--lang", "lang", type=click.Choice(["en", "vi"]), default="en", show_default=True,
+                        help="Language of the table output: vi writes 1.234,5 (and Vietnamese messages where "
+                             "the command has them).")(f)
 
 
 @click.group(cls=LanduseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,11 +101,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @data_option
 @click.option("--by-unit", is_flag=True, help="One row per unit and year (default: sums over units).")
+@lang_option
 @output_options
-def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
+def info(data: Path | None, number_format: str | None, by_unit: bool, lang: str, fmt: str, out: Path | None,
          force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
-    from landuse.output import render
+    from landuse.output import format_number, render
     from landuse.pipeline import dataset_overview
 
     ds = open_dataset(data, number_format)
@@ -111,9 +120,9 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
         shown = table.drop(columns=["computed"])
         for c in shown.columns:
             if c.endswith("_pct"):
-                shown[c] = shown[c].map("{:.2f}".format)
+                shown[c] = shown[c].map(lambda v: format_number(v, "{:.2f}", lang))
         shown = shown.rename(columns={c: c.replace("_pct", " %") for c in shown.columns})
-        click.echo(render(shown, "table", "{:,.0f}"), nl=False)
+        click.echo(render(shown, "table", "{:,.0f}", lang), nl=False)
         return
     emit_frame(table, fmt, out, force)
 
@@ -137,9 +146,10 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
               help="Plan figures from FILE (long: code, year, area_ha) instead of the manifest's plan column.")
 @click.option("--status-file", type=click.Path(path_type=Path), default=None,
               help="Statuses from FILE (long: code, year, area_ha), used before the tables and the inventory.")
+@lang_option
 @output_options
 def fulfilment(data, number_format, plans, base_year, year, level, compare, low_base, over_tolerance, plan_file,
-               status_file, fmt, out, force) -> None:
+               status_file, lang, fmt, out, force) -> None:
     """Plan fulfilment: ratio of achieved to planned change per category, status, and ha still to change."""
     from landuse.fulfilment import describe, fulfilment_command
 
@@ -149,7 +159,7 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
                                number_format=number_format or "auto")
     if fmt == "table" and out is None:
         click.echo(describe(table))
-    emit_frame(table, fmt, out, force)
+    emit_frame(table, fmt, out, force, lang)
 
 
 @main.command()
@@ -159,9 +169,10 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any error finding exists.")
 @click.option("--reconciled", "reconciled", type=click.Path(path_type=Path), default=None,
               help="Also write the reconciled long table (one value per year and code, with its source) as CSV.")
+@lang_option
 @output_options
 def reconcile(data: Path | None, number_format: str | None, tolerance: float, strict: bool,
-              reconciled: Path | None, fmt: str, out: Path | None, force: bool) -> None:
+              reconciled: Path | None, lang: str, fmt: str, out: Path | None, force: bool) -> None:
     """Find every place where the inventories and published tables do not add up.
 
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
@@ -169,7 +180,8 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     """
     from landuse.output import check_writable, emit, write_csv
     from landuse.reconcile import reconcile as run_checks
-    from landuse.reconcile import reconciled_table, render_report
+    from landuse.reconcile import reconciled_table
+    from landuse.wording import findings_report
 
     ds = open_dataset(data, number_format)
     for path in (reconciled, out):  # refuse before writing anything, so no output is left half-done
@@ -178,7 +190,7 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     found = run_checks(ds, tolerance=tolerance)
     if reconciled is not None:
         write_csv(reconciled_table(ds, found), reconciled, force)
-    emit(render_report(found, fmt), out, force)
+    emit(findings_report(ds, found, fmt, lang), out, force)
     if strict and (found["severity"] == "error").any():
         sys.exit(1)
 
@@ -358,6 +370,17 @@ def _solver_option(f):
 @click.option("--unit-costs", "unit_costs", type=click.Path(path_type=Path), default=None,
               help="Per-unit cost factors (CSV/XLSX: unit, code, factor): converting land of CODE away in UNIT "
                    "costs FACTOR × the default; implies --by-unit.")
+@click.option("--unit-areas", "unit_areas", type=click.Path(path_type=Path), default=None,
+              help="With --by-unit: write unit, code, area_start, area_<target year>, change (ha) to FILE.")
+@click.option("--unit", "unit", default=None, metavar="NAME",
+              help="With --by-unit: print one commune's stock, target-year areas and conversions with the driver "
+                   "or located project behind each; implies --by-unit.")
+@click.option("--unit-method", "unit_method", type=click.Choice(["spread", "lp"]), default="spread",
+              show_default=True,
+              help="By unit: spread the provincial conversions by the drivers of [spread] (a unique answer), or "
+                   "lp (one joint LP: a cheapest corner).")
+@click.option("--qp-solver", "qp_solver", type=click.Choice(["clarabel", "osqp"]), default="clarabel",
+              show_default=True, help="By unit, spread: the solver of the spread model.")
 @click.option("--batch", "batch", type=click.Path(path_type=Path), multiple=True,
               help="Run many allocations: a dataset folder or a scenario file (of --data); repeatable.")
 @click.option("--jobs", type=int, default=1, show_default=True,
@@ -365,9 +388,11 @@ def _solver_option(f):
 @click.option("--out-dir", "out_dir", type=click.Path(path_type=Path), default=None,
               help="With --batch: write <job>.csv (and <job>_unit_flows.csv by unit) into DIR.")
 @_solver_option
+@lang_option
 @output_options
 def allocate(data, number_format, scenario, conversions, permissions, by_unit, unit_flows, unit_rows, no_projects,
-             unit_costs, batch, jobs, out_dir, solver, time_limit, fmt, out, force) -> None:
+             unit_costs, unit_areas, unit, unit_method, qp_solver, batch, jobs, out_dir, solver, time_limit, lang,
+             fmt, out, force) -> None:
     """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
 
     Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
@@ -379,16 +404,30 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     from allocation.api import summary_text
     from landuse.output import check_writable, write_csv
 
-    by_unit = by_unit or unit_rows is not None or unit_flows is not None or unit_costs is not None
+    by_unit = by_unit or any(x is not None for x in (unit_rows, unit_flows, unit_costs, unit_areas, unit))
     if batch:
         _allocate_batch(list(batch), data, scenario, by_unit, unit_rows, not no_projects, jobs, out_dir, solver,
-                        time_limit, fmt, out, force)
+                        time_limit, fmt, out, force, lang)
         return
-    for path in (conversions, permissions, unit_flows, out):
+    for path in (conversions, permissions, unit_flows, unit_areas, out):
         if path is not None:
             check_writable(path, force)
-    res = run_allocation(open_dataset(data, number_format), scenario, solver, time_limit, by_unit=by_unit,
-                         unit_rows=unit_rows, projects=not no_projects, unit_costs=unit_costs)
+    ds = open_dataset(data, number_format)
+    if unit is not None:
+        from allocation.units import find_unit
+
+        unit = find_unit(ds, unit)
+    res = run_allocation(ds, scenario, solver, time_limit, by_unit=by_unit, unit_rows=unit_rows,
+                         projects=not no_projects, unit_costs=unit_costs, unit_method=unit_method, qp_solver=qp_solver)
+    if unit_areas:
+        from allocation.units import unit_areas_table
+
+        write_csv(unit_areas_table(res), unit_areas, force)
+    if unit is not None:
+        from allocation.units import unit_view
+
+        click.echo(unit_view(res, unit), nl=False)
+        return
     if conversions:
         write_csv(res.conversions, conversions, force)
     if permissions:
@@ -396,9 +435,9 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     if unit_flows:
         write_csv(res.unit_flows, unit_flows, force)
     if fmt == "table" and out is None:
-        click.echo(summary_text(res), nl=False)
+        click.echo(summary_text(res, lang), nl=False)
     else:
-        emit_frame(res.output_table(), fmt, out, force)
+        emit_frame(res.output_table(), fmt, out, force, lang)
     _exit_status(res.status, res.exit_code)
 
 
@@ -410,7 +449,7 @@ def _exit_status(status, code: int) -> None:
 
 
 def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, out_dir, solver, time_limit, fmt,
-                    out, force) -> None:
+                    out, force, lang="en") -> None:
     """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary."""
     from allocation.batch import allocate_many, exit_code, jobs_from_paths, write_outputs
     from landuse.batch import default_jobs
@@ -424,7 +463,7 @@ def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, o
                                          lambda _r: bar.update(1), projects, unit_rows)
     if out_dir is not None:
         write_outputs(results, job_list, out_dir, force=True)
-    emit_frame(summary, fmt, out, force)
+    emit_frame(summary, fmt, out, force, lang)
     worst = exit_code(results)
     if worst:
         sys.exit(worst)

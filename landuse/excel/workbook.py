@@ -31,6 +31,7 @@ from landuse.excel.layouts import (
 )
 from landuse.excel.model import Sheet, sheet_ref
 from landuse.excel.sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
+from landuse.wording import display_findings
 
 WORKBOOK_NAME = "bao_cao_dat_dai.xlsx"
 SHEET_NAMES = {
@@ -42,6 +43,8 @@ SHEET_NAMES = {
     "allocation": ("Phân bổ {t}", "Allocation {t}"),
     "conversions": ("Chuyển mục đích {s}-{t}", "Conversions {s}-{t}"),
     "units": ("Phân bổ theo đơn vị {t}", "Allocation by unit {t}"),
+    "unit_conversions": ("Chuyển mục đích theo đơn vị", "Conversions by unit"),
+    "unit_permissions": ("Cần cho phép theo đơn vị", "Permission by unit"),
     "findings": ("Kiểm tra", "Checks"),
 }
 TITLES = {
@@ -57,8 +60,14 @@ TITLES = {
                     "Land-use conversion plan of {p}, {s} - {t} (allocation model)"),
     "units": ("Phân bổ diện tích các loại đất đến năm {t} theo đơn vị hành chính - {p} (kết quả mô hình phân bổ)",
               "Land allocation to {t} by administrative unit - {p} (allocation model)"),
+    "unit_conversions": ("Diện tích chuyển mục đích sử dụng đất giai đoạn {s} - {t} theo đơn vị hành chính - {p}",
+                         "Land converted {s} - {t} by administrative unit - {p}"),
+    "unit_permissions": ("Diện tích chuyển mục đích sử dụng đất phải được cho phép giai đoạn {s} - {t} theo đơn vị "
+                         "hành chính - {p}", "Conversions needing permission {s} - {t} by administrative unit - {p}"),
     "findings": ("Kết quả kiểm tra số liệu - {p}", "Data checks - {p}"),
 }
+UNIT_HEADERS = {"unit_conversions": ("Từ loại đất → sang loại đất", "From land type → to land type"),
+                "unit_permissions": ("Loại chuyển mục đích phải được cho phép", "Conversion needing permission")}
 ESTIMATED = ("Ma trận ƯỚC TÍNH (không phải số liệu chu chuyển tổng hợp từ thửa đất); hàng: loại đất năm {a}, "
              "cột: loại đất năm {b}", "ESTIMATED matrix (not tallied from plot data); rows: land type in {a}, "
              "columns: land type in {b}")
@@ -308,7 +317,8 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         printed = ds.tables.get(ds.plans[pid]["table"]) if pid else None
         sheets.append(allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls, allocation_rows(ds, table),
                                        plan_values(ds, pid, "base_column"), plan_values(ds, pid), base_year, last, ty,
-                                       str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed))
+                                       str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed,
+                                       start=ds.stock(last)))
         conv = getattr(alloc, "conversions", None)
         if isinstance(conv, pd.DataFrame) and not conv.empty:
             sheets.append(matrix_sheet(_tr(SHEET_NAMES["conversions"], lang, s=last, t=ty), cls, conv, last, ty,
@@ -317,9 +327,11 @@ def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
         if isinstance(units, pd.DataFrame) and not units.empty:
             sheets.append(unit_areas_sheet(_tr(SHEET_NAMES["units"], lang, t=ty), units, cls.root, ty, lang,
                                            _tr(TITLES["units"], lang, p=p, t=ty)))
+            sheets += _unit_change_sheets(alloc, last, ty, p, lang)
     findings = parts.get("findings")
     if isinstance(findings, pd.DataFrame):
-        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), findings, link_resolver(ds, sheets), lang,
+        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), display_findings(ds, findings, lang),
+                                     link_resolver(ds, sheets), lang,
                                      _tr(TITLES["findings"], lang, p=p)))
     finish_official(sheets, ds.name, lang)
     return sheets
@@ -368,6 +380,24 @@ def check_workbook_path(path: Path | str) -> Path:
                          found=path.suffix or "no suffix")
     return path
 
+
+
+def _unit_change_sheets(alloc, start: int, ty: int, place: str, lang: str) -> list:
+    """By unit: the conversions (units × from→to pairs) and the area needing permission (units × permission),
+    in ha, each with its per-unit total and a provincial total row."""
+    from allocation.units import unit_permissions
+
+    col = f"area_{ty}"
+    moved = alloc.flows[alloc.flows["code_from"] != alloc.flows["code_to"]]
+    conv = pd.DataFrame({"unit": moved["unit"], "code": moved["code_from"] + "→" + moved["code_to"],
+                         col: moved["area_ha"]})
+    perm = unit_permissions(alloc).rename(columns={"permission": "code", "area_ha": col})
+    out = []
+    for key, long, total in (("unit_conversions", conv, "Σ"), ("unit_permissions", perm, "Σ")):
+        if len(long):
+            out.append(unit_areas_sheet(_tr(SHEET_NAMES[key], lang), long, total, ty, lang,
+                                        _tr(TITLES[key], lang, p=place, s=start, t=ty), _tr(UNIT_HEADERS[key], lang)))
+    return out
 
 def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None = None, lang: str = "vi",
                  results: dict | None = None, force: bool = False, solver: str | None = None,
