@@ -14,7 +14,7 @@ import re
 import openpyxl
 import pandas as pd
 import pytest
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import get_column_letter
 
 from landuse.excel.workbook import build_tables
 from tests.test_excel import check_every_formula
@@ -227,4 +227,3 @@ def test_no_number_outside_the_traced_sheets(traced):
     with_numbers = {ws.title for ws in wb for row in ws.iter_rows() for c in row
                     if is_number(c.value) or c.data_type == "f"}
     assert with_numbers <= walked, with_numbers - walked
-    assert column_index_from_string("D") == 4

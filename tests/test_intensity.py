@@ -164,11 +164,11 @@ def test_identities(cube, steps):
 
 # ---- bad input -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("years", "n", "message"), [
-    ("2014,2019", 2, r"--years: 2 years for 2 matrices: expected 3 years"),
+    ("2014,2019", 2, r"years: 2 years for 2 matrices: expected 3 years"),
     ("2014,2019,2024,2029", 2, r"4 years for 2 matrices"),
-    ("2014,2019,2019", 2, r"b\.csv: --years: zero-length interval 2019-2019 \(interval 2\)"),
-    ("2019,2014,2024", 2, r"a\.csv: --years: years not increasing 2019-2014 \(interval 1\)"),
-    ("2014,20x9,2024", 2, r"--years: not a year.*'20x9'"),
+    ("2014,2019,2019", 2, r"b\.csv: years: zero-length interval 2019-2019 \(interval 2\)"),
+    ("2019,2014,2024", 2, r"a\.csv: years: years not increasing 2019-2014 \(interval 1\)"),
+    ("2014,20x9,2024", 2, r"years: not a year.*'20x9'"),
 ])
 def test_bad_years(years, n, message):
     with pytest.raises(InputError, match=message):

@@ -187,9 +187,9 @@ def test_estimate_bundled_two_intervals(runner):
 
 def test_estimate_wrong_year(runner):
     r = invoke(runner, "--estimate", "--years", "2014,2020")
-    assert r.exit_code == 2 and "--years: no inventory for year 2020" in r.output
+    assert r.exit_code == 2 and "years: no inventory for year 2020" in r.output
     r = invoke(runner, "--estimate", "--years", "2019")
-    assert r.exit_code == 2 and "--years: one interval needs two years" in r.output
+    assert r.exit_code == 2 and "years: one interval needs two years" in r.output
 
 
 def test_run_step_writes_tables_and_pictures(langson, tmp_path):

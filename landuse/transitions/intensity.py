@@ -103,24 +103,24 @@ def _only(t: pd.DataFrame, gain: str | None, loss: str | None, categories: list[
 def parse_years(text: str | Sequence, n_matrices: int, files: Sequence[str] | None = None) -> list[int]:
     """``"2014,2019,2024"`` → ``[2014, 2019, 2024]``: one more year than matrices, strictly increasing.
 
-    A bad list raises :class:`InputError` naming ``--years`` and, for a zero-length or backwards interval,
+    A bad list raises :class:`InputError` naming the years and, for a zero-length or backwards interval,
     the matrix file of that interval."""
     parts = [str(x).strip() for x in (text.split(",") if isinstance(text, str) else text)]
-    where = Location(column="--years")
+    where = Location(column="years")
     try:
         years = [int(p) for p in parts]
     except ValueError:
         bad = next(p for p in parts if not p.lstrip("-").isdigit())
-        raise InputError("--years: not a year", where, expected="whole years such as 2014,2019,2024",
+        raise InputError("years: not a year", where, expected="whole years such as 2014,2019,2024",
                          found=bad) from None
     if len(years) != n_matrices + 1:
-        raise InputError(f"--years: {len(years)} years for {n_matrices} matrices", where,
+        raise InputError(f"years: {len(years)} years for {n_matrices} matrices", where,
                          expected=f"{n_matrices + 1} years (one more than the matrices)", found=text)
     for k, (a, b) in enumerate(zip(years, years[1:], strict=False)):
         if b <= a:
             what = "zero-length interval" if a == b else "years not increasing"
             loc = Location.of(files[k]) if files else where
-            raise InputError(f"--years: {what} {a}-{b} (interval {k + 1})", loc,
+            raise InputError(f"years: {what} {a}-{b} (interval {k + 1})", loc,
                              expected="strictly increasing years", found=text)
     return years
 
@@ -303,12 +303,12 @@ def analyse_estimate(ds, years: str | Sequence, lang: str = "vi") -> tuple[Inten
     there. Returns ``(result, estimates)``."""
     parts = years.split(",") if isinstance(years, str) else list(years)
     if len(parts) < 2:
-        raise InputError("--years: one interval needs two years", Location(column="--years"),
+        raise InputError("years: one interval needs two years", Location(column="years"),
                          expected="at least two inventory years such as 2019,2024", found=years)
     ys = parse_years(parts, len(parts) - 1)
     for y in ys:
         if y not in ds.years:
-            raise InputError(f"--years: no inventory for year {y}", Location(column="--years"),
+            raise InputError(f"years: no inventory for year {y}", Location(column="years"),
                              expected="inventory years: " + ", ".join(map(str, ds.years)))
     ests = estimate_matrices(ds, ys)
     from landuse.transitions.change import split_matrix
