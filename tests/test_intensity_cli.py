@@ -126,8 +126,8 @@ def test_english_labels(runner, files, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--years", "2000,2005"], r"--years: 2 years for 2 matrices"),
-    (["--years", "2000,2005,2005"], r"b\.csv: --years: zero-length interval 2005-2005"),
+    (["--years", "2000,2005"], r"years: 2 years for 2 matrices"),
+    (["--years", "2000,2005,2005"], r"b\.csv: years: zero-length interval 2005-2005"),
     (["--years", "2005,2000,2015"], r"a\.csv: years: years not increasing"),
 ])
 def test_bad_years_cli(runner, files, args, message):
