@@ -56,9 +56,10 @@ def end_column(target_year: int) -> str:
 
 def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, stock: pd.Series) -> pd.DataFrame:
     """One row per tree code then per aggregate: ``code, name, level, relation, area_start, area_<target year>,
-    target, deviation, weight, target_source``. End areas of parents are computed from leaves; the start area is
-    the inventory's figure (``stock``) where it gives one, else the sum of the leaves; of-which rows are not
-    allocated (end area NaN)."""
+    target, deviation, weight, target_source, note``. End areas of parents are computed from leaves; the start
+    area is the inventory's figure (``stock``) where it gives one, else the sum of the leaves; of-which rows are
+    not allocated (end area NaN). A code with no printed figure and no printed leaf has a blank start area (the model
+    counts it as 0 ha) and ``note`` says so."""
     cls = config.classification
     s = _by_code(cls, start.groupby("code")["area_ha"].sum())
     e = _by_code(cls, flows[flows["code_to"] != BOUNDARY_OUT].groupby("code_to")["area_ha"].sum())
@@ -70,14 +71,23 @@ def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, s
     out["relation"] = [cls.relation(c) if c in cls.table.index else "aggregate" for c in codes]
     # the start area as the inventory gives it (a printed parent may differ from the sum of its rounded leaves:
     # one figure per quantity across outputs); the rollup of leaves only where the inventory has no figure
+    # a code with no printed figure and no leaf with one stays blank (the model counts it as 0 ha; ``note`` says so)
     given = stock.reindex(codes).to_numpy(float)
-    out["area_start"] = np.where(~np.isnan(given), given, s.reindex(codes).to_numpy(float))
+    printed_leaves = _by_code(cls, stock.reindex(cls.leaves).notna().astype(float)).reindex(codes).to_numpy(float)
+    rolled = np.where(printed_leaves > 0, s.reindex(codes).to_numpy(float), np.nan)
+    out["area_start"] = np.where(~np.isnan(given), given, rolled)
     end = end_column(config.target_year)
     out[end] = e.reindex(codes).to_numpy()
     out["target"] = t["target_ha"].reindex(codes).to_numpy(float)
     out["deviation"] = out[end] - out["target"]
     out["weight"] = t["weight"].reindex(codes).to_numpy(float)
     out["target_source"] = t["label"].reindex(codes).fillna("").to_numpy()
+    blank = out["area_start"].isna() & (out["relation"] != "of-which")
+    of_which_target = (out["relation"] == "of-which") & out["target"].notna()
+    out["note"] = np.select(
+        [blank, of_which_target],
+        [f"no figure printed for {config.start_year}: modelled as 0 ha",
+         "of-which row: the model allocates parts only, this target is not allocated"], "")
     return out
 
 

@@ -306,3 +306,23 @@ def test_end_column_named_after_target_year(mini, tmp_path, default_result):
     values = [c.value for (r, _), c in sheet.cells.items() if r == row and isinstance(c.value, float)]
     assert any(v == pytest.approx(125) for v in values)
     assert default_result.end_column == "area_2030"  # the bundled 2030 run keeps the CLI's column name
+
+
+def test_a_blank_start_area_stays_blank_and_is_explained(langson):
+    """Leaves with no 2024 figure in the inventory file (blank cells, read here straight from the CSV) are not
+    shown as 0 ha of start area; the note says the model counts them as 0. An of-which target is flagged."""
+    import csv
+
+    from landuse.dataset import DEFAULT_DATASET
+    with open(DEFAULT_DATASET / "inventory.csv", encoding="utf-8-sig") as f:
+        rows = [r for r in csv.DictReader(f) if r["year"] == "2024"]
+    blank = {r["code"] for r in rows if r["area_ha"].strip() in ("", "-")}  # "-": a printed dash, no figure
+    leaves = set(langson.classification.leaves)
+    blank_leaves = (blank | (leaves - {r["code"] for r in rows})) & leaves
+    assert {"LMU", "DNG"} <= blank_leaves  # Bảng 2 prints no figure for them
+    t = allocate(langson).table.set_index("code")
+    assert t.loc[sorted(blank_leaves), "area_start"].isna().all()
+    assert t.loc[sorted(blank_leaves), "note"].str.contains("modelled as 0 ha").all()
+    assert t.loc["RSN", "note"].startswith("of-which row")
+    printed = t.drop(sorted(blank_leaves)).query("relation == 'part'")
+    assert printed["area_start"].notna().all()
