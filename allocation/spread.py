@@ -54,7 +54,6 @@ from landuse.readers.tables import ROW, require_columns
 
 DRIVERS = ("stock", "suitability", "potential", "region")
 SETTING_KEYS = (*DRIVERS, "stock_cap", "change_cap", "min_change_ha", "region_factor")
-DEFAULT_REGION_FACTOR = {"I": 1.5, "II": 1.0, "III": 0.75}
 TOL = 1e-6  # ha
 
 
@@ -67,7 +66,7 @@ class SpreadSettings:
     suitability: float = 1.0
     potential: float = 1.0
     region: float = 1.0
-    region_factor: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_REGION_FACTOR))
+    region_factor: dict[str, float] = field(default_factory=dict)  # from the dataset's [spread]; a class without one: 1
     stock_cap: float = 0.5
     change_cap: float = 0.5
     min_change_ha: float = 100.0
@@ -79,7 +78,7 @@ def spread_settings(config: Config) -> SpreadSettings:
 
     A weight that is negative or not a number, a cap outside 0–1 or a region factor ≤ 0 raises
     :class:`~landuse.errors.ConfigError` naming the file, line and key."""
-    vals: dict = {"region_factor": dict(DEFAULT_REGION_FACTOR)}
+    vals: dict = {"region_factor": {}}
     used = []
     for src in config.sources:
         path = Path(src)
@@ -91,7 +90,7 @@ def spread_settings(config: Config) -> SpreadSettings:
         for key, v in t.items():
             if key == "region_factor":
                 if not isinstance(v, dict):
-                    raise doc.error("spread.region_factor must be a table: I = 1.5, II = 1.0, III = 0.75",
+                    raise doc.error("spread.region_factor must be a table of factors by region class",
                                     "spread", key)
                 for cls_, f in v.items():
                     vals["region_factor"][str(cls_)] = doc.number(f, "spread", key, lo=1e-9)
