@@ -177,27 +177,4 @@ def summary_text(res: AllocationResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_step(ds: Dataset, out_dir: Path, report) -> None:
-    """``landuse run``: the default allocation table and its conversion matrix, when the dataset has a config."""
-    from landuse.output import write_csv
-
-    if not ds.manifest.get("allocation", {}).get("config"):
-        report.notes.append("allocation: skipped (the manifest has no [allocation] config)")
-        return
-    try:
-        res = allocate(ds)
-    except InfeasibleError as e:
-        report.notes.append(f"allocation: {e}")
-        return
-    c = res.config
-    report.files.append(write_csv(res.table, out_dir / f"phan_bo_{c.target_year}.csv", force=True))
-    report.files.append(write_csv(res.conversions, out_dir / f"chu_chuyen_{c.start_year}_{c.target_year}.csv",
-                                  force=True))
-    report.results["allocation"] = res
-    dev = res.deviations()
-    report.notes.append(f"allocation {c.start_year}→{c.target_year}: {res.status.value} ({res.solver}), objective "
-                        f"{res.objective:.4g}; {len(dev)} code(s) off target by > 0.5 ha"
-                        + (f" ({', '.join(dev['code'])})" if len(dev) else ""))
-
-
-__all__ = ["AllocationResult", "allocate", "compare", "run_problem", "run_step", "summary_text"]
+__all__ = ["AllocationResult", "allocate", "compare", "run_problem", "summary_text"]

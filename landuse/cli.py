@@ -135,15 +135,21 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
 def fulfilment(data, number_format, plans, base_year, year, level, compare, low_base, over_tolerance, plan_file,
                status_file, fmt, out, force) -> None:
     """Plan fulfilment: ratio of achieved to planned change per category, status, and ha still to change."""
-    from landuse.fulfilment import describe, fulfilment_command
+    from landuse.errors import InputError
+    from landuse.fulfilment import assess, compare_versions, describe
+    from landuse.output import check_outputs
 
+    check_outputs([out], force)
+    if len(plans) > 1 and not compare:
+        raise InputError(f"--plan given {len(plans)} times",
+                         expected="one plan, or --compare-plans to compare versions")
+    kw = dict(base_year=base_year, year=year, level=level, low_base=low_base, plan_file=plan_file,
+              status_file=status_file, over_tolerance=over_tolerance, number_format=number_format or "auto")
     ds = open_dataset(data, number_format)
-    table = fulfilment_command(ds, plans, compare, base_year=base_year, year=year, level=level, low_base=low_base,
-                               plan_file=plan_file, status_file=status_file, over_tolerance=over_tolerance,
-                               number_format=number_format or "auto")
+    res = compare_versions(ds, plans or None, **kw) if compare else assess(ds, plans[0] if plans else None, **kw)
     if fmt == "table" and out is None:
-        click.echo(describe(table))
-    emit_frame(table, fmt, out, force)
+        click.echo(describe(res))
+    emit_frame(res.table, fmt, out, force)
 
 
 @main.command()
@@ -161,18 +167,19 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
     classification continuity and stated flows; each finding is error, rounding or info.
     """
-    from landuse.output import check_writable, write_csv
+    from landuse.output import check_outputs, write_all
     from landuse.reconcile import reconcile as run_checks
     from landuse.reconcile import reconciled_table, render_report
 
+    check_outputs([reconciled, out], force)  # every path first: all written or none
     ds = open_dataset(data, number_format)
-    for path in (reconciled, out):  # refuse before writing anything, so no output is left half-done
-        if path is not None and str(path) != "-":
-            check_writable(path, force)
     found = run_checks(ds, tolerance=tolerance)
-    if reconciled is not None:
-        write_csv(reconciled_table(ds, found), reconciled, force)
-    emit(render_report(found, fmt), out, force)
+    texts = {reconciled: render(reconciled_table(ds, found), "csv")} if reconciled is not None else {}
+    if out is not None and str(out) != "-":
+        texts[out] = render_report(found, fmt)
+    write_all(texts, force)
+    if out is None or str(out) == "-":
+        emit(render_report(found, fmt))
     if strict and (found["severity"] == "error").any():
         sys.exit(1)
 
@@ -184,13 +191,13 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
 @click.option("--force", is_flag=True, help="Write into a folder that has files this tool did not write.")
 def run(data: Path | None, number_format: str | None, out: Path, force: bool) -> None:
     """Run the main job on a dataset: every table into the output folder, then a summary."""
-    from landuse.pipeline import STEPS, run_summary
+    from landuse.pipeline import STEP_NAMES, run_summary
     from landuse.pipeline import run as run_job
 
-    steps, start = iter(range(1, len(STEPS) + 1)), time.perf_counter()
+    start = time.perf_counter()
 
-    def progress(name: str) -> None:
-        click.echo(f"[{next(steps)}/{len(STEPS)}] {name} ({time.perf_counter() - start:.1f} s)", err=True)
+    def progress(step) -> None:
+        click.echo(f"[{step.number}/{len(STEP_NAMES)}] {step.name} ({step.seconds:.1f} s)", err=True)
 
     report = run_job(data, out, force, progress=progress, number_format=number_format)
     click.echo(run_summary(report) + f"\nDone in {time.perf_counter() - start:.1f} s.")
@@ -212,9 +219,12 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
 def tables(data: Path | None, number_format: str | None, scenario: Path | None, out: Path, lang: str,
            force: bool, by_unit: bool, no_projects: bool) -> None:
     """Write the official tables (Bảng 2, 3, 4, 26, 05/TKKK, checks) to one Excel workbook."""
-    from landuse.excel.workbook import build_tables, check_workbook_path
+    from landuse.excel.workbook import check_workbook_path
+    from landuse.output import check_outputs
+    from landuse.pipeline import build_tables
 
     check_workbook_path(out)
+    check_outputs([out], force)
     res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force,
                        by_unit=by_unit, projects=not no_projects)
     click.echo(f"Wrote {res.path} ({len(res.sheets)} sheets: {', '.join(res.sheets)})")
@@ -239,9 +249,10 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
     Categories absent from a year's classification get status not-in-classification and no change; a blank
     figure (nothing printed for a year) gets status blank and no change, never a change from 0.
     """
-    from landuse.transitions.change import check_outputs, net_change
+    from landuse.output import check_outputs
+    from landuse.transitions.change import net_change
 
-    check_outputs(out, force=force)
+    check_outputs([out], force)
     emit_frame(net_change(open_dataset(data, number_format), from_year, to_year, level, lang), fmt, out, force)
 
 
@@ -277,14 +288,33 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Reports: matrix, components
     (gain, loss, swap, quantity/exchange/shift), intensity (Pontius) and account (SEEA asset account).
     """
-    from landuse.transitions.change import transitions_run
+    from landuse.errors import InputError
+    from landuse.output import check_outputs
+    from landuse.transitions import charts
+    from landuse.transitions.change import default_classification, estimated_report, plot_transitions
 
-    table, _ = transitions_run(open_dataset(data, number_format) if (estimate or data) else None, plots,
-                               report=report, interval_years=interval_years, level=level, by_unit=by_unit,
-                               gain=gain, loss=loss, estimate=estimate, from_year=from_year, to_year=to_year,
-                               flows=flows, plot=plot, lang=lang, number_format=number_format, force=force,
-                               out=out)
+    check_outputs([out, plot], force)
+    if plot is not None:
+        charts.check_plot_path(plot, by_unit)
+    if estimate:
+        if plots is not None:
+            raise InputError("give a PLOTS file or --estimate, not both")
+        if from_year is None or to_year is None or by_unit or level is not None:
+            raise InputError("--estimate needs --from YEAR --to YEAR (and no --by-unit or --level)")
+        table, matrix = estimated_report(open_dataset(data, number_format), from_year, to_year, flows, report,
+                                         interval_years, gain, loss, lang)
+    else:
+        if plots is None:
+            raise InputError("give a PLOTS file, or --estimate --from YEAR --to YEAR")
+        cls = open_dataset(data, number_format).classification if data else default_classification()
+        table, matrix = plot_transitions(plots, level=level, by_unit=by_unit, report=report,
+                                         interval_years=interval_years, gain=gain, loss=loss, classification=cls,
+                                         number_format=number_format, lang=lang)
+    if plot is not None:
+        charts.write_plot(matrix, plot, estimated=estimate, force=force)
     emit_frame(table, fmt, out, force)
+
+
 def _solver_option(f):
     f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S",
                      help="Stop the solver after S seconds.")(f)
@@ -314,7 +344,7 @@ def _solver_option(f):
                    "costs FACTOR × the default; implies --by-unit.")
 @click.option("--batch", "batch", type=click.Path(path_type=Path), multiple=True,
               help="Run many allocations: a dataset folder or a scenario file (of --data); repeatable.")
-@click.option("--jobs", type=int, default=1, show_default=True,
+@click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="With --batch: parallel processes (0 = one per CPU).")
 @click.option("--out-dir", "out_dir", type=click.Path(path_type=Path), default=None,
               help="With --batch: write <job>.csv (and <job>_unit_flows.csv by unit) into DIR.")
@@ -329,43 +359,50 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     """
     from allocation.api import allocate as run_allocation
     from allocation.api import summary_text
-    from landuse.output import check_writable, write_csv
+    from landuse.output import check_outputs, write_all
 
     by_unit = by_unit or unit_rows is not None or unit_flows is not None or unit_costs is not None
     if batch:
-        _allocate_batch(list(batch), data, scenario, by_unit, unit_rows, not no_projects, jobs, out_dir, solver,
-                        time_limit, fmt, out, force)
+        _allocate_batch(list(batch), data, number_format, scenario, by_unit, unit_rows, unit_costs, not no_projects,
+                        jobs, out_dir, solver, time_limit, fmt, out, force, conversions, permissions, unit_flows)
         return
-    for path in (conversions, permissions, unit_flows, out):
-        if path is not None:
-            check_writable(path, force)
+    check_outputs([conversions, permissions, unit_flows, out], force)  # every path first: all written or none
     res = run_allocation(open_dataset(data, number_format), scenario, solver, time_limit, by_unit=by_unit,
                          unit_rows=unit_rows, projects=not no_projects, unit_costs=unit_costs)
-    if conversions:
-        write_csv(res.conversions, conversions, force)
-    if permissions:
-        write_csv(res.permissions, permissions, force)
-    if unit_flows:
-        write_csv(res.unit_flows, unit_flows, force)
+    files = {path: render(table, "csv") for path, table in
+             ((conversions, res.conversions), (permissions, res.permissions), (unit_flows, res.unit_flows))
+             if path is not None}
     if fmt == "table" and out is None:
+        write_all(files, force)
         click.echo(summary_text(res), nl=False)
         return
-    emit_frame(res.table, fmt, out, force)
+    if out is not None and str(out) != "-":
+        files[out] = render(res.table, fmt)
+    write_all(files, force)
+    if out is None or str(out) == "-":
+        emit_frame(res.table, fmt, None, force)
 
 
-def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, out_dir, solver, time_limit, fmt,
-                    out, force) -> None:
-    """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary."""
-    from allocation.batch import allocate_many, jobs_from_paths, write_outputs
+def _allocate_batch(paths, data, number_format, scenario, by_unit, unit_rows, unit_costs, projects, jobs, out_dir,
+                    solver, time_limit, fmt, out, force, conversions, permissions, unit_flows) -> None:
+    """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary. The options
+    that name one output file (--conversions, --permissions, --unit-flows) cannot serve many jobs: refused."""
+    from allocation.batch import BatchOptions, allocate_many, jobs_from_paths, write_outputs
     from landuse.batch import default_jobs
-    from landuse.output import prepare_output_dir
+    from landuse.errors import InputError
+    from landuse.output import check_outputs, prepare_output_dir
 
+    for flag, value in (("--conversions", conversions), ("--permissions", permissions), ("--unit-flows", unit_flows)):
+        if value is not None:
+            raise InputError(f"{flag} names one file and cannot take the results of many --batch jobs",
+                             expected="--out-dir DIR (writes <job>.csv and, by unit, <job>_unit_flows.csv per job)")
+    check_outputs([out], force)
     job_list = jobs_from_paths(paths, data, scenario)
     if out_dir is not None:
         out_dir = prepare_output_dir(out_dir, force)
+    options = BatchOptions(by_unit, solver, time_limit, projects, unit_rows, unit_costs, number_format)
     with click.progressbar(length=len(job_list), label="allocating", file=sys.stderr) as bar:
-        summary, results = allocate_many(job_list, jobs or default_jobs(), by_unit, solver, time_limit,
-                                         lambda _r: bar.update(1), projects, unit_rows)
+        summary, results = allocate_many(job_list, jobs or default_jobs(), options, lambda _r: bar.update(1))
     if out_dir is not None:
         write_outputs(results, job_list, out_dir, force=True)
     emit_frame(summary, fmt, out, force)

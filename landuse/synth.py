@@ -118,7 +118,7 @@ def make_units(n: int, communes: pd.DataFrame | None, rng: np.random.Generator) 
     Columns ``tt, kind, name, region`` (kind xã | phường, region I | II | III).
     """
     if n < 1:
-        raise InputError("the number of units must be at least 1", expected="--units N ≥ 1", found=n)
+        raise InputError("the number of units must be at least 1", expected="a number of units ≥ 1", found=n)
     if communes is not None and len(communes) == n and "name" in communes:
         u = communes.reindex(columns=["tt", "kind", "name", "region"]).fillna("")
         u["kind"] = u["kind"].replace("", "xã")
@@ -291,7 +291,7 @@ def write_synthetic(ds: Dataset, out: Path | str, n: int | None = None, seed: in
     if n is None:
         n = len(communes) if communes is not None else 65
     if n < 1:
-        raise InputError("the number of units must be at least 1", expected="--units N ≥ 1", found=n)
+        raise InputError("the number of units must be at least 1", expected="a number of units ≥ 1", found=n)
     year = year or max(ds.years)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not force)):
         raise OutputExistsError(f"{out}: exists and is not empty; choose another folder or use --force")
