@@ -13,6 +13,7 @@ from allocation import diagnostics as dg
 from allocation.config import Config, load_scenario
 from allocation.model import build, problem, start_areas
 from allocation.solve import SolveStatus, solve
+from allocation.units import read_unit_costs, read_unit_rows, unit_problem
 from landuse.dataset import Dataset
 from landuse.errors import InfeasibleError, LanduseError
 
@@ -74,7 +75,7 @@ def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: s
              projects: bool = True, unit_costs: Path | str | None = None) -> AllocationResult:
     """Allocate the start-year land of ``ds`` to the target year under the default config + ``scenario``.
 
-    ``by_unit``: per unit (:func:`allocation.units.allocate_units`: the dataset's located projects unless
+    ``by_unit``: per unit (:func:`allocate_by_unit`: the dataset's located projects unless
     ``projects`` is false, the unit-level rows of the file ``unit_rows`` and the per-unit cost factors of the
     file ``unit_costs``). Raises :class:`InfeasibleError`
     (exit code 1) naming a minimal conflicting set when the hard constraints cannot hold together; input
@@ -82,10 +83,23 @@ def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: s
     """
     config = _config(ds, scenario)
     if by_unit or unit_rows is not None or unit_costs is not None:
-        from allocation.units import allocate_units
-
-        return allocate_units(ds, config, unit_rows, projects, solver, time_limit, unit_costs=unit_costs)
+        rows = read_unit_rows(unit_rows, ds) if unit_rows is not None else None
+        costs = read_unit_costs(unit_costs, ds) if unit_costs is not None else None
+        return allocate_by_unit(ds, config, rows, costs, solver, time_limit, projects)
     return run_problem(ds, config, start_areas(ds, config.start_year), solver=solver, time_limit=time_limit)
+
+
+def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = None,
+                     unit_cost: pd.DataFrame | None = None, solver: str | None = None,
+                     time_limit: float | None = None, projects: bool = True,
+                     number_format: str | None = None) -> AllocationResult:
+    """Allocate every unit of ``ds`` under ``config`` (inputs: :func:`allocation.units.unit_problem`). Raises
+    :class:`InfeasibleError` (with a minimal conflicting set) when infeasible. The result's ``table`` is the
+    provincial sum of the units."""
+    up = unit_problem(ds, config, unit_rows, unit_cost, projects, number_format)
+    res = run_problem(ds, config, up.start, up.rows, up.costs, solver, time_limit, check=up.check)
+    res.unit_rows = up.rows
+    return res
 
 
 def run_problem(ds: Dataset, config: Config, start: pd.DataFrame, unit_rows: pd.DataFrame | None = None,
@@ -177,4 +191,4 @@ def summary_text(res: AllocationResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["AllocationResult", "allocate", "compare", "run_problem", "summary_text"]
+__all__ = ["AllocationResult", "allocate", "allocate_by_unit", "compare", "run_problem", "summary_text"]

@@ -8,19 +8,19 @@ that may differ by unit. Without unit-level rows the two have the same optimum: 
 splits into units in proportion to their start areas, and any unit solution sums to a provincial one.
 
 This module reads and checks the unit-level inputs (unit totals, located projects, unit-rows files, unit
-names) and calls :func:`allocation.api.run_problem`. All areas in ha.
+names) and gives them to :func:`allocation.api.allocate_by_unit` (it imports nothing from the api). All areas in ha.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from allocation.api import AllocationResult, run_problem
 from allocation.config import Config
 from allocation.model import Problem, start_areas
 from landuse.dataset import Dataset
@@ -229,14 +229,28 @@ def _check_unit_mins(p: Problem) -> None:
                                   + "; ".join(unit.loc[inside, "label"].astype(str).head(4)) + " …)")
 
 
-def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = None,
-                     unit_cost: pd.DataFrame | None = None, solver: str | None = None,
-                     time_limit: float | None = None, projects: bool = True,
-                     number_format: str | None = None) -> AllocationResult:
-    """Allocate every unit of ``ds`` under ``config`` (+ located projects of the dataset when ``projects``,
-    + ``unit_rows``; ``unit_cost``: ``unit, code, factor``). Raises :class:`InputError` for a unit whose areas
-    do not add up to its total or a unit-level row naming an unknown unit; :class:`InfeasibleError` (with a
-    minimal conflicting set) when infeasible. The result's ``table`` is the provincial sum of the units."""
+@dataclass
+class UnitProblem:
+    """The by-unit inputs of an allocation: start areas per unit and leaf (long ``unit, code, area_ha``), the
+    unit-level rows (located projects and the user's, :data:`UNIT_ROW_COLUMNS`) and per-unit cost factors."""
+
+    start: pd.DataFrame
+    rows: pd.DataFrame
+    costs: pd.DataFrame | None = None
+
+    @staticmethod
+    def check(p: Problem) -> None:
+        """Before the solve: unit-level minimums that alone exceed a provincial maximum (see
+        :func:`_check_unit_mins`)."""
+        _check_unit_mins(p)
+
+
+def unit_problem(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = None,
+                 unit_cost: pd.DataFrame | None = None, projects: bool = True,
+                 number_format: str | None = None) -> UnitProblem:
+    """The by-unit inputs of allocating every unit of ``ds`` under ``config`` (+ located projects of the dataset
+    when ``projects``, + ``unit_rows``; ``unit_cost``: ``unit, code, factor``). Raises :class:`InputError` for a
+    unit whose areas do not add up to its total or a unit-level row naming an unknown unit."""
     check_several_units(ds, config.start_year)
     check_unit_totals(ds, config.start_year)
     rows = [located_projects(ds, config.target_year, number_format=number_format)] if projects else []
@@ -248,23 +262,4 @@ def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None
         raise ConfigError("a planned total different from the start total is not supported by unit (each unit's "
                           "total is fixed)", expected=f"no [total] area (or {start['area_ha'].sum():g} ha) by unit",
                           found=config.total_ha)
-    res = run_problem(ds, config, start, urows, unit_cost, solver, time_limit, check=_check_unit_mins)
-    res.unit_rows = urows
-    return res
-
-
-def allocate_units(ds: Dataset, scenario: Path | str | Config | None = None, unit_rows: Path | str | None = None,
-                   projects: bool = True, solver: str | None = None,
-                   time_limit: float | None = None, number_format: str | None = None,
-                   unit_costs: Path | str | None = None) -> AllocationResult:
-    """``landuse allocate --by-unit``: the dataset's default config (+ ``scenario``), its located projects
-    (unless ``projects`` is false) and the unit-level rows of the file ``unit_rows``. ``number_format``: the
-    CLI's --number-format (default: the manifest's for the dataset's files, detected for ``unit_rows``)."""
-    from allocation.config import load_scenario
-
-    config = scenario if isinstance(scenario, Config) else load_scenario(
-        None if scenario in (None, "default") else Path(scenario), ds)
-    rows = read_unit_rows(unit_rows, ds, number_format) if unit_rows else None
-    costs = read_unit_costs(unit_costs, ds, number_format) if unit_costs else None
-    return allocate_by_unit(ds, config, rows, costs, solver=solver, time_limit=time_limit, projects=projects,
-                            number_format=number_format)
+    return UnitProblem(start, urows, unit_cost)

@@ -291,7 +291,8 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     from landuse.errors import InputError
     from landuse.output import check_outputs
     from landuse.transitions import charts
-    from landuse.transitions.change import default_classification, estimated_report, plot_transitions
+    from landuse.transitions.change import default_classification, plot_transitions
+    from landuse.transitions.estimate import estimated_report
 
     check_outputs([out, plot], force)
     if plot is not None:

@@ -24,6 +24,7 @@ from landuse.excel.workbook import Parts, build_sheets, link_resolver
 from landuse.excel.writer import write_workbook
 from landuse.findings import conform
 from landuse.pipeline import build_tables
+from landuse.transitions.estimate import estimate_transitions
 from tests.conftest import MINI
 
 EVIL = '=HYPERLINK("x")'
@@ -231,9 +232,8 @@ def test_every_formula_recomputes_to_its_cached_value(tmp_path, langson):
     """The independent check of every derived cell: the whole workbook (every part), each formula recomputed by
     the evaluator above from the constants it depends on and compared with the value cached by the writer."""
     import landuse.fulfilment as ful
-    import landuse.transitions.change as change
     parts = fake_parts(langson)
-    parts.estimate = change.estimate_transitions(langson, 2019, 2024)
+    parts.estimate = estimate_transitions(langson, 2019, 2024)
     parts.fulfilment = ful.assess(langson)
     res = build_tables(langson, tmp_path / "all.xlsx", results=parts)
     wb = openpyxl.load_workbook(res.path)
@@ -708,8 +708,7 @@ def test_workbook_with_every_part(tmp_path, langson):
 
 
 def test_transition_sheet_matches_the_library(tmp_path, langson):
-    import landuse.transitions.change as change
-    res = change.estimate_transitions(langson, 2019, 2024)
+    res = estimate_transitions(langson, 2019, 2024)
     sheets = build_sheets(langson, Parts(estimate=res))
     s = next(x for x in sheets if x.name == "Chu chuyển")
     wb, wv, path = _save([s], tmp_path)

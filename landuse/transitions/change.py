@@ -9,8 +9,8 @@ All areas are in ha. Signs: ``change = area_to − area_from`` (a gain is positi
   Codes are mapped to integer indices and the cells summed with :func:`numpy.bincount` (no groupby).
 * :func:`components`, :func:`intensity`, :func:`asset_account` – difference components (Pontius &
   Santacruz), intensity analysis (Aldwaik & Pontius) and the SEEA physical asset account of a matrix.
-* :func:`estimate_transitions` – a matrix estimated by an LP from two stocks and known flows
-  (see :mod:`landuse.transitions.estimate`).
+A matrix estimated by an LP from two stocks and known flows is :mod:`landuse.transitions.estimate`'s (which
+builds on this module; this module does not import it).
 
 A matrix here is a DataFrame whose index (name ``from``) holds the start codes and whose columns hold the end
 codes; it may carry a ``total`` row and column, a ``giam_khac`` column (giảm khác: area leaving the account
@@ -504,27 +504,6 @@ def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: boo
     plots, rows = read_plots_located(path, cls, number_format=number_format or "auto", by_unit=by_unit)
     matrix = transition_matrix(plots, level, by_unit, cls, file=str(path), rows=rows)
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
-
-
-def estimated_report(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
-                     report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
-                     loss: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``report`` table of a matrix estimated from ``ds``'s stocks and known flows
-    (:func:`estimate_transitions`), every line saying ``estimated``. Returns ``(table, matrix)``."""
-    res = estimate_transitions(ds, from_year, to_year, flows)
-    if report == "matrix":
-        return res.table(), res.matrix
-    table = report_table(res.matrix, report, ds.classification, interval_years, gain, loss, lang)
-    table["status"] = res.table()["status"].iloc[0]
-    return table, res.matrix
-
-
-def estimate_transitions(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
-                         **kwargs):
-    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`~.estimate.estimate`."""
-    from landuse.transitions.estimate import estimate
-
-    return estimate(ds, from_year, to_year, flows, **kwargs)
 
 
 # ---- the interval `landuse run` estimates ---------------------------------------------------------------

@@ -38,7 +38,7 @@ import pandas as pd
 from landuse.errors import InputError, LanduseError, Location, NegativeAreaError, NonNumericError
 from landuse.findings import PRINTED_COLUMNS, conform
 from landuse.readers.tables import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
-from landuse.transitions.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table
+from landuse.transitions.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table, report_table
 
 ELASTIC_COST = 10000.0
 OTHER_COST = 1.0
@@ -405,3 +405,23 @@ def _findings(known: pd.DataFrame, src: str | None, notes: list[Note]) -> pd.Dat
         recs.append({"severity": severity, "check": check, "source": "inventory", "row": None, "column": None,
                      "expected": expected, "found": found, "difference": diff, "message": msg})
     return conform(pd.DataFrame(recs, columns=PRINTED_COLUMNS[:9]))
+
+
+# ---- for `landuse transitions --estimate` ---------------------------------------------------------------
+def estimated_report(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
+                     report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
+                     loss: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``report`` table of a matrix estimated from ``ds``'s stocks and known flows
+    (:func:`estimate_transitions`), every line saying ``estimated``. Returns ``(table, matrix)``."""
+    res = estimate_transitions(ds, from_year, to_year, flows)
+    if report == "matrix":
+        return res.table(), res.matrix
+    table = report_table(res.matrix, report, ds.classification, interval_years, gain, loss, lang)
+    table["status"] = res.table()["status"].iloc[0]
+    return table, res.matrix
+
+
+def estimate_transitions(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
+                         **kwargs):
+    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`~.estimate.estimate`."""
+    return estimate(ds, from_year, to_year, flows, **kwargs)
