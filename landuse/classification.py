@@ -73,10 +73,6 @@ class Classification:
     def relation(self, code: str) -> str:
         return str(self.table.at[code, "relation"])
 
-    def children(self, code: str) -> list[str]:
-        """All rows directly under ``code`` (parts and of-which rows)."""
-        return list(self.table.index[self.table["parent"] == code])
-
     def parts(self, code: str) -> list[str]:
         """The rows that partition ``code`` (its sum rule); empty for a leaf."""
         t = self.table

@@ -16,7 +16,7 @@ import pandas as pd
 
 from landuse.classification import Classification
 from landuse.dataset import PublishedTable
-from landuse.excel.model import Cell, Chart, Sheet, col_letter, fmt_number, is_missing, ref, t
+from landuse.excel.model import Cell, Chart, Sheet, fmt_number, is_missing, ref, t
 
 STT_COL, NAME_COL = 0, 1
 WIDTH_STT, WIDTH_NAME, WIDTH_CODE, WIDTH_NUM = 7, 46, 6, 12
@@ -249,7 +249,7 @@ def inventory_sheet(name: str, cls: Classification, stock: pd.Series, year: int,
     Rows: the classification codes present in ``stock`` (NaN = not given, shown blank), in display order.
     STT from the classification (I, 1, 1.1); "Trong đó:" lines where the printed table ``printed`` has them.
     """
-    s = Sheet(name, title, [WIDTH_STT, WIDTH_NAME, WIDTH_CODE, 14, 14], unit=t("unit_ha", lang),
+    s = Sheet(name, title, [WIDTH_STT, WIDTH_NAME, WIDTH_CODE, 14, 14], measure=t("unit_ha", lang),
               mirrors=printed.id if printed else None)
     first = s.start_table(1, ["(1)", "(2)", "(3)", "(4)", "(5)"])
     for c, key in enumerate(["stt", "land_type", "code", "area_ha", "share_pct"]):
@@ -279,7 +279,7 @@ def change_sheet(name: str, cls: Classification, stocks: Mapping[int, pd.Series]
     if len(years) > 2:
         pairs.append((years[0], years[-1]))
     ny = len(years)
-    s = Sheet(name, title, [WIDTH_STT, WIDTH_NAME] + [WIDTH_NUM] * (ny + len(pairs)), unit=t("unit_ha", lang),
+    s = Sheet(name, title, [WIDTH_STT, WIDTH_NAME] + [WIDTH_NUM] * (ny + len(pairs)), measure=t("unit_ha", lang),
               mirrors=printed.id if printed else None)
     numbers = ["(1)", "(2)"] + [f"({3 + i})" for i in range(ny)]
     for a, b in pairs:
@@ -358,7 +358,7 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
     has_a = "tang_khac" in matrix.index
     ncols = 4 + len(to_codes) + (1 if has_g else 0)
     s = Sheet(name, title, [WIDTH_STT, 30, WIDTH_CODE, 11] + [8.5] * (ncols - 4), subtitle=[note] if note else [],
-              unit=t("unit_ha", lang))
+              measure=t("unit_ha", lang))
     _matrix_headers(s, ncols, to_codes, has_g, from_year, to_year, lang)
     data_cols = list(range(4, ncols))
     r = s.first_data_row
@@ -407,7 +407,7 @@ def unit_areas_sheet(name: str, areas: pd.DataFrame, root: str, year: object, la
     wide = areas.pivot_table(index="unit", columns="code", values=f"area_{year}", aggfunc="sum", sort=False)
     codes = [c for c in dict.fromkeys(areas["code"]) if (wide[c].abs() > 0).any()]
     ncols = 3 + len(codes)
-    s = Sheet(name, title, [WIDTH_STT, 28, 12] + [9.5] * len(codes), unit=t("unit_ha", lang))
+    s = Sheet(name, title, [WIDTH_STT, 28, 12] + [9.5] * len(codes), measure=t("unit_ha", lang))
     first = s.start_table(2, [f"({i + 1})" for i in range(ncols)])
     s.head(first, 0, first + 1, 0, t("stt", lang))
     s.head(first, 1, first + 1, 1, t("admin_unit", lang))
@@ -465,7 +465,3 @@ def _matrix_row(s: Sheet, r: int, row: pd.Series, to_codes: list, has_g: bool, c
         s.anchors[(str(code), ("to", str(c)))] = (r, 4 + j)
     if has_g:
         s.put(r, 4 + len(to_codes), Cell(_num(row["giam_khac"]), fmt="matrix"))
-
-
-def col_range(sheet: Sheet, col: int) -> str:
-    return f"{col_letter(col)}{sheet.first_data_row + 1}:{col_letter(col)}{sheet.last_row + 1}"
