@@ -12,10 +12,11 @@ import pandas as pd
 from allocation import diagnostics as dg
 from allocation.config import Config, load_scenario
 from allocation.model import build, problem, start_areas
-from allocation.solve import SolveStatus, solve
 from allocation.units import read_unit_costs, read_unit_rows, unit_problem
+from landuse import lp as solver_layer
 from landuse.dataset import Dataset
-from landuse.errors import InfeasibleError, LanduseError
+from landuse.errors import InfeasibleError, NoSolutionError
+from landuse.lp import SolveStatus
 
 
 @dataclass
@@ -28,7 +29,10 @@ class AllocationResult:
     * ``conversions``: from × to leaf matrix with totals;  ``flows``: long unit, code_from, code_to, area_ha
       (by unit: per unit; otherwise one unit, the dataset)
     * ``permissions``: permission, code_from, code_to, area_ha, reason
-    * ``binding``: constraint, kind, code, bound, shadow_price (objective per ha of bound), text
+    * ``binding``: constraint, kind, code, bound, shadow_price (objective per ha of bound), per_ha_tighter,
+      method (re-solve | dual), text — empty unless the status is optimal
+    * ``status``: optimal, or feasible (a checked allocation, optimality not proven: time limit); ``notes``:
+      what was not computed and why
     * by unit only: ``unit_areas`` (long unit, code, area_start, area_<target year> of leaves) and ``unit_rows`` (the
       unit-level constraints used: located projects and ``--unit-rows``)
     """
@@ -43,6 +47,7 @@ class AllocationResult:
     objective: float
     config: Config
     seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     unit_areas: pd.DataFrame | None = None
     unit_rows: pd.DataFrame | None = None
 
@@ -50,6 +55,15 @@ class AllocationResult:
     def end_column(self) -> str:
         """The end-area column of ``table`` / ``unit_areas``: ``area_<target year>``."""
         return dg.end_column(self.config.target_year)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when optimal, 3 when feasible but not proven optimal (README, Exit codes)."""
+        return self.status.exit_code
+
+    def output_table(self) -> pd.DataFrame:
+        """``table`` with the solve's ``status`` and ``solver`` on every row (what ``--format csv|json`` prints)."""
+        return self.table.assign(status=self.status.value, solver=self.solver)
 
     @property
     def unit_flows(self) -> pd.DataFrame:
@@ -112,22 +126,29 @@ def run_problem(ds: Dataset, config: Config, start: pd.DataFrame, unit_rows: pd.
     if check is not None:
         check(p)
     lp = build(p)
+    slp = lp.sparse()
     t1 = time.perf_counter()
-    sol = solve(lp, solver, time_limit)
+    sol = solver_layer.solve(slp, solver, time_limit, keep=True)
     if sol.status == SolveStatus.INFEASIBLE:
         conf = dg.conflicts(p, config, solver)
         items = "; ".join(conf["detail"]) if len(conf) else "(no minimal set found: numerical trouble)"
         raise InfeasibleError(f"infeasible: no allocation meets these constraints together: {items}", conf)
     if not sol.ok:
-        raise LanduseError(f"the solver ({sol.solver}) stopped without an allocation: {sol.status.value}")
+        raise NoSolutionError(f"no allocation: the solver ({sol.solver}) stopped with status '{sol.status.value}'"
+                              + (f": {sol.message}" if sol.message else ""))
     t2 = time.perf_counter()
     flows = dg.flows_long(lp, sol)
     cls = config.classification
+    notes = [f"{sol.status.text}: {sol.message}"] if sol.status is not SolveStatus.OPTIMAL else []
+    t_bind = time.perf_counter()
+    bind = dg.binding(lp, slp, sol, config, notes)
+    t_bind = time.perf_counter() - t_bind
+    sol.engine = None  # free the solver's model
     result = AllocationResult(
         table=dg.allocation_table(config, start, flows, ds.stock(config.start_year)),
         conversions=dg.conversion_matrix(flows, cls), flows=flows,
-        permissions=dg.permissions(flows, cls, _permissions_path(ds)), binding=dg.binding(lp, sol, config, solver),
-        status=sol.status, solver=sol.solver, objective=sol.objective, config=config)
+        permissions=dg.permissions(flows, cls, _permissions_path(ds)), binding=bind,
+        status=sol.status, solver=sol.solver, objective=sol.objective, config=config, notes=notes)
     if len(p.units) > 1 or unit_rows is not None:
         end = lp.end_areas(sol.x)
         n = len(p.leaves)
@@ -136,8 +157,8 @@ def run_problem(ds: Dataset, config: Config, start: pd.DataFrame, unit_rows: pd.
                                           dg.end_column(config.target_year): end.ravel()})
         result.unit_rows = unit_rows
     result.seconds = {"build": t1 - t0, "solve": t2 - t1, **{f"solver_{k}": v for k, v in sol.seconds.items()},
-                      "report": time.perf_counter() - t2, "variables": lp.shape[1], "rows": lp.shape[0],
-                      "nnz": lp.nnz}
+                      "report": time.perf_counter() - t2, "binding": t_bind, "variables": lp.shape[1],
+                      "rows": lp.shape[0], "nnz": lp.nnz}
     return result
 
 
@@ -146,12 +167,27 @@ def _permissions_path(ds: Dataset) -> Path | None:
     return local if local.exists() else None
 
 
+@dataclass
+class Comparison:
+    """Two allocations side by side: ``table`` (see :func:`compare`) and the status of each solve."""
+
+    table: pd.DataFrame
+    status_a: SolveStatus
+    status_b: SolveStatus
+
+    @property
+    def exit_code(self) -> int:
+        """3 when either allocation is feasible but not proven optimal, else 0."""
+        return max(self.status_a.exit_code, self.status_b.exit_code)
+
+
 def compare(ds: Dataset, scenario_a, scenario_b, solver: str | None = None,
-            time_limit: float | None = None) -> pd.DataFrame:
+            time_limit: float | None = None) -> Comparison:
     """Two allocations side by side (``default`` = the dataset's default config), one long table:
 
     ``section`` (area | conversion), ``code`` (area: the code; conversion: from), ``code_to``, ``name``,
-    ``a``, ``b``, ``difference`` (= b − a, ha). Conversion rows only where the two differ by more than 0.5 ha.
+    ``a``, ``b``, ``difference`` (= b − a, ha), ``status_a``, ``status_b`` (each solve's status). Conversion
+    rows only where the two differ by more than 0.5 ha.
     """
     ra, rb = allocate(ds, scenario_a, solver, time_limit), allocate(ds, scenario_b, solver, time_limit)
     areas = ra.table[["code", "name"]].assign(section="area", code_to="", a=ra.table[ra.end_column],
@@ -167,7 +203,9 @@ def compare(ds: Dataset, scenario_a, scenario_b, solver: str | None = None,
                          "a": both["a"], "b": both["b"]})
     out = pd.concat([areas, conv], ignore_index=True)
     out["difference"] = out["b"] - out["a"]
-    return out[["section", "code", "code_to", "name", "a", "b", "difference"]]
+    out["status_a"], out["status_b"] = ra.status.value, rb.status.value
+    return Comparison(out[["section", "code", "code_to", "name", "a", "b", "difference", "status_a", "status_b"]],
+                      ra.status, rb.status)
 
 
 def summary_text(res: AllocationResult) -> str:
@@ -175,7 +213,7 @@ def summary_text(res: AllocationResult) -> str:
     from landuse.output import render
 
     c = res.config
-    lines = [f"Allocation {c.start_year} → {c.target_year}: {c.name} — {res.status.value} ({res.solver}), "
+    lines = [f"Allocation {c.start_year} → {c.target_year}: {c.name} — {res.status.text} ({res.solver}), "
              f"objective {res.objective:.6g}", ""]
     shown = res.table[["code", "name", "area_start", res.end_column, "target", "deviation"]].copy()
     shown["name"] = shown["name"].str.slice(0, 40)
@@ -188,7 +226,8 @@ def summary_text(res: AllocationResult) -> str:
                  + ("; ".join(f"{k} {v:,.0f} ha" for k, v in perm.items()) or "none"))
     lines.append("Binding constraints:" if len(res.binding) else "Binding constraints: none with a shadow price")
     lines += [f"  - {t}" for t in res.binding["text"]]
+    lines += [f"Note: {n}" for n in res.notes]
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["AllocationResult", "allocate", "allocate_by_unit", "compare", "run_problem", "summary_text"]
+__all__ = ["AllocationResult", "Comparison", "allocate", "allocate_by_unit", "compare", "run_problem", "summary_text"]

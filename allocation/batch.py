@@ -76,8 +76,9 @@ def run_job(job: AllocationJob, options: BatchOptions) -> dict:
     ds = load_dataset(job.data, number_format=o.number_format)
     res = allocate(ds, job.scenario, o.solver, o.time_limit, by_unit=o.by_unit, unit_rows=o.unit_rows,
                    projects=o.projects, unit_costs=o.unit_costs)
-    return {"table": res.table, "unit_flows": res.unit_flows if res.unit_areas is not None else None,
-            "status": res.status.value, "objective": res.objective, "seconds": time.perf_counter() - t0}
+    return {"table": res.output_table(), "unit_flows": res.unit_flows if res.unit_areas is not None else None,
+            "status": res.status.value, "exit_code": res.exit_code, "objective": res.objective,
+            "seconds": time.perf_counter() - t0}
 
 
 def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, options: BatchOptions | None = None,
@@ -92,6 +93,17 @@ def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, options: BatchOpti
         "seconds": r.value["seconds"] if r.ok else None, "error": r.error or ""}
         for j, r in zip(jobs, results, strict=True)])
     return summary, results
+
+
+# most serious first: bad input, no solution, infeasible, feasible but not proven optimal, optimal
+EXIT_SEVERITY = (2, 4, 1, 3, 0)
+
+
+def exit_code(results: list[BatchResult]) -> int:
+    """The batch's exit code: the most serious of its jobs' (:data:`EXIT_SEVERITY`; a job that ran gives its
+    allocation's code, 3 when feasible but not proven optimal)."""
+    codes = {r.exit_code if not r.ok else r.value.get("exit_code", 0) for r in results}
+    return next((c for c in EXIT_SEVERITY if c in codes), max(codes, default=0))
 
 
 def write_outputs(results: list[BatchResult], jobs: list[AllocationJob], out_dir: Path,

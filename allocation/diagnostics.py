@@ -25,8 +25,9 @@ from allocation.model import (
     build,
     leaves_of_spec,
 )
-from allocation.solve import Solution, resolve_rows, solve
+from allocation.solve import solve
 from landuse.classification import CLASSIFICATION_DIR, Classification
+from landuse.lp import Solution, SolveStatus, SparseLP, resolve_rows
 from landuse.readers.tables import read_table
 
 TOL = 1e-6  # ha
@@ -55,8 +56,9 @@ def end_column(target_year: int) -> str:
 
 def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, stock: pd.Series) -> pd.DataFrame:
     """One row per tree code then per aggregate: ``code, name, level, relation, area_start, area_<target year>,
-    target, deviation, weight, target_source``. Parents are computed from leaves; of-which rows keep their start
-    stock (``stock``) and are not allocated (end area NaN)."""
+    target, deviation, weight, target_source``. End areas of parents are computed from leaves; the start area is
+    the inventory's figure (``stock``) where it gives one, else the sum of the leaves; of-which rows are not
+    allocated (end area NaN)."""
     cls = config.classification
     s = _by_code(cls, start.groupby("code")["area_ha"].sum())
     e = _by_code(cls, flows[flows["code_to"] != BOUNDARY_OUT].groupby("code_to")["area_ha"].sum())
@@ -66,8 +68,10 @@ def allocation_table(config: Config, start: pd.DataFrame, flows: pd.DataFrame, s
     out["name"] = [cls.name(c) for c in codes]
     out["level"] = pd.array([cls.depth(c) if c in cls.table.index else pd.NA for c in codes], dtype="Int64")
     out["relation"] = [cls.relation(c) if c in cls.table.index else "aggregate" for c in codes]
-    of_which = out["relation"].eq("of-which").to_numpy()
-    out["area_start"] = np.where(of_which, stock.reindex(codes).to_numpy(float), s.reindex(codes).to_numpy())
+    # the start area as the inventory gives it (a printed parent may differ from the sum of its rounded leaves:
+    # one figure per quantity across outputs); the rollup of leaves only where the inventory has no figure
+    given = stock.reindex(codes).to_numpy(float)
+    out["area_start"] = np.where(~np.isnan(given), given, s.reindex(codes).to_numpy(float))
     end = end_column(config.target_year)
     out[end] = e.reindex(codes).to_numpy()
     out["target"] = t["target_ha"].reindex(codes).to_numpy(float)
@@ -106,39 +110,64 @@ def permissions(flows: pd.DataFrame, cls: Classification, path=None) -> pd.DataF
 
 
 BINDING_TOL = 1e-7  # objective units: a tightened bound changing the objective by more than this binds
+CBC_RESOLVE_MAX_COLUMNS = 20_000  # CBC re-solves binding rows only up to this model size (no warm start)
+BINDING_COLUMNS = ["constraint", "kind", "code", "bound", "shadow_price", "per_ha_tighter", "method", "text"]
 
 
-def binding(lp: LinearProgram, sol: Solution, config: Config, solver: str | None = None) -> pd.DataFrame:
+def binding(lp: LinearProgram, slp: SparseLP, sol: Solution, config: Config,
+            notes: list[str] | None = None) -> pd.DataFrame:
     """Hard bounds and shares (and unit-level rows) at their limit whose tightening by 1 ha costs something.
 
-    Every bound row whose activity is within tolerance of its bound is re-solved with the bound moved 1 ha
-    tighter (min + 1, max − 1; a share row is an area row, so 1 ha = 1/total of share); it is reported when the
-    objective changes by more than :data:`BINDING_TOL` or the model becomes infeasible (``per_ha_tighter``
-    NaN). ``shadow_price`` is the LP dual (d objective / d bound, per ha): at a degenerate optimum (a kink,
-    e.g. a bound equal to a target) it can be 0 although the bound binds, hence the re-solve. The text uses
-    the re-solved figure. Only the rows at their limit are re-solved (a handful).
+    Only an optimal solution has binding constraints (empty table otherwise). Every bound row whose activity
+    is within tolerance of its bound is re-solved with the bound moved 1 ha tighter (min + 1, max − 1; a share
+    row is an area row, so 1 ha = 1/total of share); it is reported when the objective changes by more than
+    :data:`BINDING_TOL` or the model becomes infeasible (``per_ha_tighter`` NaN); ``method`` = ``re-solve``.
+    ``shadow_price`` is the LP dual (d objective / d bound, per ha): at a degenerate optimum (a kink, e.g. a
+    bound equal to a target) it can be 0 although the bound binds, hence the re-solve. With HiGHS the re-solves
+    change the row bounds of the solved model and start from its optimal basis (:func:`landuse.lp.resolve_rows`).
+
+    CBC has no warm start (each re-solve is a new model and a full solve: 29 × 4 s at 65 communes), so above
+    :data:`CBC_RESOLVE_MAX_COLUMNS` columns the rows at their limit are judged by their dual alone
+    (``method`` = ``dual``, ``per_ha_tighter`` = the dual × 1 ha): a row at a kink (dual 0) is then not listed,
+    and ``notes`` says how many such rows were not re-solved.
     """
-    cols = ["constraint", "kind", "code", "bound", "shadow_price", "per_ha_tighter", "text"]
-    if sol.row_dual is None:
-        return pd.DataFrame(columns=cols)
+    if not sol.ok or sol.status is not SolveStatus.OPTIMAL or sol.row_dual is None:
+        if notes is not None and sol.ok:
+            notes.append(f"binding constraints: not computed ({sol.status.text}"
+                         + (", no duals" if sol.row_dual is None else "") + ")")
+        return pd.DataFrame(columns=BINDING_COLUMNS)
     r = lp.rows
-    act = lp.matrix.dot(sol.x)
-    lo, up = r["lower"].to_numpy(float), r["upper"].to_numpy(float)
+    act = slp.activity(sol.x)
+    lo, up = slp.row_lower, slp.row_upper
     at_lo = np.isfinite(lo) & (np.abs(act - lo) <= 1e-6 * np.maximum(1, np.abs(lo)))
     at_up = np.isfinite(up) & (np.abs(act - up) <= 1e-6 * np.maximum(1, np.abs(up)))
     sel = np.flatnonzero(r["kind"].eq(BOUND).to_numpy() & (at_lo | at_up))
     is_min = np.isfinite(lo[sel])
-    moved = resolve_rows(lp, sel, np.where(is_min, lo[sel] + 1, lo[sel]), np.where(is_min, up[sel], up[sel] - 1),
-                         solver)
-    keep = np.isnan(moved) | (np.abs(moved - sol.objective) > BINDING_TOL)
-    sel, is_min, moved = sel[keep], is_min[keep], moved[keep]
+    dual = sol.row_dual[sel]
+    if sol.solver == "cbc" and lp.shape[1] > CBC_RESOLVE_MAX_COLUMNS:
+        per_ha = dual * np.where(is_min, 1.0, -1.0)
+        keep = np.abs(per_ha) > BINDING_TOL
+        method = "dual"
+        if notes is not None and (~keep).any():
+            notes.append(f"binding constraints: {int((~keep).sum())} bound(s) at their limit with a zero dual were not "
+                         f"re-solved (cbc, {lp.shape[1]:,} columns > {CBC_RESOLVE_MAX_COLUMNS:,}); use --solver highs "
+                         "to see whether they bind")
+    else:
+        moved = resolve_rows(slp, sol, sel, np.where(is_min, lo[sel] + 1, lo[sel]),
+                             np.where(is_min, up[sel], up[sel] - 1))
+        per_ha = moved - sol.objective
+        keep = np.isnan(moved) | (np.abs(per_ha) > BINDING_TOL)
+        method = "re-solve"
+    sel, is_min, per_ha = sel[keep], is_min[keep], per_ha[keep]
     out = pd.DataFrame({"constraint": r["label"].to_numpy()[sel], "code": r["code"].to_numpy()[sel],
                         "bound": np.where(is_min, lo[sel], up[sel]), "shadow_price": sol.row_dual[sel],
-                        "per_ha_tighter": moved - sol.objective})
+                        "per_ha_tighter": per_ha, "method": method})
     out["kind"] = [lab.split(" ")[0] for lab in out["constraint"]]
     out["text"] = [_explain(c, code, b, p, config.classification) for c, code, b, p in
                    zip(out["constraint"], out["code"], out["bound"], out["per_ha_tighter"], strict=True)]
-    return out[cols].sort_values("per_ha_tighter", key=np.abs, ascending=False, ignore_index=True)
+    if method == "dual":
+        out["text"] += " (LP dual; not re-solved)"
+    return out[BINDING_COLUMNS].sort_values("per_ha_tighter", key=np.abs, ascending=False, ignore_index=True)
 
 
 def _explain(label: str, code: str, bound: float, price: float, cls: Classification) -> str:
@@ -183,7 +212,7 @@ def conflicts(p: Problem, config: Config, solver: str | None = None) -> pd.DataF
     def infeasible(active: set[str]) -> bool:
         cost = (relaxable & np.isin(group, list(active))).astype(float)
         sol = solve(lp, solver, cost=cost)
-        return sol.ok and sol.objective > FEASIBILITY_TOL
+        return sol.status is SolveStatus.OPTIMAL and sol.objective > FEASIBILITY_TOL
 
     active = set(groups)
     if not infeasible(active):

@@ -40,6 +40,7 @@ import pandas as pd
 from allocation.config import Config
 from landuse.classification import Classification
 from landuse.errors import ConfigError, InputError, Location
+from landuse.lp import SparseLP
 
 FLOW, END, UNDER, OVER, SLACK = "flow", "end", "under", "over", "slack"
 SUPPLY, TOTAL, BOUND, GOAL = "supply", "total", "bound", "goal"
@@ -60,11 +61,6 @@ class Matrix:
         """A @ x."""
         return np.bincount(self.row, weights=self.val * x[self.col], minlength=self.shape[0])
 
-    def csc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Column-wise (start, index, value) arrays, as HiGHS takes them."""
-        order = np.lexsort((self.row, self.col))
-        start = np.concatenate([[0], np.cumsum(np.bincount(self.col, minlength=self.shape[1]))])
-        return start.astype(np.int32), self.row[order].astype(np.int32), self.val[order].astype(float)
 
 
 @dataclass
@@ -118,6 +114,16 @@ class LinearProgram:
     col_kind: np.ndarray
     col_group: np.ndarray
     n_leaves: int = 0
+
+    def sparse(self, cost: np.ndarray | None = None) -> SparseLP:
+        """This LP (optionally with another cost vector) for :mod:`landuse.lp`; rows named ``kind label code
+        [unit]`` in solution-check messages."""
+        r = self.rows
+        names = (r["kind"].astype(str) + " " + r["label"].astype(str) + " " + r["code"].astype(str)
+                 + np.where(r["unit"].isna(), "", " in " + r["unit"].astype(str))).to_numpy()
+        return SparseLP(self.cost if cost is None else cost, self.matrix.row, self.matrix.col, self.matrix.val,
+                        r["lower"].to_numpy(float), r["upper"].to_numpy(float), self.col_lower, self.col_upper,
+                        names)
 
     @property
     def n_flow(self) -> int:

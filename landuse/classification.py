@@ -41,6 +41,47 @@ def _read_csv_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 @dataclass(frozen=True)
+class _Tree:
+    """The classification table as plain lookups (code → parent, relation, depth, names; parent → rows under
+    it in display order), built once: the tree is queried thousands of times per run and a boolean scan of
+    the table per query dominated ``landuse run``."""
+
+    codes: tuple[str, ...]
+    root: str
+    parent: dict[str, str]
+    relation: dict[str, str]
+    depth: dict[str, int]
+    group: dict[str, str]
+    name_vi: dict[str, str]
+    name_en: dict[str, str]
+    children: dict[str, tuple[str, ...]]
+    parts: dict[str, tuple[str, ...]]
+    of_which: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> _Tree:
+        codes = tuple(str(c) for c in table.index)
+
+        def column(name: str, conv=str) -> dict[str, object]:
+            return dict(zip(codes, map(conv, table[name].tolist()), strict=True))
+
+        parent, relation = column("parent"), column("relation")
+        under: dict[str, dict[str, list[str]]] = {"all": {}, PART: {}, OF_WHICH: {}}
+        for c in codes:
+            for kind in ("all", relation[c]):
+                if kind in under:
+                    under[kind].setdefault(parent[c], []).append(c)
+
+        def frozen(d: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+            return {k: tuple(v) for k, v in d.items()}
+
+        root = next(c for c in codes if relation[c] == ROOT)  # the loader checks there is exactly one
+        return cls(codes, root, parent, relation, column("level", int), column("group"),
+                   column("name_vi"), column("name_en"), frozen(under["all"]), frozen(under[PART]),
+                   frozen(under[OF_WHICH]))
+
+
+@dataclass(frozen=True)
 class Classification:
     """A land-code tree plus derived aggregates.
 
@@ -53,44 +94,44 @@ class Classification:
     aggregates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     aggregate_names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    # ---- structure -------------------------------------------------------------------------------
+    # ---- structure (precomputed once from ``table``, which is never modified after loading) ---------------
+    @cached_property
+    def _tree(self) -> _Tree:
+        return _Tree.of(self.table)
+
     @property
     def codes(self) -> list[str]:
         """Tree codes in display order."""
-        return list(self.table.index)
+        return list(self._tree.codes)
 
     @property
     def root(self) -> str:
-        return str(self.table.index[self.table["relation"] == ROOT][0])
+        return self._tree.root
 
     def __contains__(self, code: object) -> bool:
-        return code in self.table.index or code in self.aggregates
+        return code in self._tree.relation or code in self.aggregates
 
     def parent(self, code: str) -> str | None:
-        p = self.table.at[code, "parent"]
-        return p or None
+        return self._tree.parent[code] or None
 
     def relation(self, code: str) -> str:
-        return str(self.table.at[code, "relation"])
+        return self._tree.relation[code]
 
     def parts(self, code: str) -> list[str]:
         """The rows that partition ``code`` (its sum rule); empty for a leaf."""
-        t = self.table
-        return list(t.index[(t["parent"] == code) & (t["relation"] == PART)])
+        return list(self._tree.parts.get(code, ()))
 
     def of_which(self, code: str) -> list[str]:
-        t = self.table
-        return list(t.index[(t["parent"] == code) & (t["relation"] == OF_WHICH)])
+        return list(self._tree.of_which.get(code, ()))
 
     @cached_property
     def leaves(self) -> list[str]:
         """Codes that are ``part`` rows with no parts of their own (the additive base of the tree)."""
-        t = self.table
-        has_parts = set(t.loc[t["relation"] == PART, "parent"])
-        return [c for c in t.index if t.at[c, "relation"] == PART and c not in has_parts]
+        t = self._tree
+        return [c for c in t.codes if t.relation[c] == PART and c not in t.parts]
 
     def depth(self, code: str) -> int:
-        return int(self.table.at[code, "level"])
+        return self._tree.depth[code]
 
     def ancestors(self, code: str) -> list[str]:
         out, p = [], self.parent(code)
@@ -100,11 +141,12 @@ class Classification:
         return out
 
     def group(self, code: str) -> str:
-        return str(self.table.at[code, "group"]) if code in self.table.index else ""
+        return self._tree.group.get(code, "")
 
     def name(self, code: str, lang: str = "vi") -> str:
-        if code in self.table.index:
-            return str(self.table.at[code, "name_vi" if lang == "vi" else "name_en"])
+        names = self._tree.name_vi if lang == "vi" else self._tree.name_en
+        if code in names:
+            return names[code]
         if code in self.aggregate_names:
             vi, en = self.aggregate_names[code]
             return vi if lang == "vi" else en
@@ -112,9 +154,7 @@ class Classification:
 
     def parent_codes(self) -> list[str]:
         """Codes that have parts (their value is a sum rule)."""
-        t = self.table
-        parents = set(t.loc[t["relation"] == PART, "parent"])
-        return [c for c in t.index if c in parents]
+        return [c for c in self._tree.codes if c in self._tree.parts]
 
     def leaves_of(self, code: str) -> list[str]:
         """The leaves whose sum is ``code`` (tree code, aggregate, or of-which row: itself)."""

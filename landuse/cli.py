@@ -15,8 +15,11 @@ import click
 
 from landuse import __version__
 from landuse.errors import LanduseError
-from landuse.output import FORMATS, emit, render
-from landuse.readers.tables import NUMBER_FORMATS
+from landuse.formats import NUMBER_FORMATS
+from landuse.formats import OUTPUT_FORMATS as FORMATS
+
+# Every library module is imported inside the command that uses it: `landuse --help` and each command pay only
+# for what they run (pandas, the solvers, xlsxwriter are not imported at startup; see tests/test_cli_imports.py).
 
 
 class LanduseGroup(click.Group):
@@ -69,6 +72,8 @@ def output_options(f):
 
 
 def emit_frame(df, fmt: str, out: Path | None, force: bool) -> None:
+    from landuse.output import emit, render
+
     emit(render(df, fmt), out, force)
 
 
@@ -92,6 +97,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
          force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
+    from landuse.output import render
     from landuse.pipeline import dataset_overview
 
     ds = open_dataset(data, number_format)
@@ -167,7 +173,7 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
     classification continuity and stated flows; each finding is error, rounding or info.
     """
-    from landuse.output import check_outputs, write_all
+    from landuse.output import check_outputs, emit, render, write_all
     from landuse.reconcile import reconcile as run_checks
     from landuse.reconcile import reconciled_table, render_report
 
@@ -258,8 +264,8 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
 
 @main.command()
 @click.argument("plots", type=click.Path(path_type=Path), required=False)
-@click.option("--report", type=click.Choice(["matrix", "components", "intensity", "account"]), default="matrix",
-              show_default=True, help="What to print.")
+@click.option("--report", type=click.Choice(["matrix", "components", "intensity", "stationarity", "account"]),
+              default="matrix", show_default=True, help="What to print (stationarity: with --years).")
 @click.option("--interval-years", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Years between the two dates, > 0 (intensities per year; default: per interval).")
 @click.option("--level", type=click.IntRange(min=0), default=None,
@@ -277,23 +283,52 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
 @click.option("--plot", type=click.Path(path_type=Path), default=None,
               help="Also draw the matrix: FILE.png (matplotlib) or FILE.html.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of names.")
+@click.option("--matrix", "matrices", type=click.Path(path_type=Path), multiple=True,
+              help="A from-to matrix per interval (CSV/XLSX: wide, long from,to,area or 05/TKKK); repeat; "
+                   "with --years.")
+@click.option("--years", default=None, metavar="Y0,Y1[,Y2…]",
+              help="The dates of the --matrix files (one more than the matrices), or with --estimate the inventory "
+                   "years whose intervals to estimate; intensities are then per year over N intervals.")
+@click.option("--matrix-layout", type=click.Choice(["auto", "wide", "long", "05/TKKK"]), default="auto",
+              show_default=True, help="Layout of the --matrix files.")
+@click.option("--unit", "area_unit", default="ha", show_default=True,
+              help="Area unit of wide/05/TKKK --matrix files (ha, km², pixels; a long file's area column "
+                   "names its own).")
 @data_option
 @output_options
 def transitions(plots: Path | None, report: str, interval_years: float | None, level: int | None, by_unit: bool,
                 gain: str | None, loss: str | None, estimate: bool, from_year: int | None, to_year: int | None,
-                flows: Path | None, plot: Path | None, lang: str, data: Path | None, number_format: str | None,
+                flows: Path | None, plot: Path | None, lang: str, matrices: tuple[Path, ...], years: str | None,
+                matrix_layout: str, area_unit: str, data: Path | None, number_format: str | None,
                 fmt: str, out: Path | None, force: bool) -> None:
-    """From→to transition matrix (05/TKKK) of a plot file, or --estimate one from stocks and known flows.
+    """From→to transition matrix (05/TKKK) of a plot file, or --estimate one from stocks and known flows,
+    or analyse --matrix files (one per interval) over --years.
 
     PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Reports: matrix, components
-    (gain, loss, swap, quantity/exchange/shift), intensity (Pontius) and account (SEEA asset account).
+    (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius), stationarity (with --years)
+    and account (SEEA asset account).
     """
     from landuse.errors import InputError
     from landuse.output import check_outputs
     from landuse.transitions import charts
-    from landuse.transitions.change import default_classification, plot_transitions
-    from landuse.transitions.estimate import estimated_report
+    from landuse.transitions.change import default_classification
+    from landuse.transitions.reports import estimated_report, plot_transitions
 
+    if matrices or years:
+        if plots is not None or from_year or to_year or flows or level is not None or by_unit or interval_years:
+            raise click.UsageError("--matrix/--years do not combine with PLOTS, --from/--to, --flows, --level, "
+                                   "--by-unit or --interval-years")
+        if bool(matrices) == estimate or not years:
+            raise click.UsageError("give --matrix FILE (one per interval) or --estimate, with --years Y0,Y1[,…]")
+        from landuse.transitions.intensity import intervals_run
+
+        table = intervals_run(open_dataset(data, number_format) if estimate else None, list(matrices), years,
+                              report=report, gain=gain, loss=loss, plot=plot, layout=matrix_layout, unit=area_unit,
+                              number_format=number_format or "auto", lang=lang, force=force, out=out)
+        emit_frame(table, fmt, out, force)
+        return
+    if report == "stationarity":
+        raise click.UsageError("--report stationarity needs --years (with --matrix or --estimate)")
     check_outputs([out, plot], force)
     if plot is not None:
         charts.check_plot_path(plot, by_unit)
@@ -316,9 +351,19 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     emit_frame(table, fmt, out, force)
 
 
+def _time_limit(ctx, param, value):
+    """--time-limit: a finite number of seconds > 0 (0, negative, nan, inf: usage error, exit 2)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value!r}: expected a finite number of seconds > 0", ctx, param)
+    return value
+
+
 def _solver_option(f):
-    f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S",
-                     help="Stop the solver after S seconds.")(f)
+    f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S", callback=_time_limit,
+                     help="Stop the solver after S seconds (> 0). A solution found by then that is not proven "
+                          "optimal is printed with status feasible and exit code 3.")(f)
     return click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
                         help="LP solver (default: highs when highspy is installed, else cbc).")(f)
 
@@ -356,11 +401,13 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
 
     Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
-    written then. With --batch, prints one summary row per job and exits with the worst job's exit code.
+    written then. Exit code 3: an allocation was found but not proven optimal (--time-limit; status feasible);
+    4: the solver stopped without an allocation. With --batch, prints one summary row per job and exits with
+    the most serious job's exit code (2, 4, 1, 3, then 0).
     """
     from allocation.api import allocate as run_allocation
     from allocation.api import summary_text
-    from landuse.output import check_outputs, write_all
+    from landuse.output import check_outputs, render, write_all
 
     by_unit = by_unit or unit_rows is not None or unit_flows is not None or unit_costs is not None
     if batch:
@@ -376,19 +423,27 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     if fmt == "table" and out is None:
         write_all(files, force)
         click.echo(summary_text(res), nl=False)
-        return
-    if out is not None and str(out) != "-":
-        files[out] = render(res.table, fmt)
-    write_all(files, force)
-    if out is None or str(out) == "-":
-        emit_frame(res.table, fmt, None, force)
+    else:
+        if out is not None and str(out) != "-":
+            files[out] = render(res.output_table(), fmt)
+        write_all(files, force)
+        if out is None or str(out) == "-":
+            emit_frame(res.output_table(), fmt, None, force)
+    _exit_status(res.status, res.exit_code)
+
+
+def _exit_status(status, code: int) -> None:
+    """Exit with ``code`` (3: feasible, not proven optimal) after saying so on stderr."""
+    if code:
+        click.echo(f"landuse: warning: the allocation is {status.text} (exit code {code})", err=True)
+        sys.exit(code)
 
 
 def _allocate_batch(paths, data, number_format, scenario, by_unit, unit_rows, unit_costs, projects, jobs, out_dir,
                     solver, time_limit, fmt, out, force, conversions, permissions, unit_flows) -> None:
     """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary. The options
     that name one output file (--conversions, --permissions, --unit-flows) cannot serve many jobs: refused."""
-    from allocation.batch import BatchOptions, allocate_many, jobs_from_paths, write_outputs
+    from allocation.batch import BatchOptions, allocate_many, exit_code, jobs_from_paths, write_outputs
     from landuse.batch import default_jobs
     from landuse.errors import InputError
     from landuse.output import check_outputs, prepare_output_dir
@@ -407,7 +462,7 @@ def _allocate_batch(paths, data, number_format, scenario, by_unit, unit_rows, un
     if out_dir is not None:
         write_outputs(results, job_list, out_dir, force=True)
     emit_frame(summary, fmt, out, force)
-    worst = max((r.exit_code for r in results if not r.ok), default=0)
+    worst = exit_code(results)
     if worst:
         sys.exit(worst)
 
@@ -422,8 +477,10 @@ def compare(scenario_a, scenario_b, data, number_format, solver, time_limit, fmt
     """Compare the allocations of two scenario files (or `default`): areas and changed conversions (b − a)."""
     from allocation.api import compare as run_compare
 
-    emit_frame(run_compare(open_dataset(data, number_format), scenario_a, scenario_b, solver, time_limit),
-               fmt, out, force)
+    cmp = run_compare(open_dataset(data, number_format), scenario_a, scenario_b, solver, time_limit)
+    emit_frame(cmp.table, fmt, out, force)
+    worst = cmp.status_b if cmp.status_b.exit_code > cmp.status_a.exit_code else cmp.status_a
+    _exit_status(worst, cmp.exit_code)
 
 
 @main.command()

@@ -119,3 +119,11 @@ class InfeasibleError(LanduseError):
     def __init__(self, message: str, conflicts=None):
         self.conflicts = conflicts
         super().__init__(message)
+
+
+class NoSolutionError(LanduseError):
+    """The solver stopped without a solution that passes the check against every row and bound (a time limit
+    reached before a feasible point, an unbounded model, or a point the solver called optimal that violates the
+    model). Exit code 4."""
+
+    exit_code = 4

@@ -26,8 +26,8 @@ from typing import IO
 import pandas as pd
 
 from landuse.errors import InputError, Location, OutputExistsError
+from landuse.formats import OUTPUT_FORMATS as FORMATS
 
-FORMATS = ("table", "csv", "json")
 MARKER = ".landuse-outputs"
 IGNORED = (MARKER, ".gitkeep")  # files of an output folder that are neither ours nor the user's work
 

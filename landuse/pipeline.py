@@ -1,5 +1,5 @@
-"""The ``landuse run`` job, as code to read top to bottom: load → reconcile → change → fulfilment → allocate →
-workbook. Each step is one function that takes what the steps before computed (a typed :class:`Results`) and
+"""The ``landuse run`` job, as code to read top to bottom: load → reconcile → change → intensity → fulfilment →
+allocate → workbook. Each step is one function that takes what the steps before computed (a typed :class:`Results`) and
 returns its part; :func:`run` calls them in order and writes every table into a staged output folder that is
 put in place only when every step succeeded (:class:`landuse.output.StagedFolder`).
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from allocation.api import AllocationResult, allocate
 from landuse.dataset import Dataset, load_dataset, summary
-from landuse.errors import InfeasibleError, LanduseError
+from landuse.errors import InfeasibleError, LanduseError, NoSolutionError
 from landuse.excel.workbook import WORKBOOK_NAME, PartNote, Parts, TablesReport, inventory_table, write_tables
 from landuse.findings import counts
 from landuse.fulfilment import (
@@ -36,8 +36,9 @@ from landuse.output import StagedFolder, write_csv
 from landuse.reconcile import reconcile, reconciled_table
 from landuse.transitions.change import estimate_years, net_change
 from landuse.transitions.estimate import EstimateResult, estimate
+from landuse.transitions.intensity import ALL, RUN_STEM, IntensityResult, analyse_estimate
 
-STEP_NAMES = ("load", "reconcile", "change", "fulfilment", "allocate", "workbook")
+STEP_NAMES = ("load", "reconcile", "change", "intensity", "fulfilment", "allocate", "workbook")
 
 
 @dataclass
@@ -55,7 +56,8 @@ class Results:
 
     ``changes``: net change per (from year, to year); ``estimate``: the estimated matrix of the interval
     :func:`~landuse.transitions.change.estimate_years` chose (its years are ``estimate.from_year`` /
-    ``to_year``); ``fulfilment`` / ``plan_versions``: the default plan's fulfilment (plan id, base, report
+    ``to_year``); ``intensity``: the intensity analysis of the estimated matrices of every inventory interval;
+    ``fulfilment`` / ``plan_versions``: the default plan's fulfilment (plan id, base, report
     and target year as fields) and its versions compared; ``allocation``: the default allocation (its target
     year and status as fields), ``None`` when the dataset has no allocation config or it is infeasible (then
     ``notes`` says why).
@@ -67,6 +69,7 @@ class Results:
     reconciled: pd.DataFrame | None = None
     changes: dict[tuple[int, int], pd.DataFrame] = field(default_factory=dict)
     estimate: EstimateResult | None = None
+    intensity: IntensityResult | None = None
     fulfilment: Fulfilment | None = None
     plan_versions: PlanComparison | None = None
     allocation: AllocationResult | None = None
@@ -145,6 +148,26 @@ def step_change(r: Results) -> None:
                    + (f", relaxed: {', '.join(relaxed)}" if relaxed else ""))
 
 
+def step_intensity(r: Results) -> None:
+    years = r.dataset.years
+    if len(years) < 2:
+        return
+    res = r.intensity = analyse_estimate(r.dataset, list(years))[0]
+    iv = res.level("interval")
+    speeds = ", ".join(f"{x.interval} {x.intensity_pct_per_year:.3g} %/yr ({x.behaviour})"
+                       for x in iv[iv["interval"] != ALL].itertuples())
+    r.notes.append(f"intensity analysis (estimated matrices): {speeds}; uniform "
+                   f"{iv['uniform_pct_per_year'].iloc[0]:.3g} %/yr")
+    if not has_matplotlib():
+        r.notes.append("intensity: no PNG pictures (matplotlib is not installed); see the HTML file")
+
+
+def has_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def step_fulfilment(r: Results) -> None:
     ds = r.dataset
     if default_plan_id(ds) is None:
@@ -169,12 +192,12 @@ def step_allocate(r: Results) -> None:
         return
     try:
         res = r.allocation = allocate(ds)
-    except InfeasibleError as e:
+    except (InfeasibleError, NoSolutionError) as e:
         r.notes.append(f"allocation: {e}")
         r.part_notes.append(PartNote("allocation", "error", str(e)))
         return
     c, dev = res.config, res.deviations()
-    r.notes.append(f"allocation {c.start_year}→{c.target_year}: {res.status.value} ({res.solver}), objective "
+    r.notes.append(f"allocation {c.start_year}→{c.target_year}: {res.status.text} ({res.solver}), objective "
                    f"{res.objective:.4g}; {len(dev)} code(s) off target by > 0.5 ha"
                    + (f" ({', '.join(dev['code'])})" if len(dev) else ""))
 
@@ -186,35 +209,43 @@ def workbook_parts(r: Results, scenario: object = None) -> Parts:
 
 
 # ---- the files ----------------------------------------------------------------------------------------
-def output_tables(r: Results) -> dict[str, pd.DataFrame]:
-    """The CSV files of the run (file name → table), in the order they are listed."""
-    out: dict[str, pd.DataFrame] = {}
+def output_files(r: Results) -> list[tuple[str, Callable[[Path], object]]]:
+    """The files of the run, in the order they are listed: (file name, function writing it to a path)."""
+    def csv(df: pd.DataFrame) -> Callable[[Path], object]:
+        return lambda path: write_csv(df, path, force=True)
+
+    out: list[tuple[str, Callable[[Path], object]]] = []
     if r.overview is not None:
-        out["tong_quan.csv"] = r.overview
+        out.append(("tong_quan.csv", csv(r.overview)))
     if r.findings is not None:
-        out["kiem_tra.csv"] = r.findings
-        out["doi_soat.csv"] = r.reconciled
-    for (a, b), t in r.changes.items():
-        out[f"bien_dong_{a}_{b}.csv"] = t
+        out += [("kiem_tra.csv", csv(r.findings)), ("doi_soat.csv", csv(r.reconciled))]
+    out += [(f"bien_dong_{a}_{b}.csv", csv(t)) for (a, b), t in r.changes.items()]
     if r.estimate is not None:
         e = r.estimate
-        out[f"chu_chuyen_uoc_tinh_{e.from_year}_{e.to_year}.csv"] = e.table()
-        out[f"chu_chuyen_uoc_tinh_{e.from_year}_{e.to_year}_findings.csv"] = e.findings
+        out += [(f"chu_chuyen_uoc_tinh_{e.from_year}_{e.to_year}.csv", csv(e.table())),
+                (f"chu_chuyen_uoc_tinh_{e.from_year}_{e.to_year}_findings.csv", csv(e.findings))]
+    if r.intensity is not None:
+        from landuse.transitions.charts import write_intensity_plot
+
+        res = r.intensity
+        out += [(f"{RUN_STEM}.csv", csv(res.table)), (f"{RUN_STEM}_on_dinh.csv", csv(res.stationarity))]
+        out += [(f"{RUN_STEM}{ext}", lambda path, res=res: write_intensity_plot(res, path, force=True))
+                for ext in (".html", ".png") if ext == ".html" or has_matplotlib()]
     if r.fulfilment is not None:
-        out[OUTPUT_FILE] = r.fulfilment.table
+        out.append((OUTPUT_FILE, csv(r.fulfilment.table)))
     if r.plan_versions is not None:
-        out[COMPARE_FILE] = r.plan_versions.table
+        out.append((COMPARE_FILE, csv(r.plan_versions.table)))
     if r.allocation is not None:
         c = r.allocation.config
-        out[f"phan_bo_{c.target_year}.csv"] = r.allocation.table
-        out[f"chu_chuyen_{c.start_year}_{c.target_year}.csv"] = r.allocation.conversions
+        out += [(f"phan_bo_{c.target_year}.csv", csv(r.allocation.table)),
+                (f"chu_chuyen_{c.start_year}_{c.target_year}.csv", csv(r.allocation.conversions))]
     year = r.dataset.years[-1]
-    out[f"hien_trang_{year}.csv"] = inventory_table(r.dataset, year)
+    out.append((f"hien_trang_{year}.csv", csv(inventory_table(r.dataset, year))))
     return out
 
 
-STEPS: tuple[Callable[[Results], None], ...] = (step_load, step_reconcile, step_change, step_fulfilment,
-                                                 step_allocate)
+STEPS: tuple[Callable[[Results], None], ...] = (step_load, step_reconcile, step_change, step_intensity,
+                                                 step_fulfilment, step_allocate)
 
 
 def run(data: Path | str | None = None, out: Path | str = "outputs", force: bool = False,
@@ -235,8 +266,8 @@ def run(data: Path | str | None = None, out: Path | str = "outputs", force: bool
         for number, step in enumerate((*STEPS, None), start=1):
             t = time.perf_counter()
             if step is None:
-                for name, table in output_tables(results).items():
-                    write_csv(table, staging / name, force=True)
+                for name, write in output_files(results):
+                    write(staging / name)
                     report.files.append(report.out_dir / name)
                 results.workbook = write_tables(ds, staging / WORKBOOK_NAME, workbook_parts(results), force=True)
                 report.files.append(report.out_dir / WORKBOOK_NAME)

@@ -26,7 +26,7 @@ def no_solve(monkeypatch):
     """Fail the test if anything reaches the solver."""
     def boom(*a, **k):
         raise AssertionError("solver called")
-    monkeypatch.setattr("allocation.api.solve", boom)
+    monkeypatch.setattr("landuse.lp.solve", boom)
 
 
 def test_allocate_table_and_conversions(runner, tmp_path):

@@ -13,11 +13,11 @@ from landuse.errors import InputError, UnknownCodeError
 from landuse.transitions.change import (
     asset_account,
     components,
-    intensity,
     net_change,
     split_matrix,
     transition_matrix,
 )
+from landuse.transitions.intensity import intensity
 from tests.conftest import MINI
 
 # The hand-worked example: 7 plots in two units, three land types (LUC rice, RSX production forest, ONT rural
@@ -108,32 +108,37 @@ def test_component_identities(matrix):
 
 def test_intensity_by_hand(matrix):
     t = intensity(matrix, interval_years=5)
+    x, u = "intensity_pct_per_year", "uniform_pct_per_year"
     s = 100 * (40 / 210) / 5                                              # 3.8095 %/year
-    interval = t[t["level"] == "interval"].iloc[0]
-    assert interval["intensity_pct"] == pytest.approx(s)
-    gain = t[t["level"] == "category_gain"].set_index("category")
-    assert gain.loc["LUC", "intensity_pct"] == pytest.approx(100 * (5 / 5) / 55)
-    assert gain.loc["ONT", "intensity_pct"] == pytest.approx(100 * (20 / 5) / 40)
+    interval = t[(t["level"] == "interval") & (t["interval"] != "all")].iloc[0]
+    assert interval[x] == pytest.approx(s) and interval[u] == pytest.approx(s)  # one interval: U = S
+    cat = t[t["level"] == "category"]
+    gain = cat[cat["direction"] == "gain"].set_index("category")
+    assert gain.loc["LUC", x] == pytest.approx(100 * (5 / 5) / 55)
+    assert gain.loc["ONT", x] == pytest.approx(100 * (20 / 5) / 40)
     assert gain["behaviour"].to_dict() == {"LUC": "dormant", "RSX": "dormant", "ONT": "active"}
-    loss = t[t["level"] == "category_loss"].set_index("category")
-    assert loss.loc["LUC", "intensity_pct"] == pytest.approx(100 * (25 / 5) / 75)
+    loss = cat[cat["direction"] == "loss"].set_index("category")
+    assert loss.loc["LUC", x] == pytest.approx(100 * (25 / 5) / 75)
     assert loss["behaviour"].to_dict() == {"LUC": "active", "RSX": "dormant", "ONT": "dormant"}
-    # gains of ONT (the largest gain): W = 100*(20/5)/(75+115)
-    tg = t[t["level"] == "transition_gain"].set_index("from")
-    assert tg["uniform_pct"].iloc[0] == pytest.approx(100 * (20 / 5) / 190)
-    assert tg.loc["LUC", "intensity_pct"] == pytest.approx(100 * (10 / 5) / 75)
-    assert tg["behaviour"].to_dict() == {"LUC": "targets", "RSX": "avoids"}
-    # losses of LUC (the largest loss): V = 100*(25/5)/(115+40)
-    tl = t[t["level"] == "transition_loss"].set_index("to")
-    assert tl["uniform_pct"].iloc[0] == pytest.approx(100 * (25 / 5) / 155)
-    assert tl.loc["ONT", "intensity_pct"] == pytest.approx(100 * (10 / 5) / 40)
-    assert tl["behaviour"].to_dict() == {"RSX": "avoids", "ONT": "targets"}
+    tr = t[t["level"] == "transition"]
+    # gains of ONT: W = 100*(20/5)/(75+115)
+    tg = tr[(tr["direction"] == "gain") & (tr["category"] == "ONT")].set_index("from")
+    assert tg[u].iloc[0] == pytest.approx(100 * (20 / 5) / 190)
+    assert tg.loc["LUC", x] == pytest.approx(100 * (10 / 5) / 75)
+    assert tg["behaviour"].to_dict() == {"LUC": "targeted", "RSX": "avoided"}
+    # losses of LUC: V = 100*(25/5)/(115+40)
+    tl = tr[(tr["direction"] == "loss") & (tr["category"] == "LUC")].set_index("to")
+    assert tl[u].iloc[0] == pytest.approx(100 * (25 / 5) / 155)
+    assert tl.loc["ONT", x] == pytest.approx(100 * (10 / 5) / 40)
+    assert tl["behaviour"].to_dict() == {"RSX": "avoided", "ONT": "targeted"}
     assert set(t["per"]) == {"year"}
 
 
 def test_intensity_chosen_categories(matrix):
     t = intensity(matrix, gain="RSX", loss="RSX")
-    assert set(t.loc[t["level"] == "transition_gain", "from"]) == {"LUC", "ONT"}
+    tr = t[t["level"] == "transition"]
+    assert set(tr.loc[tr["direction"] == "gain", "from"]) == {"LUC", "ONT"}
+    assert set(tr["category"]) == {"RSX"}
     assert set(t["per"]) == {"interval"}
     with pytest.raises(UnknownCodeError):
         intensity(matrix, gain="DGT")

@@ -63,26 +63,28 @@ def test_transitions_report_components(runner, tmp_path):
 
 def test_transitions_report_intensity(runner, tmp_path):
     rows = transitions_json(runner, tmp_path, "intensity", "--interval-years", "5")
+    x = "intensity_pct_per_year"
     assert {r["per"] for r in rows} == {"year"}
     interval = next(r for r in rows if r["level"] == "interval")
-    assert interval["intensity_pct"] == pytest.approx(100 * (7.5 / 17.5) / 5)            # 8.571 %/year
-    gain = {r["category"]: r for r in rows if r["level"] == "category_gain"}
-    assert gain["CLN"]["intensity_pct"] == pytest.approx(100 * (4 / 5) / 4)                # 20 %/year: active
+    assert interval[x] == pytest.approx(100 * (7.5 / 17.5) / 5)            # 8.571 %/year
+    gain = {r["category"]: r for r in rows if r["level"] == "category" and r["direction"] == "gain"}
+    assert gain["CLN"][x] == pytest.approx(100 * (4 / 5) / 4)                # 20 %/year: active
     assert gain["CLN"]["behaviour"] == "active" and gain["LUC"]["behaviour"] == "dormant"
-    loss = {r["category"]: r for r in rows if r["level"] == "category_loss"}
-    assert loss["LUC"]["intensity_pct"] == pytest.approx(100 * (2.5 / 5) / 12.5)          # 4 %/year: dormant
+    loss = {r["category"]: r for r in rows if r["level"] == "category" and r["direction"] == "loss"}
+    assert loss["LUC"][x] == pytest.approx(100 * (2.5 / 5) / 12.5)          # 4 %/year: dormant
     assert loss["LUC"]["behaviour"] == "dormant"
-    # transition level for CLN (largest gain, 4 ha): uniform W = 100·(4/5)/(12.5 + 4 + 0); from RSX 100·(4/5)/4
-    tg = {r["from"]: r for r in rows if r["level"] == "transition_gain"}
-    assert tg["RSX"]["uniform_pct"] == pytest.approx(100 * 0.8 / 16.5)
-    assert tg["RSX"]["intensity_pct"] == pytest.approx(20) and tg["RSX"]["behaviour"] == "targets"
-    assert tg["LUC"]["behaviour"] == "avoids"
+    # transition level for CLN (gain 4 ha): uniform W = 100·(4/5)/(12.5 + 4 + 0); from RSX 100·(4/5)/4
+    tg = {r["from"]: r for r in rows if r["level"] == "transition" and r["direction"] == "gain"
+          and r["category"] == "CLN"}
+    assert tg["RSX"]["uniform_pct_per_year"] == pytest.approx(100 * 0.8 / 16.5)
+    assert tg["RSX"][x] == pytest.approx(20) and tg["RSX"]["behaviour"] == "targeted"
+    assert tg["LUC"]["behaviour"] == "avoided"
 
 
 def test_transitions_report_intensity_per_interval(runner, tmp_path):
     rows = transitions_json(runner, tmp_path, "intensity")
     interval = next(r for r in rows if r["level"] == "interval")
-    assert interval["per"] == "interval" and interval["intensity_pct"] == pytest.approx(100 * 7.5 / 17.5)
+    assert interval["per"] == "interval" and interval["intensity_pct_per_year"] == pytest.approx(100 * 7.5 / 17.5)
 
 
 def test_transitions_report_account(runner, tmp_path):

@@ -39,8 +39,17 @@ def book(tmp_path_factory, langson):
 
 
 def rows_by_label(ws, col: str, first: int = 1) -> dict[str, int]:
-    """Row number of each non-empty label in column ``col``."""
-    return {str(ws[f"{col}{r}"].value): r for r in range(first, ws.max_row + 1) if ws[f"{col}{r}"].value}
+    """Row number of each non-empty label in column ``col`` of the table that starts at or after row ``first``
+    (up to the first empty row after it: the signature block and the chart data come after a gap)."""
+    out, seen = {}, False
+    for r in range(first, ws.max_row + 1):
+        empty = all(c.value in (None, "") for c in ws[r])
+        if empty and seen:
+            break
+        seen = seen or not empty
+        if ws[f"{col}{r}"].value:
+            out[str(ws[f"{col}{r}"].value)] = r
+    return out
 
 
 def header_texts(ws, last_row: int = 8) -> set[str]:
@@ -386,8 +395,9 @@ def test_charts_present(book):
     assert len(wb["Hiện trạng 2024"]._charts) == 1  # structure pie NNP / PNN / CSD
     assert len(wb["Biến động"]._charts) == 1  # changes per land type
     ws = wb["Hiện trạng 2024"]
-    data = {ws.cell(r, 7).value: ws.cell(r, 8).value for r in range(5, 8)}
-    assert data["Nhóm đất nông nghiệp"].startswith("=D")
+    data = {ws.cell(r, 2).value: ws.cell(r, 4).value for r in range(1, ws.max_row + 1)}
+    rows = rows_by_label(ws, "C", 5)
+    assert data["Nhóm đất nông nghiệp"] == f"=D{rows['NNP']}"  # the chart data refers to the table's cell
 
 
 def test_cover_lists_sources(book):
@@ -491,19 +501,49 @@ def test_fulfilment_matches_library(tmp_path, langson):
 
 
 def test_matrix_layout_sums(tmp_path, vn2024):
+    """05/TKKK: whole-area and group rows, readable special rows, totals that mean something (worked by hand)."""
     m = pd.DataFrame([[90.0, 5.0, 5.0, 100.0], [0.0, 48.0, 2.0, 50.0], [3.0, 0.0, 0.0, 3.0],
                       [93.0, 53.0, 7.0, 153.0]],
                      index=["LUA", "ONT", "tang_khac", "total"], columns=["LUA", "ONT", "giam_khac", "total"])
     s = matrix_sheet("Chu chuyển", vn2024, m, 2019, 2024, "vi", "T", "Ma trận ƯỚC TÍNH")
-    wb, wv, _ = _save([s], tmp_path)
+    wb, wv, path = _save([s], tmp_path)
     ws, v = wb.active, wv.active
-    r = rows_by_label(ws, "C", 5)["LUA"]
+    rows = rows_by_label(ws, "C", 5)
+    labels = rows_by_label(ws, "B", 5)
+    r = rows["LUA"]
     assert ws[f"D{r}"].value == f"=SUM(E{r}:G{r})" and v[f"D{r}"].value == 100
-    end = rows_by_label(ws, "B", 5)["Diện tích năm 2024"]
+    assert rows["TS"] < rows["NNP"] < r < rows["PNN"] < rows["ONT"]  # whole area, then each group over its types
+    assert [v[f"{c}{rows['TS']}"].value for c in "DEFG"] == [150, 90, 53, 7]  # 100 + 50 in 2019; 90 + 0; 5 + 48
+    assert [v[f"{c}{rows['NNP']}"].value for c in "DEF"] == [100, 90, 5]
+    end = labels["Diện tích năm 2024"]
     assert v[f"E{end}"].value == 93 and v[f"F{end}"].value == 53  # 90 + 0 + 3, 5 + 48 + 0
-    assert ws[f"E{end}"].value == f"=SUM(E{r}:E{end - 1})"
-    assert "Giảm khác" in header_texts(ws) and "Tăng khác" in {c.value for c in ws["B"]}
+    assert v[f"D{end}"].value == 146  # the area in 2024: 150 in 2019 + 3 other increase - 7 other decrease
+    assert v[f"G{end}"].value == 7  # other decrease in all
+    net = labels["Biến động (tăng +, giảm −)"]
+    assert v[f"E{net}"].value == -7 and v[f"F{net}"].value == 3  # 93 - 100, 53 - 50
+    assert "Giảm khác" in header_texts(ws) and "Tăng khác" in labels and "tang_khac" not in labels
     assert "ƯỚC TÍNH" in ws["A2"].value
+    check_every_formula(path)
+
+
+def test_matrix_prints_readably_on_pages_across(tmp_path, langson):
+    """The 52-column 05/TKKK: A3 landscape at ≥ 8 pt, split by explicit column breaks into pages that each carry
+    the "Loại đất năm …" band and the repeated label columns and header rows."""
+    res = estimate_transitions(langson, 2019, 2024)
+    s = next(x for x in build_sheets(langson, Parts(estimate=res)) if x.name == "Chu chuyển")
+    wb, _, _ = _save([s], tmp_path)
+    ws = wb.active
+    assert ws.page_setup.paperSize == 8 and ws.page_setup.orientation == "landscape"
+    scale = ws.page_setup.scale / 100
+    fonts = {c.font.sz for row in ws.iter_rows(min_row=s.first_data_row + 1, max_row=s.last_row + 1) for c in row
+             if c.value is not None}
+    assert min(fonts) * scale >= 8
+    breaks = [b.id for b in ws.col_breaks.brk]
+    assert len(breaks) >= 1
+    band = [rng for rng in ws.merged_cells.ranges if ws.cell(rng.min_row, rng.min_col).value == "Loại đất năm 2024"]
+    assert sorted(rng.min_col - 1 for rng in band) == [4] + breaks  # one band starting on each printed page
+    assert ws.print_title_cols == "$A:$D" and ws.print_title_rows
+    assert ws.title == "Chu chuyển" and wb.active["A1"].value.startswith("Biểu 05/TKKK. ")
 
 
 def test_allocation_layout(tmp_path, vn2024):
@@ -716,20 +756,24 @@ def test_transition_sheet_matches_the_library(tmp_path, langson):
     m = res.matrix
     assert ("ƯỚC TÍNH" in ws["A2"].value) == bool(res.estimated)
     rows = rows_by_label(ws, "C", s.first_data_row + 1)
-    codes = [c for c in m.index if c not in ("tang_khac", "total")]
-    assert list(rows) == codes
-    assert codes[-1] == "chua_phan_bo" and ws[f"B{rows['chua_phan_bo']}"].value.startswith("Chưa phân bổ")
-    assert v[f"D{rows['chua_phan_bo']}"].value == pytest.approx(461)     # 2019: TS 831,018 − leaves 830,557
+    labels = rows_by_label(ws, "B", s.first_data_row + 1)
+    codes = [c for c in m.index if c not in ("tang_khac", "total", "chua_phan_bo")]
+    assert [c for c in rows if c not in ("TS", "NNP", "PNN", "CSD")] == codes
+    gap = next(r for t, r in labels.items() if t.startswith("Chưa phân bổ"))
+    assert v[f"D{gap}"].value == pytest.approx(461)     # 2019: TS 831,018 − leaves 830,557
+    assert "chua_phan_bo" not in {c.value for row in ws.iter_rows() for c in row}  # no pseudo-code shows
     for code in codes:
         r = rows[code]
         assert ws[f"D{r}"].value.startswith("=SUM(")
         assert ev.value(ws.title, f"D{r}") == pytest.approx(m.at[code, "total"]) == v[f"D{r}"].value
-    end = s.last_row + 1
+    end = labels["Diện tích năm 2024"]
     tos = [c for c in m.columns if c not in ("giam_khac", "total")]
     for j, to in enumerate(tos):  # every column total recomputed from the matrix cells
         letter = openpyxl.utils.cell.get_column_letter(5 + j)
         assert ev.value(ws.title, f"{letter}{end}") == pytest.approx(m.at["total", to]), to
-    assert ev.value(ws.title, f"D{end}") == pytest.approx(m.at["total", "total"]) == v[f"D{end}"].value
+    # the totals mean something: the whole area in 2019 (row TS) and in 2024 (the corner), as inventoried
+    assert v[f"D{rows['TS']}"].value == pytest.approx(langson.stock(2019)["TS"])  # 831,018
+    assert v[f"D{end}"].value == pytest.approx(langson.stock(2024)["TS"])  # 830,732
     check_every_formula(path)
 
 

@@ -142,3 +142,67 @@ def test_cli_refuses_fewer_than_one_unit(tmp_path, n):
     r = CliRunner().invoke(main, ["synth", "--units", n, "--out", str(out)])
     assert r.exit_code == 2 and "at least 1" in r.output
     assert not out.exists()
+
+
+# ---- the stated commune figures (issue 13) ------------------------------------------------------------
+def _vi(cell: str) -> float:
+    """A whole number as the report prints it: '.' groups thousands ('42.268' = 42268 ha)."""
+    return float(str(cell).replace(".", ""))
+
+
+def test_every_stated_commune_figure_is_kept(langson, synth65):
+    inv, units = synth65
+    w = inv.pivot(index="unit", columns="code", values="area_ha")
+    figs = pd.read_csv(langson.root / "commune_figures.csv", dtype=str)
+    assert len(figs) == 184   # DOMAIN.md §7.2: 181 "commune (N ha)" mentions + DKH, DPC and the two extremes
+    parts = {"LUA": ["LUC", "LUK"]}   # Bảng 2: Đất trồng lúa = chuyên trồng lúa + lúa còn lại
+    for r in figs.itertuples():
+        got = w.loc[r.commune, parts.get(r.code, [r.code])].sum()
+        assert got == _vi(r.area_ha), (r.code, r.commune)
+    # the extremes of 003 l.3690-3694: the smallest and the largest natural area
+    ts = w["TS"]
+    assert ts.idxmin() == "Tam Thanh" and ts.min() == 2729 and (ts.drop("Tam Thanh") > 2729).all()
+    assert ts.idxmax() == "Kiên Mộc" and ts.max() == 42268 and (ts.drop("Kiên Mộc") < 42268).all()
+    # no ward of 31,846 ha: every phường is below the provincial mean of 12.780 ha per unit (l.3689)
+    wards = units.loc[units["kind"] == "phường", "name"]
+    assert (ts[wards] < 12780).all()
+    # DPC only in Na Sầm (l.3880-3881: "chỉ có trên địa bàn xã Na Sầm")
+    assert w["DPC"][w["DPC"] > 0].index.tolist() == ["Na Sầm"]
+
+
+def test_industrial_land_only_where_parks_and_clusters_are_located(langson, synth65):
+    inv, _ = synth65
+    w = inv.pivot(index="unit", columns="code", values="area_ha")
+    z = pd.read_csv(langson.root / "industrial_zones.csv", dtype=str)
+    for kind, code in (("KCN", "SKK"), ("CCN", "SKN")):
+        text = " ".join(z.loc[z["kind"] == kind, "commune"])
+        holders = w.index[w[code] > 0]
+        assert len(holders) > 0
+        assert all(u in text for u in holders), (code, [u for u in holders if u not in text])
+
+
+def test_unnamed_communes_stay_below_the_named_ones(langson, synth65):
+    """The report names where each land type is concentrated: a commune it does not name holds less of a
+    leaf than the largest figure it names (e.g. RSX: no commune beyond Kiên Mộc's 30.612 ha)."""
+    inv, _ = synth65
+    w = inv.pivot(index="unit", columns="code", values="area_ha")
+    figs = pd.read_csv(langson.root / "commune_figures.csv", dtype=str)
+    figs = figs[figs["code"].isin(langson.classification.leaves) & (figs["rule"] == "exact")]
+    for code, g in figs.groupby("code"):
+        others = w[code].drop(g["commune"])
+        assert others.max() <= g["area_ha"].map(_vi).max(), code
+
+
+def test_bad_stated_figure_names_row_and_column(langson, tmp_path):
+    import shutil
+
+    from landuse.errors import InputError
+
+    root = tmp_path / "ls"
+    shutil.copytree(langson.root, root)
+    p = root / "commune_figures.csv"
+    lines = p.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("Na Dương", "Na Dươngg", 1)
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"commune_figures.csv:row 4:column commune: commune 'Na Dươngg'"):
+        synthetic_inventory(load_dataset(root), 65, seed=7)

@@ -47,6 +47,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "to_types": ("Loại đất năm {y}", "Land type in {y}"),
     "decrease_other": ("Giảm khác", "Other decrease"),
     "increase_other": ("Tăng khác", "Other increase"),
+    "unreconciled_short": ("Chưa phân bổ", "Unreconciled"),
+    "end_total": ("Tổng diện tích năm {y} (tổng của hàng này)", "Total area {y} (sum of this row)"),
+    "net_change": ("Biến động (tăng +, giảm −)", "Net change (increase +, decrease −)"),
     "unreconciled": ("Chưa phân bổ (các loại đất không cộng khớp tổng)",
                      "Unreconciled: parts do not add up to the total"),
     "end_area": ("Diện tích năm {y}", "Area {y}"),
@@ -62,6 +65,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "area_short": ("Diện tích (ha)", "Area (ha)"),
     "parts_sum": ("Tổng các thành phần = {s} (chênh lệch {d}); giữ số liệu nguồn",
                   "Sum of the parts = {s} (difference {d}); source value kept"),
+    "sign_place": ("{p}, ngày ..... tháng ..... năm ..........", "{p}, date .........................."),
+    "sign_maker": ("NGƯỜI LẬP BIỂU", "PREPARED BY"),
+    "sign_head": ("THỦ TRƯỞNG CƠ QUAN", "HEAD OF THE AGENCY"),
+    "sign_maker_note": ("(Ký, ghi rõ họ tên)", "(signature, full name)"),
+    "sign_head_note": ("(Ký tên, đóng dấu)", "(signature and seal)"),
+    "appendix": ("Phụ biểu {n}", "Annex table {n}"),
+    "parts_blank": ("Để trống như số liệu nguồn: không cộng được vì các thành phần {codes} không có số liệu",
+                    "Left blank as in the source: no sum, the parts {codes} have no figure"),
 }
 
 SEVERITY_ORDER = {"error": 0, "rounding": 1, "info": 2}
@@ -139,6 +150,15 @@ class Sheet:
     row_of: dict[str, int] = field(default_factory=dict)
     mirrors: str | None = None  # id of the published table this sheet reproduces
     landscape: bool = True
+    font_size: float = 11  # body font (pt); the printed size is font_size × print_scale / 100
+    paper: str = "A4"  # A4 | A3
+    print_scale: int | None = None  # fixed print scale (%); None: fit to pages_wide pages across
+    col_pages: list[tuple[int, int]] = field(default_factory=list)  # columns of each printed page across
+    table_end: int = 0  # last row of the table proper (set when the table is finished)
+    h_breaks: list[int] = field(default_factory=list)  # rows that start a new printed page
+    merges: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # (r0, c0) → (r1, c1), no border
+    signed: bool = True  # an official table: place/date line and signature block under it
+    number: str | None = None  # "Bảng 2", "Biểu 05/TKKK": the title's number as the report prints it
 
     # ---- building -----------------------------------------------------------------------------------
     def put(self, row: int, col: int, cell: Cell) -> None:

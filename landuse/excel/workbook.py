@@ -22,6 +22,7 @@ from landuse.excel.layouts import (
     NAME_COL,
     change_sheet,
     column_key,
+    finish_official,
     inventory_sheet,
     matrix_sheet,
     unit_areas_sheet,
@@ -227,7 +228,7 @@ def build_sheets(ds: Dataset, parts: Parts, lang: str = "vi") -> list[Sheet]:
         a, b = tr.from_year, tr.to_year  # the years the estimate used
         note = _tr(ESTIMATED if tr.estimated else FROM_PLOTS, lang, a=a, b=b)
         sheets.append(matrix_sheet(_tr(SHEET_NAMES["transitions"], lang), cls, tr.matrix, a, b,
-                                   lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note))
+                                   lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note, form="05/TKKK"))
     ful = parts.fulfilment
     if ful is not None:
         plan = ds.plans.get(ful.plan, {})
@@ -240,6 +241,7 @@ def build_sheets(ds: Dataset, parts: Parts, lang: str = "vi") -> list[Sheet]:
     if parts.findings is not None:
         sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), parts.findings, link_resolver(ds, sheets),
                                      lang, _tr(TITLES["findings"], lang, p=p)))
+    finish_official(sheets, ds.name, lang)
     return sheets
 
 
@@ -274,7 +276,7 @@ def build_cover(ds: Dataset, sheets: list[Sheet], parts: Parts, lang: str = "vi"
     findings = parts.findings
     n_err = int((findings["severity"] == "error").sum()) if findings is not None else None
     items = [
-        ("Bộ dữ liệu" if vi else "Dataset", f"{ds.name} ({ds.root})"),
+        ("Bộ dữ liệu" if vi else "Dataset", ds.name),
         ("Hệ thống phân loại" if vi else "Classification", ds.classification.id),
         ("Năm kiểm kê" if vi else "Inventory years", ", ".join(map(str, ds.years))),
         ("Kịch bản" if vi else "Scenario", str(scenario) if scenario else ("mặc định của bộ dữ liệu" if vi

@@ -23,8 +23,10 @@ NUM_FORMATS = {"ha": "#,##0", "pct": "0.00", "ratio": "0.00", "num": "#,##0.##",
                "matrix": '#,##0;-#,##0;""', "text": "@"}
 STYLE_FONT = {"group": {"bold": True}, "total": {"bold": True}, "ofwhich": {"italic": True},
               "marker": {"italic": True}, "error": {"font_color": "#9C0006"}}
+PAPER = {"A4": 9, "A3": 8}
 FOOTER = {"vi": "&CTrang &P / &N", "en": "&CPage &P of &N"}
 LINE_HEIGHT = 15.0
+UNBORDERED = ("sign", "chart")  # row styles printed without the table's borders (signature, chart data)
 
 
 class Formats:
@@ -33,11 +35,13 @@ class Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.wb = wb
         self.cache: dict[tuple, object] = {}
+        self.size: float = 11  # body font of the sheet being written (pt)
 
     def get(self, **props: object) -> object:
+        props.setdefault("font_size", self.size)
         key = tuple(sorted(props.items()))
         if key not in self.cache:
-            base = {"font_name": FONT, "font_size": 11, "valign": "vcenter"}
+            base = {"font_name": FONT, "valign": "vcenter"}
             self.cache[key] = self.wb.add_format({**base, **props})
         return self.cache[key]
 
@@ -67,9 +71,11 @@ def _lines(text: str, width: float) -> int:
 
 def _write_text_block(ws, fm: Formats, s: Sheet) -> None:
     last_col = max(s.table_cols - 1, 0)
-    if s.pages_wide > 1:  # a wide matrix: keep the title on the first printed page
+    if s.col_pages:  # a wide matrix: keep the title on the first printed page
+        last_col = s.col_pages[0][1]
+    elif s.pages_wide > 1:
         last_col = max(math.ceil(s.table_cols / s.pages_wide) - 1, 0)
-    title_fmt = fm.get(bold=True, font_size=13, align="center", text_wrap=True)
+    title_fmt = fm.get(bold=True, font_size=fm.size + 2, align="center", text_wrap=True)
     ws.merge_range(0, 0, 0, last_col, "", title_fmt)
     ws.write_string(0, 0, s.title, title_fmt)
     ws.set_row(0, LINE_HEIGHT * 1.3 * _lines(s.title, sum(s.widths[: last_col + 1]) * 0.85))
@@ -88,7 +94,7 @@ def _write_text_block(ws, fm: Formats, s: Sheet) -> None:
 
 def _write_headers(ws, fm: Formats, s: Sheet) -> None:
     head_fmt = fm.get(bold=True, align="center", text_wrap=True, border=1)
-    num_fmt = fm.get(italic=True, align="center", text_wrap=True, border=1, font_size=10)
+    num_fmt = fm.get(italic=True, align="center", text_wrap=True, border=1, font_size=fm.size - 1)
     first, last = s.header_rows
     heights: dict[int, float] = {}
     for r0, c0, r1, c1, text in s.headers:
@@ -103,8 +109,11 @@ def _write_headers(ws, fm: Formats, s: Sheet) -> None:
         ws.set_row(rr, h)
 
 
-def _write_cell(ws, fm: Formats, r: int, c: int, cell: Cell, style: str, bordered: bool, wrap: bool) -> None:
+def _write_cell(ws, fm: Formats, r: int, c: int, cell: Cell, style: str, bordered: bool, wrap: bool,
+                merge_to: tuple[int, int] | None = None) -> None:
     f = fm.cell(cell, style, bordered, wrap)
+    if merge_to is not None:
+        ws.merge_range(r, c, *merge_to, "", f)
     if cell.link:
         ws.write_url(r, c, "internal:" + cell.link, f, string=str(cell.value or cell.link))
     elif cell.formula is not None:
@@ -126,18 +135,20 @@ def _row_heights(ws, s: Sheet) -> None:
     for (r, c), cell in s.cells.items():
         if r < s.first_data_row or c >= s.table_cols or cell.fmt != "text" or not isinstance(cell.value, str):
             continue
-        need[r] = max(need.get(r, 1), _lines(cell.value, s.widths[c]))
+        if s.row_styles.get(r) in UNBORDERED:
+            continue
+        need[r] = max(need.get(r, 1), _lines(cell.value, s.widths[c] * 12 / s.font_size))
     for r, n in need.items():
         if n > 1:
-            ws.set_row(r, LINE_HEIGHT * n)
+            ws.set_row(r, LINE_HEIGHT * s.font_size / 11 * n)
 
 
 def _widths(s: Sheet) -> list[float]:
     """Given widths, widened where a number (formatted with separators) would not fit."""
-    widths = list(s.widths)
+    widths, pad = list(s.widths), 3 if s.font_size >= 11 else 0
     for (_r, c), cell in s.cells.items():
         if c < len(widths) and cell.fmt != "text" and isinstance(cell.value, int | float):
-            widths[c] = max(widths[c], len(f"{cell.value:,.0f}") + 3)
+            widths[c] = max(widths[c], len(f"{cell.value:,.0f}") + pad)
     return widths
 
 
@@ -163,11 +174,16 @@ def _charts(wb, ws, s: Sheet) -> None:
 
 
 def _print_setup(ws, s: Sheet, lang: str) -> None:
-    ws.set_paper(9)  # A4
+    ws.set_paper(PAPER[s.paper])
     ws.set_landscape() if s.landscape else ws.set_portrait()
     ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
     ws.center_horizontally()
-    ws.fit_to_pages(s.pages_wide, 0)
+    if s.print_scale:
+        ws.set_print_scale(s.print_scale)
+    else:
+        ws.fit_to_pages(s.pages_wide, 0)
+    if len(s.col_pages) > 1:
+        ws.set_v_pagebreaks([c0 for c0, _ in s.col_pages[1:]])
     ws.set_footer(FOOTER.get(lang, FOOTER["vi"]))
     if s.headers:
         ws.repeat_rows(*s.header_rows)
@@ -175,21 +191,30 @@ def _print_setup(ws, s: Sheet, lang: str) -> None:
     if s.repeat_cols:
         ws.repeat_columns(0, s.repeat_cols - 1)
         ws.print_across()
-    ws.print_area(0, 0, s.last_row_of_table(), max(s.table_cols - 1, 0))
+    if s.h_breaks:
+        ws.set_h_pagebreaks(sorted(s.h_breaks))
+    last = s.last_row_of_table()
+    for ch in s.charts:  # a chart below the table prints with it (rows of the default 20 px)
+        last = max(last, ch.anchor[0] + math.ceil((ch.size[1] + 10) / 20))
+    ws.print_area(0, 0, last, max(s.table_cols - 1, 0))
 
 
 def write_sheet(wb: xlsxwriter.Workbook, fm: Formats, s: Sheet, lang: str = "vi") -> None:
     ws = wb.add_worksheet(s.name)
+    fm.size = s.font_size
     for c, w in enumerate(_widths(s)):
         ws.set_column(c, c, w)
     _write_text_block(ws, fm, s)
     _write_headers(ws, fm, s)
     for (r, c), cell in sorted(s.cells.items()):
         in_table = c < s.table_cols
-        bordered = bool(s.headers) and in_table and r >= s.first_data_row
-        _write_cell(ws, fm, r, c, cell, s.row_styles.get(r, "normal") if in_table else "normal", bordered, in_table)
+        plain = s.row_styles.get(r) in UNBORDERED
+        bordered = bool(s.headers) and in_table and r >= s.first_data_row and not plain
+        _write_cell(ws, fm, r, c, cell, s.row_styles.get(r, "normal") if in_table else "normal", bordered,
+                    in_table and not plain, s.merges.get((r, c)))
     _row_heights(ws, s)
     _charts(wb, ws, s)
+    fm.size = 11
     _print_setup(ws, s, lang)
 
 
@@ -200,7 +225,7 @@ def write_workbook(sheets: list[Sheet], path: Path | str, force: bool = False, l
     if not path.parent.exists():
         raise InputError("output folder does not exist", Location.of(path.parent))
     with atomic_path(path, force) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                             "strings_to_numbers": False, "nan_inf_to_errors": True})
         if properties:
             wb.set_properties(properties)

@@ -26,8 +26,8 @@ from landuse.errors import (
     NegativeAreaError,
     NonNumericError,
 )
+from landuse.formats import NUMBER_FORMATS  # noqa: F401 - re-exported: readers name the formats here
 
-NUMBER_FORMATS = ("vi", "en", "auto")
 LONG_KEYS = ["unit", "year", "code"]
 VALUE = "area_ha"
 ROW = "_row"  # 1-based file row of each record (the header is row 1)

@@ -22,7 +22,6 @@ printed parts do not show (see :mod:`landuse.transitions.estimate`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -329,102 +328,6 @@ def components(matrix: pd.DataFrame, classification: Classification | None = Non
     return pd.concat([out, pd.DataFrame([overall])], ignore_index=True)
 
 
-def _behaviour(x: np.ndarray, ref: float, above: str, below: str) -> list[str]:
-    out = []
-    for v in x:
-        if np.isnan(v) or np.isnan(ref):
-            out.append("")
-        elif np.isclose(v, ref, rtol=1e-9, atol=1e-12):
-            out.append("uniform")
-        else:
-            out.append(above if v > ref else below)
-    return out
-
-
-def intensity(matrix: pd.DataFrame, interval_years: float | None = None, gain: str | None = None,
-              loss: str | None = None, classification: Classification | None = None,
-              lang: str = "vi") -> pd.DataFrame:
-    """Intensity analysis (Aldwaik & Pontius 2012) of one interval, as a long table.
-
-    Intensities are in % of an area per year when ``interval_years`` is given, else per interval
-    (column ``per``). Rows, by ``level``:
-
-    * ``interval``: S = 100·(Σ_j gain_j / extent)/d against the uniform intensity U (= S for one interval);
-    * ``category_gain``: G_j = 100·(gain_j/d)/end_j against S (active above, dormant below);
-    * ``category_loss``: L_i = 100·(loss_i/d)/start_i against S;
-    * ``transition_gain`` for the gaining category ``gain`` (default: the largest gross gain): from each
-      i ≠ n, R_in = 100·(C_in/d)/start_i against W_n = 100·(gain_n/d)/Σ_{i≠n} start_i (targets / avoids);
-    * ``transition_loss`` for the losing category ``loss`` (default: the largest gross loss): to each
-      j ≠ m, Q_mj = 100·(C_mj/d)/end_j against V_m = 100·(loss_m/d)/Σ_{j≠m} end_j.
-
-    Computed on the square core (the common extent; giảm khác / tăng khác left out).
-    """
-    core, _, _ = split_matrix(matrix)
-    codes = list(core.index)
-    c = core.to_numpy()
-    if interval_years is not None and not interval_years > 0:
-        raise InputError("the interval in years must be positive",
-                         expected="a number of years > 0", found=interval_years)
-    d = float(interval_years) if interval_years is not None else 1.0
-    per = "year" if interval_years is not None else "interval"
-    p = np.diag(c)
-    start, end = c.sum(axis=1), c.sum(axis=0)
-    g, lo = end - p, start - p
-    extent = c.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = 100 * (g.sum() / extent) / d if extent else np.nan
-        gi = np.where(end > 0, 100 * (g / d) / end, np.nan)
-        li = np.where(start > 0, 100 * (lo / d) / start, np.nan)
-    names = _names(codes, classification, lang)
-    rows = [pd.DataFrame({"level": "interval", "category": "", "name": "", "from": "", "to": "", "size_ha": [extent],
-                          "change_ha": [g.sum()], "intensity_pct": [s], "uniform_pct": [s],
-                          "behaviour": _behaviour(np.array([s]), s, "fast", "slow")}),
-            pd.DataFrame({"level": "category_gain", "category": codes, "name": names, "from": "", "to": codes,
-                          "size_ha": end, "change_ha": g, "intensity_pct": gi, "uniform_pct": s,
-                          "behaviour": _behaviour(gi, s, "active", "dormant")}),
-            pd.DataFrame({"level": "category_loss", "category": codes, "name": names, "from": codes, "to": "",
-                          "size_ha": start, "change_ha": lo, "intensity_pct": li, "uniform_pct": s,
-                          "behaviour": _behaviour(li, s, "active", "dormant")})]
-    pos = {k: i for i, k in enumerate(codes)}
-    for code in (gain, loss):
-        if code is not None and code not in pos:
-            raise UnknownCodeError(f"category {code!r} is not in the matrix", expected=", ".join(codes))
-    if len(codes) > 1:
-        n = pos[gain] if gain is not None else int(np.argmax(g))
-        m = pos[loss] if loss is not None else int(np.argmax(lo))
-        rows += [_transition_gain(c, n, codes, names, d), _transition_loss(c, m, codes, names, d)]
-    out = pd.concat(rows, ignore_index=True)
-    out.insert(len(out.columns), "per", per)
-    return out
-
-
-def _transition_gain(c: np.ndarray, n: int, codes: list[str], names: list[str], d: float) -> pd.DataFrame:
-    start = c.sum(axis=1)
-    others = [i for i in range(len(codes)) if i != n]
-    gain_n = c[:, n].sum() - c[n, n]
-    denom = start[others].sum()
-    w = 100 * (gain_n / d) / denom if denom > 0 else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(start[others] > 0, 100 * (c[others, n] / d) / start[others], np.nan)
-    return pd.DataFrame({"level": "transition_gain", "category": codes[n], "name": names[n],
-                         "from": [codes[i] for i in others], "to": codes[n], "size_ha": start[others],
-                         "change_ha": c[others, n], "intensity_pct": r, "uniform_pct": w,
-                         "behaviour": _behaviour(r, w, "targets", "avoids")})
-
-
-def _transition_loss(c: np.ndarray, m: int, codes: list[str], names: list[str], d: float) -> pd.DataFrame:
-    end = c.sum(axis=0)
-    others = [j for j in range(len(codes)) if j != m]
-    loss_m = c[m, :].sum() - c[m, m]
-    denom = end[others].sum()
-    v = 100 * (loss_m / d) / denom if denom > 0 else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(end[others] > 0, 100 * (c[m, others] / d) / end[others], np.nan)
-    return pd.DataFrame({"level": "transition_loss", "category": codes[m], "name": names[m], "from": codes[m],
-                         "to": [codes[j] for j in others], "size_ha": end[others], "change_ha": c[m, others],
-                         "intensity_pct": q, "uniform_pct": v, "behaviour": _behaviour(q, v, "targets", "avoids")})
-
-
 def asset_account(matrix: pd.DataFrame, classification: Classification | None = None,
                   lang: str = "vi") -> pd.DataFrame:
     """SEEA physical asset account for land per category (ha), with a ``total`` row.
@@ -468,45 +371,6 @@ def asset_account(matrix: pd.DataFrame, classification: Classification | None = 
     return pd.concat([out, total_row], ignore_index=True)
 
 
-REPORTS = ("matrix", "components", "intensity", "account")
-
-
-def report_table(matrix: pd.DataFrame, report: str = "matrix", classification: Classification | None = None,
-                 interval_years: float | None = None, gain: str | None = None, loss: str | None = None,
-                 lang: str = "vi") -> pd.DataFrame:
-    """One of :data:`REPORTS` of a matrix, as a flat table ready to print or write."""
-    if report == "matrix":
-        return matrix_table(matrix)
-    if isinstance(matrix.index, pd.MultiIndex):
-        raise InputError(f"the {report} report works on one matrix, not on one matrix per unit",
-                         expected="the matrix report")
-    if report == "components":
-        return components(matrix, classification, lang)
-    if report == "intensity":
-        return intensity(matrix, interval_years, gain, loss, classification, lang)
-    if report == "account":
-        return asset_account(matrix, classification, lang)
-    raise InputError("unknown report", expected=" | ".join(REPORTS), found=report)
-
-
-def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: bool = False,
-                     report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
-                     loss: str | None = None, classification: Classification | None = None,
-                     number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a plot file (:func:`landuse.readers.plots.read_plots`), build its matrix and the ``report`` table.
-
-    Returns ``(table, matrix)``.
-    """
-    from landuse.readers.plots import read_plots_located
-
-    cls = classification or default_classification()
-    check_level(cls, level)
-    plots, rows = read_plots_located(path, cls, number_format=number_format or "auto", by_unit=by_unit)
-    matrix = transition_matrix(plots, level, by_unit, cls, file=str(path), rows=rows)
-    return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
-
-
-# ---- the interval `landuse run` estimates ---------------------------------------------------------------
 def estimate_years(ds) -> tuple[int, int] | None:
     """The interval to estimate in ``landuse run``: the flows file's ``from_year``/``to_year`` in the manifest
     when both are inventory years, else the last two inventory years (``None`` with fewer than two)."""

@@ -35,10 +35,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from landuse.errors import InputError, LanduseError, Location, NegativeAreaError, NonNumericError
+from landuse.errors import (
+    InfeasibleError,
+    InputError,
+    Location,
+    NegativeAreaError,
+    NonNumericError,
+    NoSolutionError,
+)
 from landuse.findings import PRINTED_COLUMNS, conform
+from landuse.lp import Solution, SolveStatus, SparseLP
+from landuse.lp import solve as solve_lp
 from landuse.readers.tables import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
-from landuse.transitions.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table, report_table
+from landuse.transitions.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table
 
 ELASTIC_COST = 10000.0
 OTHER_COST = 1.0
@@ -46,12 +55,6 @@ FLOW_KINDS = ("conversion", "other_increase", "other_decrease")
 FLOW_COLUMNS = ["from_code", "to_code", VALUE, "kind"]
 ESTIMATED = "estimated"
 TOL = 1e-6
-
-
-class InfeasibleError(LanduseError):
-    """The estimate LP has no solution (cannot happen with elastic flows unless stocks are inconsistent)."""
-
-    exit_code = 1
 
 
 @dataclass
@@ -188,46 +191,18 @@ def dedupe_flows(df: pd.DataFrame) -> pd.DataFrame:
 
 # ---- LP --------------------------------------------------------------------------------------------------
 def _solve(cost: np.ndarray, ub: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
-           rhs: np.ndarray) -> tuple[np.ndarray, str, str]:
-    """min cost·x s.t. A x = rhs, 0 ≤ x ≤ ub (A in COO form). HiGHS via highspy, else PuLP's CBC."""
-    try:
-        import highspy
-    except ImportError:  # pragma: no cover - highspy is a core dependency
-        return _solve_pulp(cost, ub, rows, cols, vals, rhs)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    n, m = len(cost), len(rhs)
-    inf = highspy.kHighsInf
-    h.addVars(n, np.zeros(n), np.where(np.isinf(ub), inf, ub))
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost.astype(np.float64))
-    order = np.lexsort((cols, rows))
-    r, c, v = rows[order], cols[order], vals[order]
-    starts = np.searchsorted(r, np.arange(m)).astype(np.int32)
-    h.addRows(m, rhs.astype(np.float64), rhs.astype(np.float64), len(v), starts, c.astype(np.int32),
-              v.astype(np.float64))
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise InfeasibleError(f"the estimate LP is not solved: {status}")
-    return np.asarray(h.getSolution().col_value), status, "HiGHS"
-
-
-def _solve_pulp(cost, ub, rows, cols, vals, rhs):  # pragma: no cover - fallback
-    import pulp
-
-    prob = pulp.LpProblem("estimate", pulp.LpMinimize)
-    x = [pulp.LpVariable(f"x{i}", 0, None if np.isinf(u) else float(u)) for i, u in enumerate(ub)]
-    prob += pulp.lpSum(float(c) * x[i] for i, c in enumerate(cost) if c)
-    terms: dict[int, list] = {}
-    for r, c, v in zip(rows, cols, vals, strict=False):
-        terms.setdefault(int(r), []).append(float(v) * x[int(c)])
-    for r, b in enumerate(rhs):
-        prob += pulp.lpSum(terms.get(r, [])) == float(b)
-    prob.solve(pulp.PULP_CBC_CMD(msg=False))
-    status = pulp.LpStatus[prob.status]
-    if status != "Optimal":
-        raise InfeasibleError(f"the estimate LP is not solved: {status}")
-    return np.array([v.value() or 0.0 for v in x]), status, "CBC"
+           rhs: np.ndarray, solver: str | None = None) -> Solution:
+    """min cost·x s.t. A x = rhs, 0 ≤ x ≤ ub (A in COO form), through :mod:`landuse.lp` (solution checked).
+    Raises :class:`InfeasibleError` (exit 1) or :class:`NoSolutionError` (exit 4) unless optimal."""
+    lp = SparseLP(cost, rows, cols, vals, rhs, rhs, np.zeros(len(cost)), ub)
+    sol = solve_lp(lp, solver)
+    if sol.status is SolveStatus.INFEASIBLE:
+        raise InfeasibleError(f"the estimate LP is infeasible ({sol.solver}): the stocks and bounds cannot hold "
+                              "together")
+    if sol.status is not SolveStatus.OPTIMAL:
+        raise NoSolutionError(f"the estimate LP is not solved ({sol.solver}): {sol.status.text}"
+                              + (f": {sol.message}" if sol.message else ""))
+    return sol
 
 
 def _leaves(cls, code: str, pos: dict[str, int]) -> list[int]:
@@ -277,11 +252,14 @@ def unbalanced_parents(ds, year: int, tol: float = TOL) -> list[tuple[str, float
 
 
 def estimate(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
-             forbidden: list[tuple[str, str]] | None = None, number_format: str | None = None) -> EstimateResult:
+             forbidden: list[tuple[str, str]] | None = None, number_format: str | None = None,
+             solver: str | None = None) -> EstimateResult:
     """Estimate the from→to matrix from the stocks of two years and the known flows (see the module text).
 
-    ``forbidden``: (from, to) pairs (codes or groups) that may not convert. Marginals hold exactly: row sums
-    (with giảm khác) = start stocks, column sums (with tăng khác) = end stocks, leaf values of the inventory.
+    ``forbidden``: (from, to) pairs (codes or groups) that may not convert. ``solver``: highs | cbc (default:
+    highs when installed); anything but a checked optimum raises (exit 1 infeasible, 4 no solution). Marginals
+    hold exactly: row sums (with giảm khác) = start stocks, column sums (with tăng khác) = end stocks, leaf
+    values of the inventory.
     """
     cls = ds.classification
     for y in (from_year, to_year):
@@ -331,8 +309,9 @@ def estimate(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str 
         cols += [np.array(idx + [nx + 2 * q, nx + 2 * q + 1], dtype=np.int64)]
         vals += [np.array([1.0] * len(idx) + [1.0, -1.0])]
     rhs = np.concatenate([start, end, known[VALUE].to_numpy(dtype=float)])
-    sol, status, solver = _solve(cost, ub, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), rhs)
-    sol = np.where(np.abs(sol) < 1e-9, 0.0, sol)
+    res = _solve(cost, ub, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), rhs, solver)
+    status, solver = res.status.value, res.solver
+    sol = np.where(np.abs(res.x) < 1e-9, 0.0, res.x)
     matrix = _layout(sol, codes, n)
     known = known.copy()
     known["estimated_ha"] = [float(sol[idx].sum()) for idx in terms]
@@ -405,20 +384,6 @@ def _findings(known: pd.DataFrame, src: str | None, notes: list[Note]) -> pd.Dat
         recs.append({"severity": severity, "check": check, "source": "inventory", "row": None, "column": None,
                      "expected": expected, "found": found, "difference": diff, "message": msg})
     return conform(pd.DataFrame(recs, columns=PRINTED_COLUMNS[:9]))
-
-
-# ---- for `landuse transitions --estimate` ---------------------------------------------------------------
-def estimated_report(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
-                     report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
-                     loss: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``report`` table of a matrix estimated from ``ds``'s stocks and known flows
-    (:func:`estimate_transitions`), every line saying ``estimated``. Returns ``(table, matrix)``."""
-    res = estimate_transitions(ds, from_year, to_year, flows)
-    if report == "matrix":
-        return res.table(), res.matrix
-    table = report_table(res.matrix, report, ds.classification, interval_years, gain, loss, lang)
-    table["status"] = res.table()["status"].iloc[0]
-    return table, res.matrix
 
 
 def estimate_transitions(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,

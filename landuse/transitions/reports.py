@@ -1,0 +1,76 @@
+"""The reports of a transition matrix (``landuse transitions --report …``) and the matrix they are made from:
+tallied from a plot file (:func:`plot_transitions`) or estimated from two inventories and known flows
+(:func:`estimated_report`). Above :mod:`.change`, :mod:`.intensity` and :mod:`.estimate`, which it combines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from landuse.classification import Classification
+from landuse.errors import InputError
+from landuse.transitions.change import (
+    asset_account,
+    check_level,
+    components,
+    default_classification,
+    matrix_table,
+    transition_matrix,
+)
+from landuse.transitions.estimate import estimate_transitions
+from landuse.transitions.intensity import intensity
+
+REPORTS = ("matrix", "components", "intensity", "account")
+
+
+def report_table(matrix: pd.DataFrame, report: str = "matrix", classification: Classification | None = None,
+                 interval_years: float | None = None, gain: str | None = None, loss: str | None = None,
+                 lang: str = "vi") -> pd.DataFrame:
+    """One of :data:`REPORTS` of a matrix, as a flat table ready to print or write."""
+    if report == "matrix":
+        return matrix_table(matrix)
+    if isinstance(matrix.index, pd.MultiIndex):
+        raise InputError(f"the {report} report works on one matrix, not on one matrix per unit",
+                         expected="the matrix report")
+    if report == "components":
+        return components(matrix, classification, lang)
+    if report == "intensity":
+        return intensity(matrix, interval_years, gain, loss, classification, lang)
+    if report == "account":
+        return asset_account(matrix, classification, lang)
+    raise InputError("unknown report", expected=" | ".join(REPORTS), found=report)
+
+
+def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: bool = False,
+                     report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
+                     loss: str | None = None, classification: Classification | None = None,
+                     number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a plot file (:func:`landuse.readers.plots.read_plots`), build its matrix and the ``report`` table.
+
+    Returns ``(table, matrix)``.
+    """
+    from landuse.readers.plots import read_plots_located
+
+    cls = classification or default_classification()
+    check_level(cls, level)
+    plots, rows = read_plots_located(path, cls, number_format=number_format or "auto", by_unit=by_unit)
+    matrix = transition_matrix(plots, level, by_unit, cls, file=str(path), rows=rows)
+    return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
+
+
+# ---- the interval `landuse run` estimates ---------------------------------------------------------------
+
+
+def estimated_report(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
+                     report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
+                     loss: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``report`` table of a matrix estimated from ``ds``'s stocks and known flows
+    (:func:`estimate_transitions`), every line saying ``estimated``. Returns ``(table, matrix)``."""
+    res = estimate_transitions(ds, from_year, to_year, flows)
+    if report == "matrix":
+        return res.table(), res.matrix
+    table = report_table(res.matrix, report, ds.classification, interval_years, gain, loss, lang)
+    table["status"] = res.table()["status"].iloc[0]
+    return table, res.matrix
