@@ -33,6 +33,8 @@ class LanduseGroup(click.Group):
             ctx.exit(getattr(e, "exit_code", 2))
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # `landuse … | head`: the reader left; click exits quietly (code 1)
+            raise
         except OSError as e:  # a file the OS refused (permissions, disk full, …)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
