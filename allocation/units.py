@@ -23,12 +23,13 @@ import pandas as pd
 
 from allocation.config import Config
 from allocation.model import Problem, start_areas
+from landuse.classification import CLASSIFICATION_DIR
 from landuse.dataset import Dataset
 from landuse.errors import ConfigError, InfeasibleError, InputError, Location, NegativeAreaError
 from landuse.readers.tables import ROW, VALUE, read_table, require_columns, to_numbers
 
 UNIT_ROW_COLUMNS = ["unit", "code", "kind", "area_ha", "label", "source", "row"]
-PROJECT_CODES = {"KCN": "SKK", "CCN": "SKN"}  # industrial park -> SKK, industrial cluster -> SKN
+PROJECT_CODES_FILE = "project_codes.csv"  # kind of located project (KCN, CCN) -> the land code it needs
 _PREFIX = re.compile(r"^(các\s+xã|xã|phường|thị trấn|đặc khu|tại|gồm|\d+\s*xã|0\d\s*xã)\s*:?\s*", re.IGNORECASE)
 
 
@@ -90,17 +91,31 @@ def located_projects(ds: Dataset, target_year: int, key: str = "industrial_zones
     path = ds.file(key)
     require_columns(z, ["kind", "name", "commune", "area_ha", "period"], path)
     z = z[z["period"].astype(str).str.strip() == str(target_year)]
-    z = z[z["kind"].isin(list(PROJECT_CODES))]
+    codes = project_codes(ds)
+    z = z[z["kind"].isin(list(codes))]
     z = z.drop_duplicates("name", keep="last")
     z = _numbers(z, number_format or ds.number_format(key), path)
     recs = []
     for (_, r), a in zip(z.iterrows(), z["area_ha"], strict=True):
         names = split_communes(r["commune"])
         for n in names:
-            recs.append({"unit": n, "code": PROJECT_CODES[r["kind"]], "kind": "min", "area_ha": a / len(names),
+            recs.append({"unit": n, "code": codes[r["kind"]], "kind": "min", "area_ha": a / len(names),
                          "label": r["name"], "source": Path(str(path)).name, "row": int(r[ROW])})
     rows = pd.DataFrame(recs, columns=UNIT_ROW_COLUMNS)
     return _resolve_units(rows, ds, path, "commune")
+
+
+def project_codes(ds: Dataset) -> dict[str, str]:
+    """Kind of located project -> land code (``project_codes.csv`` of the dataset's ``classification/`` folder,
+    else of the bundled data/classification; e.g. KCN industrial park -> SKK). Codes checked against the
+    dataset's classification."""
+    local = ds.root / "classification" / PROJECT_CODES_FILE
+    path = local if local.exists() else CLASSIFICATION_DIR / PROJECT_CODES_FILE
+    t = read_table(path)
+    require_columns(t, ["kind", "code"], path)
+    codes = t["code"].str.strip().str.upper()
+    ds.classification.check_codes(codes, Location.of(path), t[ROW], column="code")
+    return dict(zip(t["kind"].str.strip(), codes, strict=True))
 
 
 def read_unit_rows(path: Path | str, ds: Dataset, number_format: str | None = None) -> pd.DataFrame:

@@ -364,14 +364,15 @@ def located_units(ds: Dataset, key: str = "industrial_zones") -> dict[str, set[s
     generator puts that land there only."""
     if key not in ds.extras:
         return {}
-    from allocation.units import PROJECT_CODES, split_communes
+    from allocation.units import project_codes, split_communes
 
     z = ds.extras[key]
     require_columns(z, ["kind", "commune"], ds.file(key))
+    codes = project_codes(ds)
     out: dict[str, set[str]] = {}
     for kind, commune in zip(z["kind"], z["commune"], strict=True):
-        if kind in PROJECT_CODES:
-            out.setdefault(PROJECT_CODES[kind], set()).update(split_communes(commune))
+        if kind in codes:
+            out.setdefault(codes[kind], set()).update(split_communes(commune))
     return out
 
 
