@@ -2,7 +2,8 @@
 
 ``allocate(ds, scenario=None, solver=None, time_limit=None, by_unit=False, unit_rows=None, projects=True)
 -> AllocationResult`` (the province as one unit, or every unit of the inventory);
-``compare(ds, scenario_a, scenario_b) -> DataFrame``; ``load_scenario(path, ds) -> Config``.
+``compare(ds, scenario_a, scenario_b) -> Comparison`` (``table``, ``status_a``, ``status_b``);
+``load_scenario(path, ds) -> Config``.
 """
 
 from allocation.api import AllocationResult, allocate, compare

@@ -12,10 +12,10 @@ import pandas as pd
 from allocation import diagnostics as dg
 from allocation.config import Config, load_scenario
 from allocation.model import build, problem, start_areas
-from allocation.units import read_unit_costs, read_unit_rows, unit_problem
+from allocation.units import UNIT_METHODS, read_unit_costs, read_unit_rows, unit_problem
 from landuse import lp as solver_layer
 from landuse.dataset import Dataset
-from landuse.errors import InfeasibleError, NoSolutionError
+from landuse.errors import ConfigError, InfeasibleError, NoSolutionError
 from landuse.lp import SolveStatus
 
 
@@ -50,6 +50,7 @@ class AllocationResult:
     notes: list[str] = field(default_factory=list)
     unit_areas: pd.DataFrame | None = None
     unit_rows: pd.DataFrame | None = None
+    spread: object | None = None  # by unit, spread model: allocation.spread.SpreadDetail (drivers and reasons)
 
     @property
     def end_column(self) -> str:
@@ -86,19 +87,28 @@ def _config(ds: Dataset, scenario) -> Config:
 
 def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: str | None = None,
              time_limit: float | None = None, by_unit: bool = False, unit_rows: Path | str | None = None,
-             projects: bool = True, unit_costs: Path | str | None = None) -> AllocationResult:
+             projects: bool = True, unit_costs: Path | str | None = None, unit_method: str = "spread",
+             qp_solver: str = "clarabel") -> AllocationResult:
     """Allocate the start-year land of ``ds`` to the target year under the default config + ``scenario``.
 
     ``by_unit``: per unit (:func:`allocate_by_unit`: the dataset's located projects unless
     ``projects`` is false, the unit-level rows of the file ``unit_rows`` and the per-unit cost factors of the
-    file ``unit_costs``). Raises :class:`InfeasibleError`
+    file ``unit_costs``; ``unit_method`` spread | lp and ``qp_solver``: see
+    ``spread``: the provincial conversions split by stated drivers, :func:`allocation.spread.allocate_spread`;
+    ``lp``: one joint LP, :func:`allocate_by_unit`). Raises :class:`InfeasibleError`
     (exit code 1) naming a minimal conflicting set when the hard constraints cannot hold together; input
     errors in the scenario raise before any solve.
     """
     config = _config(ds, scenario)
     if by_unit or unit_rows is not None or unit_costs is not None:
+        if unit_method not in UNIT_METHODS:
+            raise ConfigError("unknown by-unit method", expected=" | ".join(UNIT_METHODS), found=unit_method)
         rows = read_unit_rows(unit_rows, ds) if unit_rows is not None else None
         costs = read_unit_costs(unit_costs, ds) if unit_costs is not None else None
+        if unit_method == "spread":
+            from allocation.spread import allocate_spread
+
+            return allocate_spread(ds, config, rows, costs, solver, time_limit, projects, None, qp_solver)
         return allocate_by_unit(ds, config, rows, costs, solver, time_limit, projects)
     return run_problem(ds, config, start_areas(ds, config.start_year), solver=solver, time_limit=time_limit)
 
@@ -208,22 +218,24 @@ def compare(ds: Dataset, scenario_a, scenario_b, solver: str | None = None,
                       ra.status, rb.status)
 
 
-def summary_text(res: AllocationResult) -> str:
-    """The allocation for people: status, the table, deviations, permissions and binding constraints."""
-    from landuse.output import render
+def summary_text(res: AllocationResult, lang: str = "en") -> str:
+    """The allocation for people: status, the table, deviations, permissions and binding constraints (figures in
+    ``lang``'s number format: en 1,234; vi 1.234)."""
+    from landuse.output import format_number, render
 
     c = res.config
     lines = [f"Allocation {c.start_year} → {c.target_year}: {c.name} — {res.status.text} ({res.solver}), "
              f"objective {res.objective:.6g}", ""]
     shown = res.table[["code", "name", "area_start", res.end_column, "target", "deviation"]].copy()
     shown["name"] = shown["name"].str.slice(0, 40)
-    lines.append(render(shown, "table", "{:,.0f}"))
+    lines.append(render(shown, "table", "{:,.0f}", lang))
     dev = res.deviations()
-    off = ", ".join(f"{k} {v:+,.0f}" for k, v in zip(dev["code"], dev["deviation"], strict=True))
+    off = ", ".join(f"{k} {format_number(v, '{:+,.0f}', lang)}" for k, v in zip(dev["code"], dev["deviation"],
+                                                                               strict=True))
     lines.append(f"Off target by more than 0.5 ha: {off or 'none'}")
     perm = res.permissions.groupby("permission", sort=False)["area_ha"].sum()
     lines.append("Conversions needing permission: "
-                 + ("; ".join(f"{k} {v:,.0f} ha" for k, v in perm.items()) or "none"))
+                 + ("; ".join(f"{k} {format_number(v, '{:,.0f}', lang)} ha" for k, v in perm.items()) or "none"))
     lines.append("Binding constraints:" if len(res.binding) else "Binding constraints: none with a shadow price")
     lines += [f"  - {t}" for t in res.binding["text"]]
     lines += [f"Note: {n}" for n in res.notes]

@@ -55,7 +55,8 @@ def jobs_from_paths(paths: list[Path], data: Path | None, scenario: Path | None)
 class BatchOptions:
     """The options of a single ``landuse allocate`` run that every job of a batch takes: ``by_unit``, the solver
     and its time limit (s), the dataset's located projects (``projects``), unit-level rows and per-unit cost
-    factors (files), and the number format (``None``: each dataset's manifest)."""
+    factors (files), the number format (``None``: each dataset's manifest) and the by-unit method and its QP
+    solver."""
 
     by_unit: bool = False
     solver: str | None = None
@@ -64,6 +65,8 @@ class BatchOptions:
     unit_rows: Path | None = None
     unit_costs: Path | None = None
     number_format: str | None = None
+    unit_method: str = "spread"
+    qp_solver: str = "clarabel"
 
 
 def run_job(job: AllocationJob, options: BatchOptions) -> dict:
@@ -75,7 +78,7 @@ def run_job(job: AllocationJob, options: BatchOptions) -> dict:
     o = options
     ds = load_dataset(job.data, number_format=o.number_format)
     res = allocate(ds, job.scenario, o.solver, o.time_limit, by_unit=o.by_unit, unit_rows=o.unit_rows,
-                   projects=o.projects, unit_costs=o.unit_costs)
+                   projects=o.projects, unit_costs=o.unit_costs, unit_method=o.unit_method, qp_solver=o.qp_solver)
     return {"table": res.output_table(), "unit_flows": res.unit_flows if res.unit_areas is not None else None,
             "status": res.status.value, "exit_code": res.exit_code, "objective": res.objective,
             "seconds": time.perf_counter() - t0}

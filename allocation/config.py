@@ -18,6 +18,8 @@ SKK = 3000            #   (a blank cell = no target), then CODE = ha for any cod
 [allow]               # pairs = [...]: overrides forbidding rules of the conversion matrix
 [conversions]         # rules = "file.csv" (default: data/classification/conversions.csv)
 [costs]               # default, from = {CODE = factor}, to = {...}, suitability, suitability_weight, scale
+[spread]              # by unit: driver weights stock, suitability, potential, region (≥ 0), region_factor =
+                      #   {I = 1.5, ...}, stock_cap, change_cap (0–1): see allocation/spread.py
 ```
 Every problem raises :class:`~landuse.errors.ConfigError` naming the file, line and key, before any solve.
 """
@@ -66,6 +68,8 @@ SECTIONS: dict[str, set[str] | None] = {  # None: keys are land codes (plus the 
     "conversions": {"rules"},
     "costs": {"default", "from", "to", "suitability", "suitability_weight", "scale", "boundary",
               "tie_break"},
+    "spread": {"stock", "suitability", "potential", "region", "region_factor", "stock_cap", "change_cap",
+               "min_change_ha"},
 }
 CODE_KEYED = {"targets", "weights", "bounds.min", "bounds.max", "shares.min", "shares.max", "costs.from", "costs.to"}
 

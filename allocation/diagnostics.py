@@ -27,7 +27,7 @@ from allocation.model import (
 )
 from allocation.solve import solve
 from landuse.classification import CLASSIFICATION_DIR, Classification
-from landuse.lp import Solution, SolveStatus, SparseLP, resolve_rows
+from landuse.lp import Solution, SolveStatus, SparseLP, resolve_rows, row_ranges
 from landuse.readers.tables import read_table
 
 TOL = 1e-6  # ha
@@ -118,13 +118,16 @@ def binding(lp: LinearProgram, slp: SparseLP, sol: Solution, config: Config,
             notes: list[str] | None = None) -> pd.DataFrame:
     """Hard bounds and shares (and unit-level rows) at their limit whose tightening by 1 ha costs something.
 
-    Only an optimal solution has binding constraints (empty table otherwise). Every bound row whose activity
-    is within tolerance of its bound is re-solved with the bound moved 1 ha tighter (min + 1, max − 1; a share
-    row is an area row, so 1 ha = 1/total of share); it is reported when the objective changes by more than
-    :data:`BINDING_TOL` or the model becomes infeasible (``per_ha_tighter`` NaN); ``method`` = ``re-solve``.
-    ``shadow_price`` is the LP dual (d objective / d bound, per ha): at a degenerate optimum (a kink, e.g. a
-    bound equal to a target) it can be 0 although the bound binds, hence the re-solve. With HiGHS the re-solves
-    change the row bounds of the solved model and start from its optimal basis (:func:`landuse.lp.resolve_rows`).
+    Only an optimal solution has binding constraints (empty table otherwise). For every bound row whose
+    activity is within tolerance of its bound, ``per_ha_tighter`` is the change of the objective when the bound
+    moves 1 ha tighter (min + 1, max − 1; a share row is an area row, so 1 ha = 1/total of share); the row is
+    reported when that is more than :data:`BINDING_TOL` or the model becomes infeasible (NaN).
+    ``shadow_price`` is the LP dual (d objective / d bound, per ha). With HiGHS, where the solver's ranging says
+    the optimal basis stays optimal over the whole 1 ha step, the change is the dual × 1 ha exactly
+    (``method`` = ``ranging``, no re-solve); at a degenerate optimum (a kink, e.g. a bound equal to a target)
+    the dual can be 0 although the bound binds, so those rows are re-solved (``method`` = ``re-solve``): the
+    bounds change on the solved model, which starts again from its optimal basis
+    (:func:`landuse.lp.resolve_rows`), never a fresh model per row.
 
     CBC has no warm start (each re-solve is a new model and a full solve: 29 × 4 s at 65 communes), so above
     :data:`CBC_RESOLVE_MAX_COLUMNS` columns the rows at their limit are judged by their dual alone
@@ -144,29 +147,34 @@ def binding(lp: LinearProgram, slp: SparseLP, sol: Solution, config: Config,
     sel = np.flatnonzero(r["kind"].eq(BOUND).to_numpy() & (at_lo | at_up))
     is_min = np.isfinite(lo[sel])
     dual = sol.row_dual[sel]
-    if sol.solver == "cbc" and lp.shape[1] > CBC_RESOLVE_MAX_COLUMNS:
-        per_ha = dual * np.where(is_min, 1.0, -1.0)
-        keep = np.abs(per_ha) > BINDING_TOL
-        method = "dual"
-        if notes is not None and (~keep).any():
-            notes.append(f"binding constraints: {int((~keep).sum())} bound(s) at their limit with a zero dual were not "
-                         f"re-solved (cbc, {lp.shape[1]:,} columns > {CBC_RESOLVE_MAX_COLUMNS:,}); use --solver highs "
-                         "to see whether they bind")
-    else:
-        moved = resolve_rows(slp, sol, sel, np.where(is_min, lo[sel] + 1, lo[sel]),
-                             np.where(is_min, up[sel], up[sel] - 1))
-        per_ha = moved - sol.objective
-        keep = np.isnan(moved) | (np.abs(per_ha) > BINDING_TOL)
-        method = "re-solve"
-    sel, is_min, per_ha = sel[keep], is_min[keep], per_ha[keep]
+    sign = np.where(is_min, 1.0, -1.0)           # tightening: min + 1 ha, max − 1 ha
+    per_ha = np.full(len(sel), np.nan)
+    method = np.full(len(sel), "re-solve", dtype=object)
+    ranges = row_ranges(sol)
+    if ranges is not None:  # the dual holds over the whole 1 ha step: no re-solve needed
+        dn, up_to = ranges
+        inside = np.where(is_min, up_to[sel] >= lo[sel] + 1 - 1e-9, dn[sel] <= up[sel] - 1 + 1e-9)
+        per_ha[inside], method[inside] = dual[inside] * sign[inside], "ranging"
+    elif sol.solver == "cbc" and lp.shape[1] > CBC_RESOLVE_MAX_COLUMNS:
+        per_ha, method[:] = dual * sign, "dual"
+        if notes is not None and (np.abs(per_ha) <= BINDING_TOL).any():
+            notes.append(f"binding constraints: {int((np.abs(per_ha) <= BINDING_TOL).sum())} bound(s) at their limit "
+                         f"with a zero dual were not re-solved (cbc, {lp.shape[1]:,} columns > "
+                         f"{CBC_RESOLVE_MAX_COLUMNS:,}); use --solver highs to see whether they bind")
+    todo = np.flatnonzero(method == "re-solve")
+    moved = resolve_rows(slp, sol, sel[todo], np.where(is_min, lo[sel] + 1, lo[sel])[todo],
+                         np.where(is_min, up[sel], up[sel] - 1)[todo])
+    per_ha[todo] = moved - sol.objective
+    keep = np.abs(per_ha) > BINDING_TOL
+    keep[todo] |= np.isnan(moved)
+    sel, is_min, per_ha, method = sel[keep], is_min[keep], per_ha[keep], method[keep]
     out = pd.DataFrame({"constraint": r["label"].to_numpy()[sel], "code": r["code"].to_numpy()[sel],
                         "bound": np.where(is_min, lo[sel], up[sel]), "shadow_price": sol.row_dual[sel],
                         "per_ha_tighter": per_ha, "method": method})
     out["kind"] = [lab.split(" ")[0] for lab in out["constraint"]]
-    out["text"] = [_explain(c, code, b, p, config.classification) for c, code, b, p in
-                   zip(out["constraint"], out["code"], out["bound"], out["per_ha_tighter"], strict=True)]
-    if method == "dual":
-        out["text"] += " (LP dual; not re-solved)"
+    out["text"] = [_explain(c, code, b, p, config.classification) + (" (LP dual; not re-solved)" if m == "dual" else "")
+                   for c, code, b, p, m in zip(out["constraint"], out["code"], out["bound"], out["per_ha_tighter"],
+                                               out["method"], strict=True)]
     return out[BINDING_COLUMNS].sort_values("per_ha_tighter", key=np.abs, ascending=False, ignore_index=True)
 
 

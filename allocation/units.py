@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from landuse.classification import CLASSIFICATION_DIR
 from landuse.dataset import Dataset
 from landuse.errors import ConfigError, InfeasibleError, InputError, Location, NegativeAreaError
 from landuse.readers.tables import ROW, VALUE, read_table, require_columns, to_numbers
+
+if TYPE_CHECKING:
+    from allocation.api import AllocationResult
 
 UNIT_ROW_COLUMNS = ["unit", "code", "kind", "area_ha", "label", "source", "row"]
 PROJECT_CODES_FILE = "project_codes.csv"  # kind of located project (KCN, CCN) -> the land code it needs
@@ -162,8 +166,23 @@ def read_unit_rows(path: Path | str, ds: Dataset, number_format: str | None = No
                          "label": t["label"] if "label" in t else t["kind"] + " " + t["code"] + " in " + t["unit"],
                          "source": Path(path).name, "row": t[ROW]})
     rows = _resolve_units(rows, ds, path, "unit")
+    _check_duplicates(rows, ["unit", "code", "kind"] + (["label"] if "label" in t else []), path)
     _check_min_max(rows, path)
     return rows
+
+
+def _check_duplicates(rows: pd.DataFrame, key: list[str], path: Path | str) -> None:
+    """The same ``key`` twice (unit however spelled; for unit rows: unit, code, kind and, when the file has
+    labels, label — two projects of one commune need their own labels to add up) -> InputError at the second
+    row."""
+    dup = rows.duplicated(key, keep="first").to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        first = rows[(rows[key] == rows[key].iloc[i]).all(axis=1)]["row"].iloc[0]
+        what = ", ".join(f"{k} {rows[k].iloc[i]!r}" for k in key)
+        raise InputError(f"duplicate row: {what} is already given at row {int(first)}",
+                         Location.of(path, row=int(rows["row"].iloc[i]), column="unit"),
+                         expected="one row per " + ", ".join(key))
 
 
 def _check_min_max(rows: pd.DataFrame, path: Path | str) -> None:
@@ -200,7 +219,9 @@ def read_unit_costs(path: Path | str, ds: Dataset, number_format: str | None = N
         ds.classification.check_codes(codes[~known], Location.of(path), t.loc[~known, ROW])
     rows = pd.DataFrame({"unit": t["unit"].str.strip(), "code": codes, "factor": t["factor"].astype(float),
                          "row": t[ROW].astype(int)})
-    return _resolve_units(rows, ds, path, "unit")[["unit", "code", "factor"]]
+    rows = _resolve_units(rows, ds, path, "unit")
+    _check_duplicates(rows, ["unit", "code"], path)
+    return rows[["unit", "code", "factor"]]
 
 
 def _numbers(t: pd.DataFrame, fmt: str, path: Path | str) -> pd.DataFrame:
@@ -278,3 +299,87 @@ def unit_problem(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = N
                           "total is fixed)", expected=f"no [total] area (or {start['area_ha'].sum():g} ha) by unit",
                           found=config.total_ha)
     return UnitProblem(start, urows, unit_cost)
+
+
+UNIT_METHODS = ("spread", "lp")  # by-unit allocation: drivers split the provincial one, or one joint LP
+
+
+# ---- per-unit tables and the planner's view of one unit ------------------------------------------------------
+def unit_areas_table(res: AllocationResult) -> pd.DataFrame:
+    """``unit, code, area_start, area_<target year>, change`` (ha; change = end − start) of every unit and leaf
+    (``--unit-areas``)."""
+    t = res.unit_areas.copy()
+    t["change"] = t[res.end_column] - t["area_start"]
+    return t[["unit", "code", "area_start", res.end_column, "change"]]
+
+
+def unit_permissions(res: AllocationResult, path: Path | None = None) -> pd.DataFrame:
+    """Per unit, the area converted that needs permission (``data/classification/permissions.csv``: rice and
+    forest land to other uses, …): ``unit, permission, code_from, code_to, area_ha``."""
+    from allocation.model import leaves_of_spec
+    from landuse.classification import CLASSIFICATION_DIR
+
+    cls = res.config.classification
+    rules = read_table(path or CLASSIFICATION_DIR / "permissions.csv")
+    moved = res.flows[res.flows["code_from"] != res.flows["code_to"]]
+    frames = []
+    for name, src, dst in zip(rules["permission"], rules["from"], rules["to"], strict=True):  # a handful of rules
+        sel = moved[moved["code_from"].isin(leaves_of_spec(cls, src)) & moved["code_to"].isin(leaves_of_spec(cls, dst))]
+        frames.append(sel.groupby(["unit", "code_from", "code_to"], as_index=False, sort=False)["area_ha"].sum()
+                      .assign(permission=name))
+    cols = ["unit", "permission", "code_from", "code_to", "area_ha"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def find_unit(ds: Dataset, name: str) -> str:
+    """The inventory's spelling of unit ``name`` (exact, else any case and with or without "xã"/"phường" when
+    that is unambiguous); else :class:`InputError` with the nearest name."""
+    import difflib
+
+    units = [str(u) for u in ds.units]
+    key = unicodedata.normalize("NFC", name).strip().casefold()
+    exact = [u for u in units if unicodedata.normalize("NFC", u).strip().casefold() == key]
+    canon = [u for u in units if _canon(u) == _canon(name)]
+    if exact or len(canon) == 1:
+        return (exact or canon)[0]
+    near = difflib.get_close_matches(name, units, n=1, cutoff=0.6)
+    raise InputError(f"unit {name!r} is not in the inventory" + (f"; did you mean {near[0]!r}?" if near else ""),
+                     Location.of(ds.file("inventory"), column="unit"),
+                     expected=f"one of the {len(units)} units (--unit)", found=name)
+
+
+def unit_view(res: AllocationResult, unit: str) -> str:
+    """A planner's view of one unit: its drivers, start and end areas (ha) of each land type it has, and every
+    conversion with where it comes from and goes and what put it there."""
+    from landuse.output import render
+
+    cls, ty = res.config.classification, res.config.target_year
+    a = unit_areas_table(res)
+    a = a[(a["unit"] == unit) & ((a["area_start"].abs() > 0.005) | (a[res.end_column].abs() > 0.005))].copy()
+    a.insert(2, "name", a["code"].map(lambda c: cls.name(c)[:38]))
+    spread = res.spread
+    lines = [f"{unit}: allocation {res.config.start_year} → {ty} ({res.config.name})"]
+    if spread is not None:
+        k = spread.units.index(unit)
+        d, st = spread.drivers, spread.settings
+        lines.append(f"Drivers: region class {d.region[k] or '?'} (factor {st.region_factor.get(str(d.region[k]), 1):g}"
+                     f" for built land), former district {d.district[k] or '?'} (suitability ×{d.suitability[k]:.2f}, "
+                     f"potential ×{d.potential[k]:.2f} of the province); weights stock {st.stock:g}, suitability "
+                     f"{st.suitability:g}, potential {st.potential:g}, region {st.region:g}; caps {st.stock_cap:.0%} "
+                     f"of a stock, {st.change_cap:.0%} of a provincial conversion > {st.min_change_ha:g} ha")
+        lines.append(f"Provincial conversions from: {spread.stage1}")
+    lines += ["", f"Areas (ha), total {a['area_start'].sum():,.2f}:",
+              render(a.drop(columns="unit"), "table", "{:,.2f}").rstrip("\n")]
+    if spread is not None:
+        f = spread.flows[(spread.flows["unit"] == unit) & (spread.flows["area_ha"] > 0.005)]
+        f = f[["code_from", "code_to", "area_ha", "share_pct", "driver_ha", "reason"]].sort_values(
+            "area_ha", ascending=False, kind="stable")
+    else:
+        f = res.flows[(res.flows["unit"] == unit) & (res.flows["code_from"] != res.flows["code_to"])]
+        f = f.assign(reason="joint LP (--unit-method lp): the cheapest corner").sort_values("area_ha", ascending=False)
+    lines += ["", f"Conversions (ha), {f['area_ha'].sum():,.2f} in all; share_pct = share of the provincial "
+              "conversion, driver_ha = what the drivers alone give:", render(f, "table", "{:,.2f}").rstrip("\n")]
+    perm = unit_permissions(res)
+    perm = perm[perm["unit"] == unit].groupby("permission", sort=False)["area_ha"].sum()
+    lines.append("Needing permission: " + ("; ".join(f"{p} {v:,.2f} ha" for p, v in perm.items()) or "none"))
+    return "\n".join(lines) + "\n"

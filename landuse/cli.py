@@ -73,10 +73,18 @@ def output_options(f):
     return f
 
 
-def emit_frame(df, fmt: str, out: Path | None, force: bool) -> None:
+def emit_frame(df, fmt: str, out: Path | None, force: bool, lang: str = "en") -> None:
     from landuse.output import emit, render
 
-    emit(render(df, fmt), out, force)
+    emit(render(df, fmt, lang=lang), out, force)
+
+
+def lang_option(f):
+    """--lang en|vi for commands whose default output is English: numbers in the language's format in ``table``
+    output (csv/json stay machine numbers)."""
+    return click.option("--lang", "lang", type=click.Choice(["en", "vi"]), default="en", show_default=True,
+                        help="Language of the table output: vi writes 1.234,5 (and Vietnamese messages where "
+                             "the command has them).")(f)
 
 
 @click.group(cls=LanduseGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,11 +103,12 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @data_option
 @click.option("--by-unit", is_flag=True, help="One row per unit and year (default: sums over units).")
+@lang_option
 @output_options
-def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, out: Path | None,
+def info(data: Path | None, number_format: str | None, by_unit: bool, lang: str, fmt: str, out: Path | None,
          force: bool) -> None:
     """Print the dataset: years, units, total and group areas per year (ha)."""
-    from landuse.output import render
+    from landuse.output import format_number, render
     from landuse.pipeline import dataset_overview
 
     ds = open_dataset(data, number_format)
@@ -113,9 +122,9 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
         shown = table.drop(columns=["computed"])
         for c in shown.columns:
             if c.endswith("_pct"):
-                shown[c] = shown[c].map("{:.2f}".format)
+                shown[c] = shown[c].map(lambda v: format_number(v, "{:.2f}", lang))
         shown = shown.rename(columns={c: c.replace("_pct", " %") for c in shown.columns})
-        click.echo(render(shown, "table", "{:,.0f}"), nl=False)
+        click.echo(render(shown, "table", "{:,.0f}", lang), nl=False)
         return
     emit_frame(table, fmt, out, force)
 
@@ -139,9 +148,10 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, fmt: str, 
               help="Plan figures from FILE (long: code, year, area_ha) instead of the manifest's plan column.")
 @click.option("--status-file", type=click.Path(path_type=Path), default=None,
               help="Statuses from FILE (long: code, year, area_ha), used before the tables and the inventory.")
+@lang_option
 @output_options
 def fulfilment(data, number_format, plans, base_year, year, level, compare, low_base, over_tolerance, plan_file,
-               status_file, fmt, out, force) -> None:
+               status_file, lang, fmt, out, force) -> None:
     """Plan fulfilment: ratio of achieved to planned change per category, status, and ha still to change."""
     from landuse.errors import InputError
     from landuse.fulfilment import assess, compare_versions, describe
@@ -157,7 +167,7 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
     res = compare_versions(ds, plans or None, **kw) if compare else assess(ds, plans[0] if plans else None, **kw)
     if fmt == "table" and out is None:
         click.echo(describe(res))
-    emit_frame(res.table, fmt, out, force)
+    emit_frame(res.table, fmt, out, force, lang)
 
 
 @main.command()
@@ -167,9 +177,10 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any error finding exists.")
 @click.option("--reconciled", "reconciled", type=click.Path(path_type=Path), default=None,
               help="Also write the reconciled long table (one value per year and code, with its source) as CSV.")
+@lang_option
 @output_options
 def reconcile(data: Path | None, number_format: str | None, tolerance: float, strict: bool,
-              reconciled: Path | None, fmt: str, out: Path | None, force: bool) -> None:
+              reconciled: Path | None, lang: str, fmt: str, out: Path | None, force: bool) -> None:
     """Find every place where the inventories and published tables do not add up.
 
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
@@ -177,17 +188,18 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     """
     from landuse.output import check_outputs, emit, render, write_all
     from landuse.reconcile import reconcile as run_checks
-    from landuse.reconcile import reconciled_table, render_report
+    from landuse.reconcile import reconciled_table
+    from landuse.wording import findings_report
 
     check_outputs([reconciled, out], force)  # every path first: all written or none
     ds = open_dataset(data, number_format)
     found = run_checks(ds, tolerance=tolerance)
     texts = {reconciled: render(reconciled_table(ds, found), "csv")} if reconciled is not None else {}
     if out is not None and str(out) != "-":
-        texts[out] = render_report(found, fmt)
+        texts[out] = findings_report(ds, found, fmt, lang)
     write_all(texts, force)
     if out is None or str(out) == "-":
-        emit(render_report(found, fmt))
+        emit(findings_report(ds, found, fmt, lang))
     if strict and (found["severity"] == "error").any():
         sys.exit(1)
 
@@ -390,6 +402,17 @@ def _solver_option(f):
 @click.option("--unit-costs", "unit_costs", type=click.Path(path_type=Path), default=None,
               help="Per-unit cost factors (CSV/XLSX: unit, code, factor): converting land of CODE away in UNIT "
                    "costs FACTOR × the default; implies --by-unit.")
+@click.option("--unit-areas", "unit_areas", type=click.Path(path_type=Path), default=None,
+              help="With --by-unit: write unit, code, area_start, area_<target year>, change (ha) to FILE.")
+@click.option("--unit", "unit", default=None, metavar="NAME",
+              help="With --by-unit: print one commune's stock, target-year areas and conversions with the driver "
+                   "or located project behind each; implies --by-unit.")
+@click.option("--unit-method", "unit_method", type=click.Choice(["spread", "lp"]), default="spread",
+              show_default=True,
+              help="By unit: spread the provincial conversions by the drivers of [spread] (a unique answer), or "
+                   "lp (one joint LP: a cheapest corner).")
+@click.option("--qp-solver", "qp_solver", type=click.Choice(["clarabel", "osqp"]), default="clarabel",
+              show_default=True, help="By unit, spread: the solver of the spread model.")
 @click.option("--batch", "batch", type=click.Path(path_type=Path), multiple=True,
               help="Run many allocations: a dataset folder or a scenario file (of --data); repeatable.")
 @click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True,
@@ -397,9 +420,11 @@ def _solver_option(f):
 @click.option("--out-dir", "out_dir", type=click.Path(path_type=Path), default=None,
               help="With --batch: write <job>.csv (and <job>_unit_flows.csv by unit) into DIR.")
 @_solver_option
+@lang_option
 @output_options
 def allocate(data, number_format, scenario, conversions, permissions, by_unit, unit_flows, unit_rows, no_projects,
-             unit_costs, batch, jobs, out_dir, solver, time_limit, fmt, out, force) -> None:
+             unit_costs, unit_areas, unit, unit_method, qp_solver, batch, jobs, out_dir, solver, time_limit, lang,
+             fmt, out, force) -> None:
     """Allocate the land to the plan's target year (LP): areas, deviations, conversions, shadow prices.
 
     Exit code 1 with a minimal set of conflicting constraints when the scenario is infeasible; nothing is
@@ -411,26 +436,43 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     from allocation.api import summary_text
     from landuse.output import check_outputs, render, write_all
 
-    by_unit = by_unit or unit_rows is not None or unit_flows is not None or unit_costs is not None
+    by_unit = by_unit or any(x is not None for x in (unit_rows, unit_flows, unit_costs, unit_areas, unit))
     if batch:
         _allocate_batch(list(batch), data, number_format, scenario, by_unit, unit_rows, unit_costs, not no_projects,
-                        jobs, out_dir, solver, time_limit, fmt, out, force, conversions, permissions, unit_flows)
+                        jobs, out_dir, solver, time_limit, fmt, out, force, lang, unit_method, qp_solver,
+                        {"--conversions": conversions, "--permissions": permissions, "--unit-flows": unit_flows,
+                         "--unit-areas": unit_areas, "--unit": unit})
         return
-    check_outputs([conversions, permissions, unit_flows, out], force)  # every path first: all written or none
-    res = run_allocation(open_dataset(data, number_format), scenario, solver, time_limit, by_unit=by_unit,
-                         unit_rows=unit_rows, projects=not no_projects, unit_costs=unit_costs)
+    check_outputs([conversions, permissions, unit_flows, unit_areas, out], force)  # every path first: all or none
+    ds = open_dataset(data, number_format)
+    if unit is not None:
+        from allocation.units import find_unit
+
+        unit = find_unit(ds, unit)
+    res = run_allocation(ds, scenario, solver, time_limit, by_unit=by_unit, unit_rows=unit_rows,
+                         projects=not no_projects, unit_costs=unit_costs, unit_method=unit_method, qp_solver=qp_solver)
     files = {path: render(table, "csv") for path, table in
              ((conversions, res.conversions), (permissions, res.permissions), (unit_flows, res.unit_flows))
              if path is not None}
+    if unit_areas:
+        from allocation.units import unit_areas_table
+
+        files[unit_areas] = render(unit_areas_table(res), "csv")
+    if unit is not None:
+        from allocation.units import unit_view
+
+        write_all(files, force)
+        click.echo(unit_view(res, unit), nl=False)
+        return
     if fmt == "table" and out is None:
         write_all(files, force)
-        click.echo(summary_text(res), nl=False)
+        click.echo(summary_text(res, lang), nl=False)
     else:
         if out is not None and str(out) != "-":
-            files[out] = render(res.output_table(), fmt)
+            files[out] = render(res.output_table(), fmt, lang=lang)
         write_all(files, force)
         if out is None or str(out) == "-":
-            emit_frame(res.output_table(), fmt, None, force)
+            emit_frame(res.output_table(), fmt, None, force, lang)
     _exit_status(res.status, res.exit_code)
 
 
@@ -442,28 +484,30 @@ def _exit_status(status, code: int) -> None:
 
 
 def _allocate_batch(paths, data, number_format, scenario, by_unit, unit_rows, unit_costs, projects, jobs, out_dir,
-                    solver, time_limit, fmt, out, force, conversions, permissions, unit_flows) -> None:
+                    solver, time_limit, fmt, out, force, lang, unit_method, qp_solver, single_outputs) -> None:
     """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary. The options
-    that name one output file (--conversions, --permissions, --unit-flows) cannot serve many jobs: refused."""
+    that name one output file or unit (--conversions, --permissions, --unit-flows, --unit-areas, --unit) cannot
+    serve many jobs: refused."""
     from allocation.batch import BatchOptions, allocate_many, exit_code, jobs_from_paths, write_outputs
     from landuse.batch import default_jobs
     from landuse.errors import InputError
     from landuse.output import check_outputs, prepare_output_dir
 
-    for flag, value in (("--conversions", conversions), ("--permissions", permissions), ("--unit-flows", unit_flows)):
+    for flag, value in single_outputs.items():
         if value is not None:
-            raise InputError(f"{flag} names one file and cannot take the results of many --batch jobs",
+            raise InputError(f"{flag} names one file or unit and cannot take the results of many --batch jobs",
                              expected="--out-dir DIR (writes <job>.csv and, by unit, <job>_unit_flows.csv per job)")
     check_outputs([out], force)
     job_list = jobs_from_paths(paths, data, scenario)
     if out_dir is not None:
         out_dir = prepare_output_dir(out_dir, force)
-    options = BatchOptions(by_unit, solver, time_limit, projects, unit_rows, unit_costs, number_format)
+    options = BatchOptions(by_unit, solver, time_limit, projects, unit_rows, unit_costs, number_format, unit_method,
+                           qp_solver)
     with click.progressbar(length=len(job_list), label="allocating", file=sys.stderr) as bar:
         summary, results = allocate_many(job_list, jobs or default_jobs(), options, lambda _r: bar.update(1))
     if out_dir is not None:
         write_outputs(results, job_list, out_dir, force=True)
-    emit_frame(summary, fmt, out, force)
+    emit_frame(summary, fmt, out, force, lang)
     worst = exit_code(results)
     if worst:
         sys.exit(worst)

@@ -348,8 +348,15 @@ def frame_to_records(df: pd.DataFrame) -> list[dict]:
     return recs
 
 
-def render(df: pd.DataFrame, fmt: str, float_format: str = "{:,.2f}") -> str:
-    """``df`` as text in ``fmt``: ``table`` (aligned, for people), ``csv`` or ``json`` (list of records)."""
+def format_number(v: float, spec: str = "{:,.2f}", lang: str = "en") -> str:
+    """``v`` formatted with ``spec`` in the language's convention: en 1,234.5; vi 1.234,5 (separators swapped)."""
+    text = spec.format(v)
+    return text.translate(str.maketrans(",.", ".,")) if lang == "vi" else text
+
+
+def render(df: pd.DataFrame, fmt: str, float_format: str = "{:,.2f}", lang: str = "en") -> str:
+    """``df`` as text in ``fmt``: ``table`` (aligned, for people; numbers in ``lang``'s format), ``csv`` or
+    ``json`` (list of records; machine numbers whatever the language)."""
     if fmt == "csv":
         return df.to_csv(index=False, lineterminator="\n")
     if fmt == "json":
@@ -360,7 +367,7 @@ def render(df: pd.DataFrame, fmt: str, float_format: str = "{:,.2f}") -> str:
         shown = df.copy()
         for c in shown.columns:
             if pd.api.types.is_float_dtype(shown[c]):
-                shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else float_format.format(v))
+                shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else format_number(v, float_format, lang))
         return shown.to_string(index=False) + "\n"
     raise InputError("unknown output format", expected=" | ".join(FORMATS), found=fmt)
 

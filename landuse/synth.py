@@ -124,12 +124,14 @@ def balance(weights: np.ndarray, rows: np.ndarray, cols: np.ndarray, tol: float 
 def make_units(n: int, communes: pd.DataFrame | None, rng: np.random.Generator) -> pd.DataFrame:
     """The unit list: the dataset's communes when ``n`` equals their number, else ``n`` generated names.
 
-    Columns ``tt, kind, name, region`` (kind xã | phường, region I | II | III).
+    Columns ``tt, kind, name, region`` (kind xã | phường, region I | II | III), plus the dataset's
+    ``former_district`` with its communes.
     """
     if n < 1:
         raise InputError("the number of units must be at least 1", expected="a number of units ≥ 1", found=n)
     if communes is not None and len(communes) == n and "name" in communes:
-        u = communes.reindex(columns=["tt", "kind", "name", "region"]).fillna("")
+        cols = ["tt", "kind", "name", "region"] + (["former_district"] if "former_district" in communes else [])
+        u = communes.reindex(columns=cols).fillna("")
         u["kind"] = u["kind"].replace("", "xã")
         u["region"] = u["region"].replace("", "III")
         return u.reset_index(drop=True)
@@ -360,17 +362,18 @@ def synthesize(stock: pd.Series, cls: Classification, units: pd.DataFrame, seed:
 
 
 def located_units(ds: Dataset, key: str = "industrial_zones") -> dict[str, set[str]]:
-    """Leaf -> the communes where the dataset locates its industrial parks and clusters (any period): the
-    generator puts that land there only."""
+    """Leaf -> the communes where the dataset locates its industrial parks and clusters planned by a year
+    (``period`` a year, not "after 2030"): the generator puts that land there only."""
     if key not in ds.extras:
         return {}
     from allocation.units import project_codes, split_communes
 
     z = ds.extras[key]
-    require_columns(z, ["kind", "commune"], ds.file(key))
+    require_columns(z, ["kind", "commune", "period"], ds.file(key))
+    dated = z["period"].astype(str).str.strip().str.fullmatch(r"\d{4}")
     codes = project_codes(ds)
     out: dict[str, set[str]] = {}
-    for kind, commune in zip(z["kind"], z["commune"], strict=True):
+    for kind, commune in zip(z.loc[dated, "kind"], z.loc[dated, "commune"], strict=True):
         if kind in codes:
             out.setdefault(codes[kind], set()).update(split_communes(commune))
     return out

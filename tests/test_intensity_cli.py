@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
@@ -109,6 +110,9 @@ def test_pictures(runner, files, tmp_path, suffix):
         text = data.decode("utf-8")
         assert "Cường độ biến động hằng năm theo khoảng thời gian" in text and "<script" not in text
         assert "2000 → 2005 → 2015" in text and "Cường độ chuyển sang" in text
+        svgs = re.findall(r"<svg.*?</svg>", text, re.S)
+        assert len(svgs) >= 6 and all(ET.fromstring(x).tag.endswith("svg") for x in svgs)  # well-formed
+        assert "http" not in text.replace("http://www.w3.org/2000/svg", "")              # self-contained
     r = invoke(runner, "--matrix", a, "--matrix", b, "--years", "2000,2005,2015", "--plot", str(out))
     assert r.exit_code == 2 and "exists" in r.output                     # never replaced without --force
 
@@ -184,6 +188,8 @@ def test_estimate_bundled_two_intervals(runner):
 def test_estimate_wrong_year(runner):
     r = invoke(runner, "--estimate", "--years", "2014,2020")
     assert r.exit_code == 2 and "--years: no inventory for year 2020" in r.output
+    r = invoke(runner, "--estimate", "--years", "2019")
+    assert r.exit_code == 2 and "--years: one interval needs two years" in r.output
 
 
 def test_run_step_writes_tables_and_pictures(langson, tmp_path):
@@ -201,3 +207,27 @@ def test_run_step_writes_tables_and_pictures(langson, tmp_path):
     assert set(t["interval"]) == {"2014-2019", "2019-2024", "all"} and set(t["status"]) == {"estimated"}
     assert "(ước tính)" in (tmp_path / "cuong_do_bien_dong.html").read_text(encoding="utf-8")
     assert results.intensity.estimated
+
+
+def test_estimate_subprocess_json():
+    p = subprocess.run([sys.executable, "-m", "landuse", "transitions", "--estimate", "--years", "2014,2019,2024",
+                        "--report", "stationarity", "--format", "json"], capture_output=True, text=True,
+                       encoding="utf-8")
+    assert p.returncode == 0, p.stderr
+    recs = json.loads(p.stdout)
+    assert {x["status"] for x in recs} == {"estimated"} and {x["intervals"] for x in recs} == {2}
+    for x in recs:  # above + below never exceed the intervals; stationary means one side holds all of them
+        assert x["above"] + x["below"] <= 2
+        assert (x["stationary"] == "yes") == (2 in (x["above"], x["below"]))
+
+
+def test_05tkkk_cli_names(runner, tmp_path):
+    from tests.test_matrix import TKKK
+
+    p = write(tmp_path / "05.csv", TKKK)
+    r = invoke(runner, "--matrix", str(p), "--years", "2019,2024", "--report", "intensity", "--format", "json")
+    assert r.exit_code == 0, r.output
+    recs = json.loads(r.output)
+    ont = next(x for x in recs if x["level"] == "category" and x["category"] == "ONT" and x["direction"] == "gain")
+    # on the square part (giảm/tăng khác left out): ONT ends with 10 + 10 + 20 = 40, of which 20 gained
+    assert ont[X] == pytest.approx(100 * 20 / (5 * 40)) and ont["name"] == "Đất ở tại nông thôn"

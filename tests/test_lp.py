@@ -4,6 +4,7 @@ re-solves, and binding constraints against a brute-force re-solve of fresh model
 from __future__ import annotations
 
 import ast
+import io
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -121,13 +122,33 @@ def test_a_point_that_violates_the_model_is_never_reported():
     assert ok.status.exit_code == 3 and "not proven optimal" in ok.status.text
 
 
-def test_cbc_statuses():
-    """PuLP's (status, sol_status): 1/1 optimal; 1/2 is what PuLP makes of CBC stopped on time with a point."""
-    assert _cbc_status(1, 1, None)[0] is SolveStatus.OPTIMAL
-    assert _cbc_status(1, 2, 0.5)[0] is SolveStatus.FEASIBLE
-    assert _cbc_status(0, 0, 0.5)[0] is SolveStatus.NO_SOLUTION
-    assert _cbc_status(-1, -1, None)[0] is SolveStatus.INFEASIBLE
-    assert _cbc_status(-2, -2, None)[0] is SolveStatus.UNBOUNDED
+@pytest.mark.parametrize("line, status", [
+    ("Optimal - objective value 4.00000000", SolveStatus.OPTIMAL),
+    ("Stopped on time - objective value 0", SolveStatus.FEASIBLE),   # PuLP calls this optimal; the check decides
+    ("Infeasible - objective value 0", SolveStatus.INFEASIBLE),
+    ("Unbounded - objective value -1e+50", SolveStatus.UNBOUNDED),
+    ("Stopped on iterations", SolveStatus.NO_SOLUTION),
+    ("", SolveStatus.NO_SOLUTION),
+])
+def test_cbc_statuses(line, status):
+    """The first line of CBC's solution file."""
+    assert _cbc_status(line, 0.5)[0] is status
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_kind_of_bound(solver):
+    """Free, fixed, negative-lower, upper-only columns and free / ranged / equal rows (the MPS writer's cases):
+    min x0 + x1 − x2 + 0·x3 with x0 ∈ [−2, 4], x1 free, x2 = 1 (fixed), x3 ∈ (−inf, 5] in no row;
+    rows: x0 + x1 ∈ [−3, 1] (range), x1 ≥ −1, x0 − x1 = 0, x0 + x2 free. By hand: x0 = x1 = −1 (the
+    equality and x1 ≥ −1; the range allows −2), x2 = 1: objective −3; x3 anything ≤ 5 (cost 0)."""
+    lp = SparseLP([1.0, 1.0, -1.0, 0.0], [0, 0, 1, 2, 2, 3, 3], [0, 1, 1, 0, 1, 0, 2],
+                  [1.0, 1.0, 1.0, 1.0, -1.0, 1.0, 1.0], [-3.0, -1.0, 0.0, -INF], [1.0, INF, 0.0, INF],
+                  [-2.0, -INF, 1.0, -INF], [4.0, INF, 1.0, 5.0])
+    sol = solve(lp, solver)
+    assert sol.status is SolveStatus.OPTIMAL
+    assert sol.objective == pytest.approx(-3.0, abs=1e-9)
+    np.testing.assert_allclose(sol.x[:3], [-1.0, -1.0, 1.0], atol=1e-9)
+    assert sol.x[3] <= 5 + 1e-9
 
 
 @pytest.mark.parametrize("bad", [0, -5, float("nan"), float("inf"), "abc"])
@@ -245,7 +266,7 @@ def test_binding_by_hand():
     b, _ = _binding(units_problem(False), "highs")
     assert list(b.index) == ["min C in u0"]
     assert b.at["min C in u0", "per_ha_tighter"] == pytest.approx(0.001, abs=1e-9)
-    assert b.at["min C in u0", "method"] == "re-solve"
+    assert b.at["min C in u0", "method"] == "ranging"  # the dual holds over the 1 ha step: no re-solve
     assert "costs 0.001" in b.at["min C in u0", "text"]
 
 
@@ -261,6 +282,20 @@ def test_binding_equals_brute_force(solver):
             assert np.isnan(b.at[label, "per_ha_tighter"])
         else:
             assert b.at[label, "per_ha_tighter"] == pytest.approx(delta, abs=1e-9)
+
+
+@pytest.mark.parametrize("extra", [False, True])
+def test_binding_ranging_equals_resolving(monkeypatch, extra):
+    """The table is the same whether a dual is taken over its range or every row is re-solved (as before). With
+    the extra bounds the optimum is degenerate (three bounds at their limit) and the rows are re-solved."""
+    p = units_problem(extra)
+    ranged, _ = _binding(p, "highs")
+    assert set(ranged["method"]) == ({"re-solve"} if extra else {"ranging"})
+    monkeypatch.setattr(dg, "row_ranges", lambda sol: None)
+    resolved, _ = _binding(p, "highs")
+    assert set(resolved["method"]) == {"re-solve"}
+    pd.testing.assert_frame_equal(ranged.drop(columns=["method", "text"]).sort_index(),
+                                  resolved.drop(columns=["method", "text"]).sort_index(), atol=1e-9)
 
 
 def test_binding_cbc_above_the_cap_uses_duals(monkeypatch):
@@ -282,3 +317,52 @@ def test_no_binding_table_without_a_proven_optimum():
     notes: list[str] = []
     assert dg.binding(lp, slp, sol, CONFIG, notes).empty
     assert notes and "not proven optimal" in notes[0]
+
+
+# ---- statuses on the command line --------------------------------------------------------------------------
+@pytest.fixture
+def stopped_early(monkeypatch):
+    """Every solve returns the solver's checked optimum but labelled as a time-limit stop (feasible, not proven
+    optimal) — what HiGHS or CBC report when the limit strikes after a feasible point was found."""
+    import landuse.lp as lp_mod
+
+    real = lp_mod.solve
+
+    def feasible(*a, **k):
+        sol = real(*a, **k)
+        sol.status = SolveStatus.FEASIBLE
+        return sol
+    monkeypatch.setattr(lp_mod, "solve", feasible)
+
+
+def test_cli_feasible_is_not_optimal(stopped_early):
+    from click.testing import CliRunner
+
+    from landuse.cli import main
+
+    r = CliRunner().invoke(main, ["allocate", "--format", "csv"])
+    assert r.exit_code == 3, r.output
+    t = pd.read_csv(io.StringIO(r.stdout))
+    assert set(t["status"]) == {"feasible"}
+    assert "feasible, not proven optimal (exit code 3)" in r.stderr
+    r = CliRunner().invoke(main, ["allocate"])
+    assert r.exit_code == 3
+    assert "feasible, not proven optimal (highs)" in r.stdout and "optimal (highs)" not in r.stdout.replace(
+        "not proven optimal (highs)", "")
+    assert "binding constraints: not computed" in r.stdout
+
+
+def test_batch_exit_code_is_the_most_serious():
+    from allocation.batch import exit_code
+    from landuse.batch import BatchResult
+
+    def ran(code):
+        return BatchResult(None, {"exit_code": code})
+
+    def failed(code):
+        return BatchResult(None, None, "x", code)
+    assert exit_code([ran(0), ran(0)]) == 0
+    assert exit_code([ran(0), ran(3)]) == 3
+    assert exit_code([ran(3), failed(1)]) == 1
+    assert exit_code([failed(1), failed(4), ran(3)]) == 4
+    assert exit_code([failed(4), failed(2)]) == 2

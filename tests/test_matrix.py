@@ -154,3 +154,17 @@ def test_sequence_units_differ(tmp_path):
     b = write(tmp_path / "b.csv", LONG_2)
     with pytest.raises(InputError, match=r"b\.csv: the unit differs"):
         read_matrices([a, b])
+
+
+def test_wide_blank_corner_and_vietnamese_numbers(tmp_path):
+    m = read_matrix(write(tmp_path / "a.csv", ';Rừng;Lúa\nRừng;1.234,5;10\nLúa;0;20,25\n'))
+    assert m.categories == ["Rừng", "Lúa"]
+    assert m.core.loc["Rừng", "Rừng"] == 1234.5 and m.core.loc["Lúa", "Lúa"] == 20.25
+
+
+def test_blank_in_increase_row_without_totals_is_refused(tmp_path):
+    text = "from,A,B,giảm khác\nA,1,0,0\nB,0,2,1\ntăng khác,,3,\n"
+    with pytest.raises(InputError, match=r"a\.csv:row 4:column B4 \(A\): blank cell"):
+        read_matrix(write(tmp_path / "a.csv", text))
+    m = read_matrix(write(tmp_path / "a.csv", text.replace("tăng khác,,3,", "tăng khác,0,3,")))
+    assert m.increase.tolist() == [0, 3] and m.decrease.tolist() == [0, 1] and m.end.tolist() == [1, 5]

@@ -236,7 +236,7 @@ def test_allocate_writes_nothing_when_one_output_is_refused(tmp_path):
 @pytest.mark.parametrize("flag", ["--conversions", "--permissions", "--unit-flows"])
 def test_batch_refuses_single_file_outputs(tmp_path, flag):
     r = CliRunner().invoke(main, ["allocate", "--batch", str(LANGSON), flag, str(tmp_path / "x.csv")])
-    assert r.exit_code == 2 and f"{flag} names one file" in r.output and "--out-dir" in r.output
+    assert r.exit_code == 2 and f"{flag} names one file or unit" in r.output and "--out-dir" in r.output
     assert list(tmp_path.iterdir()) == []
 
 

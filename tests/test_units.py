@@ -180,8 +180,8 @@ def test_unit_rows_min_equal_max_and_other_units_are_fine(syn65, tmp_path):
     (["1.250"], "en", [1.25]),
 ])
 def test_unit_rows_number_format_is_the_files(syn65, tmp_path, cells, fmt, want):
-    p = write(tmp_path / "rows.csv", "unit,code,kind,area_ha\n"
-              + "".join(f"Xã Tân Thành,SKN,min,{c}\n" for c in cells))
+    p = write(tmp_path / "rows.csv", "unit,code,kind,area_ha,label\n"
+              + "".join(f"Xã Tân Thành,SKN,min,{c},CCN {k}\n" for k, c in enumerate(cells)))
     assert read_unit_rows(p, syn65, fmt)["area_ha"].tolist() == want
 
 

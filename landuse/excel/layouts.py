@@ -408,7 +408,7 @@ def _change_chart(s: Sheet, cls: Classification, rows: Mapping[str, int], years:
 
 
 MATRIX_SPECIAL = {"chua_phan_bo": "unreconciled", "tang_khac": "increase_other", "giam_khac": "decrease_other"}
-MATRIX_FONT, MATRIX_SCALE, MATRIX_WIDTH = 10, 85, 7.0  # printed at 8.5 pt on A3
+MATRIX_FONT, MATRIX_SCALE, MATRIX_WIDTH = 10.5, 80, 7.0  # printed at 8.4 pt on A3
 
 
 def _group_of(cls: Classification | None, code: str) -> str | None:
@@ -449,7 +449,7 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
     every total is a live ``SUM`` of the cells. Rows: the whole area, then each group of the root (NNP, PNN,
     CSD …) above its types, "Chưa phân bổ", "Tăng khác", the area in ``to_year`` (column sums; its first cell
     the total area in ``to_year``), and the net change of each type (area in ``to_year`` − in ``from_year``).
-    Printed on A3 landscape at 8.5 pt, the columns split into pages with the label columns and headers repeated.
+    Printed on A3 landscape at 8.4 pt, the columns split into pages with the label columns and headers repeated.
     ``form``: the official form it follows (e.g. "05/TKKK"), shown as "Biểu 05/TKKK." before the title.
     """
     if "code_from" in matrix.columns:  # a long-index form: the row labels as a column
@@ -476,6 +476,10 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
         for rr, members in [(root_row, body), *group_rows.values()]:
             _sum_cell(s, rr, c, members, fmt="ha" if c == 3 else "matrix", bold=True)
     s.row_styles[end_row] = "total"
+    for c in (0, 2):
+        s.put(end_row, c, Cell(""))
+        s.put(end_row + 1, c, Cell(""))
+    s.put(end_row + 1, 3, Cell(None, fmt="ha"))
     s.put(end_row, 1, Cell(t("end_area", lang, y=to_year)))
     for c in range(4, ncols):
         _sum_cell(s, end_row, c, leaf_rows + special_rows, fmt="ha", bold=True)
@@ -523,7 +527,9 @@ def _matrix_body(s: Sheet, cls: Classification | None, matrix: pd.DataFrame, fro
     for key in ("chua_phan_bo", "tang_khac"):
         if key in matrix.index:
             s.row_styles[r] = "marker"
+            s.put(r, 0, Cell(""))
             s.put(r, 1, Cell(t(MATRIX_SPECIAL[key], lang)))
+            s.put(r, 2, Cell(""))
             _matrix_row(s, r, matrix.loc[key], columns, col_of, key)
             special_rows.append(r)
             r += 1
@@ -595,19 +601,23 @@ def _finish_wide(s: Sheet, last_row: int, ncols: int, label_cols: int) -> Sheet:
 
 def column_pages(widths: list[float], label_cols: int, paper: str, scale: int) -> list[tuple[int, int]]:
     """First and last column of each printed page across (landscape ``paper``, ``scale`` %), the ``label_cols``
-    leading columns repeated on every page. Widths in characters (as LibreOffice prints them, ≈ 6.3 pt per
-    character with the 0.7 character Excel adds, + 3.75 pt padding, at 100 %)."""
-    usable = {"A4": 770.0, "A3": 1120.0}[paper] * 100.0 / scale
+    leading columns repeated on every page; as few pages as fit, with the columns shared evenly between them.
+    Widths in characters (as LibreOffice prints them: ≈ 6.3 pt per character with the 0.7 character Excel
+    adds, + 3.75 pt padding, at 100 %)."""
+    room = {"A4": 730.0, "A3": 1060.0}[paper] * 100.0 / scale
     pt = [6.3 * (w + 0.7) + 3.75 for w in widths]
-    room = usable - sum(pt[:label_cols])
-    pages, start, used = [], label_cols, 0.0
+    room -= sum(pt[:label_cols])
+    greedy, start, used = [], label_cols, 0.0
     for c in range(label_cols, len(widths)):
         if used + pt[c] > room and c > start:
-            pages.append((start, c - 1))
+            greedy.append((start, c - 1))
             start, used = c, 0.0
         used += pt[c]
-    pages.append((start, len(widths) - 1))
-    return pages
+    greedy.append((start, len(widths) - 1))
+    n, m = len(greedy), len(widths) - label_cols
+    size = -(-m // n)
+    even = [(label_cols + i * size, min(label_cols + (i + 1) * size, len(widths)) - 1) for i in range(n)]
+    return even if all(sum(pt[a: b + 1]) <= room for a, b in even) else greedy
 
 
 def _matrix_headers(s: Sheet, columns: list[str], from_year: object, to_year: object, lang: str) -> None:

@@ -109,8 +109,11 @@ def fulfilment_sheet(name: str, cls: Classification, df: pd.DataFrame, base_year
 
 def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: Mapping, approved: Mapping,
                      base_year: int, start_year: int, target_year: int, approved_id: str, lang: str = "vi",
-                     title: str = "", printed: PublishedTable | None = None) -> Sheet:
+                     title: str = "", printed: PublishedTable | None = None, start: Mapping | None = None) -> Sheet:
     """Bảng 26 layout with the model's allocation in column (7).
+
+    ``start``: the inventory of ``start_year`` by code for column (5) (blank where it gives no figure, even where
+    the model starts a type from 0); default: the table's ``area_start``.
 
     ``table``: ``code, name, area_start, area_<target_year>, target, deviation`` (ha). ``base``/``approved``: areas of
     ``base_year`` and of the approved plan by code. Columns (8)=(7)-(4), (9)=(7)-(5), (10)=(7)-(6) and
@@ -138,7 +141,8 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
     for code, r in rows.items():
         s.put(r, 2, Cell(code if code != cls.root else "", align="center"))
     b, st, ap, al = ("status", base_year), ("status", start_year), ("plan", approved_id), ("plan", "allocation")
-    cols = [Col(b, values=dict(base)), Col(st, values=_series(table, "area_start")),
+    start = dict(start) if start is not None else _series(table, "area_start")
+    cols = [Col(b, values=dict(base)), Col(st, values=start),
             Col(ap, values=dict(approved)), Col(al, values=_series(table, f"area_{target_year}")),
             Col(("diff", al, b), "diff", operands=(3, 0)), Col(("diff", al, st), "diff", operands=(3, 1)),
             Col(("diff", al, ap), "diff", operands=(3, 2)),
@@ -152,9 +156,12 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
 
 def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series], str | None],
                    lang: str = "vi", title: str = "") -> Sheet:
-    """The reconciliation findings, errors first, each with an internal link to the cell it concerns."""
+    """The reconciliation findings, errors first, each with an internal link to the cell it concerns.
+
+    ``findings``: the findings schema; the optional text columns of :func:`landuse.wording.display_findings`
+    (``check_text``, ``source_text``, ``column_text``, ``message_text``) are shown in place of the keys."""
     heads = FINDING_HEADERS[lang]
-    s = Sheet(name, title, [5, 10, 16, 13, 7, 11, 12, 12, 12, 60, 6, 20], signed=False)
+    s = Sheet(name, title, [5, 10, 18, 13, 7, 22, 12, 12, 12, 70, 6, 20], signed=False)
     first = s.start_table(1)
     for c, text in enumerate(heads):
         s.head(first, c, first, c, text)
@@ -166,14 +173,15 @@ def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series]
         sev = str(row.get("severity", ""))
         if sev == "error":
             s.row_styles[r] = "error"
-        values = [str(i + 1), _label(SEVERITY_TEXT, sev, lang), row.get("check"), row.get("source"),
-                  row.get("row"), row.get("column")]
+        values = [str(i + 1), _label(SEVERITY_TEXT, sev, lang), row.get("check_text", row.get("check")),
+                  row.get("source_text", row.get("source")), row.get("row"),
+                  row.get("column_text", row.get("column"))]
         for c, v in enumerate(values):
             s.put(r, c, Cell("" if is_missing(v) else str(v), align="center" if c in (0, 4, 5) else None))
         for c, key in [(6, "expected"), (7, "found"), (8, "difference")]:
             v = pd.to_numeric(pd.Series([row.get(key)]), errors="coerce").iloc[0]
             s.put(r, c, Cell(None if pd.isna(v) else float(v), fmt="num"))
-        msg = row.get("message")
+        msg = row.get("message_text", row.get("message"))
         s.put(r, 9, Cell("" if is_missing(msg) else str(msg)))
         page = row.get("page")
         s.put(r, 10, Cell("" if is_missing(page) else str(page), align="center"))

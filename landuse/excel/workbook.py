@@ -29,6 +29,7 @@ from landuse.excel.layouts import (
 )
 from landuse.excel.model import Sheet, sheet_ref
 from landuse.excel.sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
+from landuse.wording import display_findings
 
 if TYPE_CHECKING:
     from allocation.api import AllocationResult
@@ -239,8 +240,8 @@ def build_sheets(ds: Dataset, parts: Parts, lang: str = "vi") -> list[Sheet]:
     if alloc is not None:
         sheets += _allocation_sheets(ds, alloc, lang)
     if parts.findings is not None:
-        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), parts.findings, link_resolver(ds, sheets),
-                                     lang, _tr(TITLES["findings"], lang, p=p)))
+        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), display_findings(ds, parts.findings, lang),
+                                     link_resolver(ds, sheets), lang, _tr(TITLES["findings"], lang, p=p)))
     finish_official(sheets, ds.name, lang)
     return sheets
 
@@ -255,7 +256,7 @@ def _allocation_sheets(ds: Dataset, alloc: AllocationResult, lang: str) -> list[
     sheets = [allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls,
                                allocation_rows(ds, alloc.table, alloc.end_column), plan_values(ds, pid, "base_column"),
                                plan_values(ds, pid), base_year, last, ty, str(pid), lang,
-                               _tr(TITLES["allocation"], lang, p=p, t=ty), printed)]
+                               _tr(TITLES["allocation"], lang, p=p, t=ty), printed, start=ds.stocks(last))]
     if not alloc.conversions.empty:
         sheets.append(matrix_sheet(_tr(SHEET_NAMES["conversions"], lang, s=last, t=ty), cls, alloc.conversions, last,
                                    ty, lang, _tr(TITLES["conversions"], lang, p=p, s=last, t=ty)))

@@ -41,6 +41,7 @@ from landuse.readers.tables import (
     detect_number_format,
     parse_numbers,
     read_long,
+    sniff_delimiter,
     validate_long,
 )
 
@@ -95,7 +96,8 @@ def _norm(text: str) -> str:
 
 
 def read_grid(path: Path | str, sheet: str | int | None = None) -> Grid:
-    """Read a sheet (XLSX/XLSM/XLS/ODS via calamine, with merged ranges) or a CSV file into a :class:`Grid`."""
+    """Read a sheet (XLSX/XLSM/XLS/ODS via calamine, with merged ranges) or a CSV file (comma, semicolon or tab)
+    into a :class:`Grid`."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         import python_calamine
@@ -118,7 +120,8 @@ def read_grid(path: Path | str, sheet: str | int | None = None) -> Grid:
             raise InputError(f"cannot read workbook ({e})", Location.of(path)) from None
         sheet_name: str | None = str(name)
     else:
-        rows = list(csv.reader(decode_text(path).splitlines()))
+        text = decode_text(path)
+        rows = list(csv.reader(text.splitlines(), delimiter=sniff_delimiter(text)))
         merged, sheet_name = [], None
     width = max((len(r) for r in rows), default=0)
     cells = np.full((len(rows), width), "", dtype=object)

@@ -186,8 +186,12 @@ def _build(g: Grid, layout: str, unit: str, labels_r: list[str], rows: np.ndarra
     n, m = len(rows), len(cols)
     has_total = tot_col is not None or tot_row is not None
     cells = v[:, :m]
-    if not has_total and np.isnan(v[:n, : m + (dec_col is not None)]).any():
-        i, j = np.argwhere(np.isnan(v[:n, : m + (dec_col is not None)]))[0]
+    blank = np.zeros(v.shape, dtype=bool)
+    blank[:n, : m + (dec_col is not None)] = np.isnan(v[:n, : m + (dec_col is not None)])
+    if inc_row is not None:
+        blank[n, :m] = np.isnan(v[n, :m])  # the tăng khác row (its giảm khác cell is empty by design)
+    if not has_total and blank.any():
+        i, j = np.argwhere(blank)[0]
         raise InputError("blank cell", g.loc(int(all_rows[i]), int(all_cols[j]), head.get(int(all_cols[j]))),
                          expected="a number (write 0 for no area; a blank is read as 0 only when a total row or "
                                   "column is printed to check it)")
@@ -246,7 +250,7 @@ def _unique(labels: list[str], pos: np.ndarray, g: Grid, axis: str) -> None:
 def _read_wide(g: Grid, unit: str, number_format: str) -> MatrixFile:
     filled = np.flatnonzero((g.cells != "").any(axis=1))
     h = int(filled[0])
-    c0 = int(np.flatnonzero(g.cells[h] != "")[0]) if (g.cells[h] != "").any() else 0
+    c0 = int(np.flatnonzero((g.cells[h:] != "").any(axis=0))[0])  # the label column (its header may be blank)
     head = [(c, str(g.cells[h, c]).strip()) for c in range(c0 + 1, g.cells.shape[1]) if str(g.cells[h, c]).strip()]
     body = [(r, str(g.cells[r, c0]).strip()) for r in range(h + 1, g.cells.shape[0]) if (g.cells[r] != "").any()]
     for r, lab in body:

@@ -204,6 +204,67 @@ def _bincount(keys: list[tuple[np.ndarray, int]], weights: np.ndarray) -> np.nda
     return out
 
 
+class MatrixSum:
+    """The from→to cells (ha) of plot tables added batch by batch: codes mapped to integer indices and summed
+    with :func:`numpy.bincount` (no groupby); units numbered in order of first appearance across batches.
+    :func:`transition_matrix` is one batch; :func:`plot_transitions` adds a file's batches as they are read.
+    """
+
+    def __init__(self, cls: Classification, level: int | None = None, by_unit: bool = False) -> None:
+        check_level(cls, level)
+        self.cls, self.level, self.by_unit = cls, level, by_unit
+        self.allowed, self.rep = level_lookup(cls, level)
+        self.k = len(cls.codes)
+        self.present = np.zeros(self.k, dtype=bool)
+        self.units: dict[object, int] = {}
+        self.cells = np.zeros((0 if by_unit else 1, self.k, self.k), dtype=np.float64)
+
+    def add(self, plots_df: pd.DataFrame, rows: pd.Series | Callable[[int], int] | None = None,
+            file: str | None = None) -> None:
+        """Add a plot table (``code_from, code_to, area_ha`` + ``unit``; areas validated already). Unknown codes
+        raise naming the file row: from the table's ``_row`` column, else ``rows`` (position → file row), else
+        position + 2."""
+        for c in (FROM, TO, VALUE) + (("unit",) if self.by_unit else ()):
+            if c not in plots_df.columns:
+                raise MissingColumnError(f"missing required column {c!r}", Location(file, row=1))
+        rows = plots_df[ROW] if ROW in plots_df else rows
+        f = self.rep[code_index(plots_df[FROM], self.allowed, self.cls, FROM, rows, file)]
+        t = self.rep[code_index(plots_df[TO], self.allowed, self.cls, TO, rows, file)]
+        w = plots_df[VALUE].to_numpy()
+        w = w if w.dtype == np.float64 else w.astype(np.float64)
+        k = self.k
+        self.present |= (np.bincount(f, minlength=k) > 0) | (np.bincount(t, minlength=k) > 0)
+        if not self.by_unit:
+            self.cells[0] += _bincount([(f, k), (t, k)], w).reshape(k, k)
+            return
+        ucodes, names = pd.factorize(plots_df["unit"])
+        glob = np.array([self.units.setdefault(u, len(self.units)) for u in names], dtype=np.int64)
+        if len(self.units) > len(self.cells):
+            grown = np.zeros((len(self.units), k, k), dtype=np.float64)
+            grown[:len(self.cells)] = self.cells
+            self.cells = grown
+        self.cells[glob] += _bincount([(ucodes, len(names)), (f, k), (t, k)], w).reshape(len(names), k, k)
+
+    def matrix(self, all_codes: bool = False) -> pd.DataFrame:
+        """The matrix (see :func:`transition_matrix`) of what was added."""
+        cls, present = self.cls, self.present
+        if all_codes:
+            present = np.zeros(self.k, dtype=bool)
+            wanted = set(cls.leaves if self.level is None else level_codes(cls, self.level))
+            present[np.unique(self.rep[[i for i, c in enumerate(cls.codes) if c in wanted]])] = True
+        sel = np.flatnonzero(present)
+        names = [cls.codes[i] for i in sel]
+
+        def block(cells: np.ndarray) -> pd.DataFrame:
+            return _with_totals(pd.DataFrame(cells[np.ix_(sel, sel)], index=pd.Index(names, name="from"),
+                                             columns=names))
+
+        if not self.by_unit:
+            return block(self.cells[0])
+        return pd.concat([pd.concat({name: block(self.cells[u])}, names=["unit"])
+                          for name, u in self.units.items()])
+
+
 def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit: bool = False,
                       classification: Classification | None = None, all_codes: bool = False,
                       file: str | None = None, rows: Callable[[int], int] | None = None) -> pd.DataFrame:
@@ -213,41 +274,13 @@ def transition_matrix(plots_df: pd.DataFrame, level: int | None = None, by_unit:
     both the same set (the codes present at either date, or every code at ``level`` with ``all_codes``);
     a ``total`` column (row sums = start areas) and a ``total`` row (column sums = end areas). ``level``
     aggregates codes to their ancestor at that depth. ``by_unit``: index (``unit``, ``from``) with one
-    block per unit (each with its ``total`` row). Areas must be validated already (see
-    :func:`landuse.readers.plots.read_plots`); codes are checked here, errors naming the file row from the
-    table's ``_row`` column, else ``rows`` (position → file row), else position + 2.
+    block per unit (each with its ``total`` row), units in order of first appearance. Areas must be validated
+    already (see :func:`landuse.readers.plots.read_plots`); codes are checked here, errors naming the file row
+    from the table's ``_row`` column, else ``rows`` (position → file row), else position + 2.
     """
-    cls = classification or default_classification()
-    check_level(cls, level)
-    for c in (FROM, TO, VALUE) + (("unit",) if by_unit else ()):
-        if c not in plots_df.columns:
-            raise MissingColumnError(f"missing required column {c!r}", Location(file, row=1))
-    allowed, rep = level_lookup(cls, level)
-    rows = plots_df[ROW] if ROW in plots_df else rows
-    f = rep[code_index(plots_df[FROM], allowed, cls, FROM, rows, file)]
-    t = rep[code_index(plots_df[TO], allowed, cls, TO, rows, file)]
-    w = plots_df[VALUE].to_numpy()
-    w = w if w.dtype == np.float64 else w.astype(np.float64)
-    k = len(cls.codes)
-    if all_codes:
-        present = np.zeros(k, dtype=bool)
-        wanted = set(cls.leaves if level is None else level_codes(cls, level))
-        present[np.unique(rep[[i for i, c in enumerate(cls.codes) if c in wanted]])] = True
-    else:
-        present = (np.bincount(f, minlength=k) > 0) | (np.bincount(t, minlength=k) > 0)
-    sel = np.flatnonzero(present)
-    names = [cls.codes[i] for i in sel]
-    if not by_unit:
-        cells = _bincount([(f, k), (t, k)], w).reshape(k, k)[np.ix_(sel, sel)]
-        return _with_totals(pd.DataFrame(cells, index=pd.Index(names, name="from"), columns=names))
-    ucodes, units = pd.factorize(plots_df["unit"])
-    cells = _bincount([(ucodes, len(units)), (f, k), (t, k)], w).reshape(len(units), k, k)
-    blocks = []
-    for u, name in enumerate(units):
-        m = _with_totals(pd.DataFrame(cells[u][np.ix_(sel, sel)], index=pd.Index(names, name="from"),
-                                      columns=names))
-        blocks.append(pd.concat({name: m}, names=["unit"]))
-    return pd.concat(blocks)
+    acc = MatrixSum(classification or default_classification(), level, by_unit)
+    acc.add(plots_df, rows, file)
+    return acc.matrix(all_codes)
 
 
 def _with_totals(m: pd.DataFrame) -> pd.DataFrame:

@@ -364,9 +364,9 @@ def _intensity_png(panels: list[Panel], flows, steps, years, title, sankey_title
         ax.text(xs[k] + (0.015 if k < steps else -0.015), 1 - (y0 + y1) / 2, cat, fontsize=7, va="center",
                 ha="left" if k < steps else "right")
     for k, y in enumerate(years):
-        ax.text(xs[k], 1.04, y, ha="center", fontsize=9, weight="bold")
+        ax.text(xs[k], 1.07, y, ha="center", fontsize=9, weight="bold")
     ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(-0.02, 1.08)
+    ax.set_ylim(-0.02, 1.12)
     ax.axis("off")
     ax.set_title(sankey_title, fontsize=10)
     fig.suptitle(title)

@@ -216,7 +216,7 @@ def _table(c: np.ndarray, cats: list[str], labels: list[str], d: np.ndarray, uni
                          q_int[t3, m3, j3], v[t3, m3], _behaviour(q_int[t3, m3, j3], v[t3, m3], "targeted", "avoided"),
                          c[t3, m3, j3], end[t3, j3], d[t3]))
     out = pd.concat(frames, ignore_index=True)
-    out["name"] = [names.get(c, "") for c in out["category"]]
+    out["name"] = pd.Series(names, dtype=object).reindex(out["category"].to_numpy()).fillna("").to_numpy()
     out["unit"] = unit
     out["status"] = "estimated" if estimated else ""
     return out[COLUMNS + EXTRA]
@@ -302,7 +302,11 @@ def analyse_estimate(ds, years: str | Sequence, lang: str = "vi") -> tuple[Inten
     The estimated matrices may list different codes (a code with data in neither year of an interval is not
     in its matrix): they are aligned on the union, a code missing from an interval's matrix having no area
     there. Returns ``(result, estimates)``."""
-    ys = parse_years(years, len(years.split(",")) - 1 if isinstance(years, str) else len(years) - 1)
+    parts = years.split(",") if isinstance(years, str) else list(years)
+    if len(parts) < 2:
+        raise InputError("--years: one interval needs two years", Location(column="--years"),
+                         expected="at least two inventory years such as 2019,2024", found=years)
+    ys = parse_years(parts, len(parts) - 1)
     for y in ys:
         if y not in ds.years:
             raise InputError(f"--years: no inventory for year {y}", Location(column="--years"),

@@ -12,12 +12,11 @@ import pandas as pd
 from landuse.classification import Classification
 from landuse.errors import InputError
 from landuse.transitions.change import (
+    MatrixSum,
     asset_account,
-    check_level,
     components,
     default_classification,
     matrix_table,
-    transition_matrix,
 )
 from landuse.transitions.estimate import estimate_transitions
 from landuse.transitions.intensity import intensity
@@ -47,20 +46,19 @@ def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: boo
                      report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
                      loss: str | None = None, classification: Classification | None = None,
                      number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a plot file (:func:`landuse.readers.plots.read_plots`), build its matrix and the ``report`` table.
+    """Read a plot file (:func:`landuse.readers.plots.scan_plots`, batch by batch), sum its matrix and build
+    the ``report`` table.
 
     Returns ``(table, matrix)``.
     """
-    from landuse.readers.plots import read_plots_located
+    from landuse.readers.plots import scan_plots
 
     cls = classification or default_classification()
-    check_level(cls, level)
-    plots, rows = read_plots_located(path, cls, number_format=number_format or "auto", by_unit=by_unit)
-    matrix = transition_matrix(plots, level, by_unit, cls, file=str(path), rows=rows)
+    acc = MatrixSum(cls, level, by_unit)
+    for batch in scan_plots(path, number_format=number_format or "auto", by_unit=by_unit):
+        acc.add(batch.frame, batch.rows, str(path))
+    matrix = acc.matrix()
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
-
-
-# ---- the interval `landuse run` estimates ---------------------------------------------------------------
 
 
 def estimated_report(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
