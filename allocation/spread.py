@@ -265,7 +265,9 @@ def unit_row_masks(rows: pd.DataFrame, cls, leaves: list[str], upos: dict) -> li
     out = []
     for (u, code, kind), g in rows.groupby(["unit", "code", "kind"], sort=False):
         a = float(getattr(g["area_ha"], agg[kind])())
-        label = f"{kind} {code} in {u} (" + ", ".join(map(str, g["label"])) + ")"
+        base = f"{kind} {code} in {u}"
+        named = [str(x) for x in g["label"] if str(x) != base]
+        label = base + (" (" + ", ".join(named) + ")" if named else "")
         out.append((upos[u], spec_mask(cls, code), code, kind, a, label))
     return out
 

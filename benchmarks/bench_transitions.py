@@ -16,7 +16,7 @@ on string codes (what the CLI receives) and on categorical codes, cells checked 
     python benchmarks/bench_transitions.py [--sizes 1000000 10000000] [--repeat 3] [--formats parquet csv]
         [--dir DIR] [--matrix-only]
 
-DuckDB and polars are optional (pip install duckdb polars); a missing one is skipped. Nothing is asserted.
+DuckDB and polars are optional (pip install -e ".[bench]"); a missing one is skipped. Nothing is asserted.
 """
 
 from __future__ import annotations

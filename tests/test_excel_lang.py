@@ -79,6 +79,7 @@ def test_checks_sheet_is_vietnamese(tmp_path, langson, findings):
     cols = {ws.cell(r, head["Cột"]).value for r in rows}
     assert "(4) diện tích năm 2020" in cols and "(8) tỷ lệ thực hiện" in cols
     assert {ws.cell(r, head["Nguồn"]).value for r in rows} >= {"Bảng 2", "Bảng 3", "Bảng 4", "Bảng 26"}
+    assert ws.page_setup.paperSize == 8  # A3: the long messages print at a readable size
 
 
 # ---- --lang on the commands that print tables ----------------------------------------------------------------

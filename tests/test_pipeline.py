@@ -233,7 +233,7 @@ def test_allocate_writes_nothing_when_one_output_is_refused(tmp_path):
 
 
 # ---- --batch takes the single run's options or refuses them ------------------------------------------------
-@pytest.mark.parametrize("flag", ["--conversions", "--permissions", "--unit-flows"])
+@pytest.mark.parametrize("flag", ["--conversions", "--permissions", "--unit-flows", "--unit-areas"])
 def test_batch_refuses_single_file_outputs(tmp_path, flag):
     r = CliRunner().invoke(main, ["allocate", "--batch", str(LANGSON), flag, str(tmp_path / "x.csv")])
     assert r.exit_code == 2 and f"{flag} names one file or unit" in r.output and "--out-dir" in r.output

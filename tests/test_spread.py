@@ -261,3 +261,31 @@ def test_spread_that_cannot_meet_the_provincial_conversions_exit_1(s65, tmp_path
     assert r.exit_code == 1, r.output
     assert "infeasible" in r.stderr and "max RSX in Kiên Mộc" in r.stderr and "cap: Kiên Mộc" in r.stderr
     assert not out.exists()
+
+
+def test_workbook_by_unit_sheets(s65, spread65, tmp_path):
+    """`landuse tables --by-unit`: per-unit conversions and per-unit area needing permission, each with a
+    province row equal to the provincial figures (the conversion matrix off its diagonal; the permissions)."""
+    import openpyxl
+
+    out = tmp_path / "t.xlsx"
+    r = CliRunner().invoke(main, ["tables", "--data", str(s65.root), "--by-unit", "--lang", "en", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(out, data_only=True)
+
+    def province_row(name: str) -> dict:
+        grid = [list(row) for row in wb[name].iter_rows(values_only=True)]
+        head = next(row for row in grid if row[1] and "Administrative" in str(row[1]) or row[2] == "Σ (Σ)")
+        total = next(row for row in grid if row[1] == "Whole province (sum of units)")
+        codes = next(row for row in grid[grid.index(head) + 1:] if any(isinstance(v, str) and v for v in row[3:]))
+        return {c: v for c, v in zip(codes[3:], total[3:], strict=True) if c} | {"Σ": total[2]}
+
+    conv = spread65.conversions.set_index("code_from").drop(index="total", columns="total", errors="ignore")
+    moved = float(conv.to_numpy().sum() - np.trace(conv.loc[conv.index, conv.index].to_numpy()))
+    got = province_row("Conversions by unit")
+    assert got["Σ"] == pytest.approx(moved, abs=0.01)
+    assert got["RSX→SKK"] == pytest.approx(conv.at["RSX", "SKK"], abs=0.01)
+    perm = spread65.permissions.groupby("permission")["area_ha"].sum()
+    got = province_row("Permission by unit")
+    for name, v in perm.items():
+        assert got[name] == pytest.approx(v, abs=0.01)

@@ -555,9 +555,11 @@ def _net_change_row(s: Sheet, r: int, matrix: pd.DataFrame, columns: list[str], 
 
 
 def unit_areas_sheet(name: str, areas: pd.DataFrame, root: str, year: object, lang: str = "vi",
-                     title: str = "") -> Sheet:
+                     title: str = "", header: str | None = None) -> Sheet:
     """Per-unit areas (ha): units down, ``root`` (a live ``SUM`` of the codes of the row) then the codes across,
-    a last row summing each column. ``areas``: long ``unit, code, area_<year>`` of leaves (codes in order)."""
+    a last row summing each column. ``areas``: long ``unit, code, area_<year>`` of leaves (codes in order).
+    ``header``: the text over the code columns (default: the land types of ``year``); the per-unit conversions
+    and permissions sheets use the same layout with pairs or permissions as "codes"."""
     wide = areas.pivot_table(index="unit", columns="code", values=f"area_{year}", aggfunc="sum", sort=False)
     codes = [c for c in dict.fromkeys(areas["code"]) if (wide[c].abs() > 0).any()]
     ncols = 3 + len(codes)
@@ -567,7 +569,7 @@ def unit_areas_sheet(name: str, areas: pd.DataFrame, root: str, year: object, la
     s.head(first, 1, first + 1, 1, t("admin_unit", lang))
     s.head(first, 2, first + 1, 2, f"{t('unit_total', lang)} ({root})")
     for c0, c1 in column_pages(s.widths, 3, s.paper, s.print_scale or 100) if codes else []:
-        s.head(first, c0, first, c1, t("to_types", lang, y=year))
+        s.head(first, c0, first, c1, header or t("to_types", lang, y=year))
     for j, c in enumerate(codes):
         s.head(first + 1, 3 + j, first + 1, 3 + j, str(c))
     r0 = r = s.first_data_row

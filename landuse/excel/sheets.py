@@ -161,7 +161,7 @@ def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series]
     ``findings``: the findings schema; the optional text columns of :func:`landuse.wording.display_findings`
     (``check_text``, ``source_text``, ``column_text``, ``message_text``) are shown in place of the keys."""
     heads = FINDING_HEADERS[lang]
-    s = Sheet(name, title, [5, 10, 18, 13, 7, 22, 12, 12, 12, 70, 6, 20], signed=False)
+    s = Sheet(name, title, [5, 10, 18, 13, 7, 22, 12, 12, 12, 70, 6, 20], signed=False, paper="A3")  # ≈ 9 pt
     first = s.start_table(1)
     for c, text in enumerate(heads):
         s.head(first, c, first, c, text)

@@ -46,6 +46,8 @@ SHEET_NAMES = {
     "allocation": ("Phân bổ {t}", "Allocation {t}"),
     "conversions": ("Chuyển mục đích {s}-{t}", "Conversions {s}-{t}"),
     "units": ("Phân bổ theo đơn vị {t}", "Allocation by unit {t}"),
+    "unit_conversions": ("Chuyển mục đích theo đơn vị", "Conversions by unit"),
+    "unit_permissions": ("Cần cho phép theo đơn vị", "Permission by unit"),
     "findings": ("Kiểm tra", "Checks"),
 }
 TITLES = {
@@ -61,8 +63,14 @@ TITLES = {
                     "Land-use conversion plan of {p}, {s} - {t} (allocation model)"),
     "units": ("Phân bổ diện tích các loại đất đến năm {t} theo đơn vị hành chính - {p} (kết quả mô hình phân bổ)",
               "Land allocation to {t} by administrative unit - {p} (allocation model)"),
+    "unit_conversions": ("Diện tích chuyển mục đích sử dụng đất giai đoạn {s} - {t} theo đơn vị hành chính - {p}",
+                         "Land converted {s} - {t} by administrative unit - {p}"),
+    "unit_permissions": ("Diện tích chuyển mục đích sử dụng đất phải được cho phép giai đoạn {s} - {t} theo đơn vị "
+                         "hành chính - {p}", "Conversions needing permission {s} - {t} by administrative unit - {p}"),
     "findings": ("Kết quả kiểm tra số liệu - {p}", "Data checks - {p}"),
 }
+UNIT_HEADERS = {"unit_conversions": ("Từ loại đất → sang loại đất", "From land type → to land type"),
+                "unit_permissions": ("Loại chuyển mục đích phải được cho phép", "Conversion needing permission")}
 ESTIMATED = ("Ma trận ƯỚC TÍNH (không phải số liệu chu chuyển tổng hợp từ thửa đất); hàng: loại đất năm {a}, "
              "cột: loại đất năm {b}", "ESTIMATED matrix (not tallied from plot data); rows: land type in {a}, "
              "columns: land type in {b}")
@@ -263,6 +271,7 @@ def _allocation_sheets(ds: Dataset, alloc: AllocationResult, lang: str) -> list[
     if alloc.unit_areas is not None and not alloc.unit_areas.empty:
         sheets.append(unit_areas_sheet(_tr(SHEET_NAMES["units"], lang, t=ty), alloc.unit_areas, cls.root, ty, lang,
                                        _tr(TITLES["units"], lang, p=p, t=ty)))
+        sheets += _unit_change_sheets(alloc, last, ty, p, lang)
     return sheets
 
 
@@ -307,6 +316,24 @@ def check_workbook_path(path: Path | str) -> Path:
         raise InputError("the workbook must be an .xlsx file", Location.of(path), expected="a name ending .xlsx",
                          found=path.suffix or "no suffix")
     return path
+
+
+def _unit_change_sheets(alloc: AllocationResult, start: int, ty: int, place: str, lang: str) -> list[Sheet]:
+    """By unit: the conversions (units × from→to pairs) and the area needing permission (units × permission),
+    in ha, each with its per-unit total and a provincial total row."""
+    from allocation.units import unit_permissions
+
+    col = f"area_{ty}"
+    moved = alloc.flows[alloc.flows["code_from"] != alloc.flows["code_to"]]
+    conv = pd.DataFrame({"unit": moved["unit"], "code": moved["code_from"] + "→" + moved["code_to"],
+                         col: moved["area_ha"]})
+    perm = unit_permissions(alloc).rename(columns={"permission": "code", "area_ha": col})
+    out = []
+    for key, long, total in (("unit_conversions", conv, "Σ"), ("unit_permissions", perm, "Σ")):
+        if len(long):
+            out.append(unit_areas_sheet(_tr(SHEET_NAMES[key], lang), long, total, ty, lang,
+                                        _tr(TITLES[key], lang, p=place, s=start, t=ty), _tr(UNIT_HEADERS[key], lang)))
+    return out
 
 
 def check_lang(lang: str) -> None:

@@ -152,7 +152,7 @@ def _parquet_batches(path: Path) -> tuple[Iterator[pd.DataFrame], int]:
         text = [c for c in cols if c.strip() in CATEGORICAL and str(schema.field(c).type) in ("string", "large_string")]
         pf = pq.ParquetFile(path, read_dictionary=text, pre_buffer=False)
         area = [c for c in cols if c.strip() == VALUE]
-        if (area and str(schema.field(area[0]).type) in ("string", "large_string")):
+        if pf.metadata.num_rows == 0 or (area and str(schema.field(area[0]).type) in ("string", "large_string")):
             batches = iter([pf.read(columns=cols)])
         else:
             groups = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
@@ -308,8 +308,8 @@ def _integer_ids(ids: pd.Series) -> np.ndarray | None:
 class _PlotIds:
     """The (unit, plot_id) of every plot, gathered batch by batch, checked once at the end.
 
-    Integer ids written canonically are kept as int32 (int64 when they need it) and units as int16 codes
-    (6 bytes a plot); other ids as text. First the ids alone: when they are dense, one pass marking each id
+    Integer ids written canonically are kept as int32 (int64 when they need it) and units as int8 codes (wider
+    when needed): 5 bytes a plot; other ids as text. First the ids alone: when they are dense, one pass marking each id
     seen tells whether they are all different (then no (unit, plot_id) repeats). Else one integer key per
     plot, checked the same way when dense or by a sort; rows are named only when a duplicate exists.
     """
@@ -320,7 +320,7 @@ class _PlotIds:
         self.low, self.high = 0, -1
         self.texts: list[pd.Series] = []
         self.units: dict[object, int] = {}
-        self.unit_codes = np.empty(n if with_unit else 0, dtype=np.int16)
+        self.unit_codes = np.empty(n if with_unit else 0, dtype=np.int8)
 
     def add(self, frame: pd.DataFrame) -> None:
         ids, s, e = frame["plot_id"], self.filled, self.filled + len(frame)
@@ -328,7 +328,7 @@ class _PlotIds:
             codes, uniq = _tokens(frame["unit"])
             lut = np.array([self.units.setdefault(u, len(self.units)) for u in uniq] + [-1], dtype=np.int32)
             if len(self.units) > np.iinfo(self.unit_codes.dtype).max:
-                self.unit_codes = self.unit_codes.astype(np.int32)
+                self.unit_codes = self.unit_codes.astype(np.int16 if len(self.units) < 2 ** 15 else np.int32)
             self.unit_codes[s:e] = lut[codes]
         p = _integer_ids(ids) if self.ints is not None else None
         if p is not None and len(p):
@@ -465,8 +465,9 @@ def scan_plots(path: Path | str, number_format: str = "auto", by_unit: bool = Fa
             ids = _PlotIds(n, "unit" in frame)
         ids.add(frame)
         kept.append((start, len(frame)))
-        yield PlotBatch(frame, start, row_of.at(start))
         start += len(frame)
+        yield PlotBatch(frame, start - len(frame), row_of.at(start - len(frame)))
+        del raw, frame  # before the next batch is read: one batch in memory at a time
     if start == 0:
         _validated(pd.DataFrame(), path, row_of, number_format, by_unit)  # names what is missing
     if ids is not None:

@@ -57,6 +57,7 @@ def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: boo
     acc = MatrixSum(cls, level, by_unit)
     for batch in scan_plots(path, number_format=number_format or "auto", by_unit=by_unit):
         acc.add(batch.frame, batch.rows, str(path))
+        del batch  # let the batch go before the next one is read
     matrix = acc.matrix()
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
 
