@@ -26,7 +26,6 @@ Every problem raises :class:`~landuse.errors.ConfigError` naming the file, line 
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from landuse.classification import CLASSIFICATION_DIR, Classification
-from landuse.dataset import Dataset, load_toml
-from landuse.errors import ConfigError, Location, UnknownCodeError
+from landuse.dataset import Dataset, load_toml, toml_text
+from landuse.errors import ConfigError, Location, UnknownCodeError, did_you_mean
 from landuse.readers.tables import ROW, read_table
 
 # Default weights (objective units per ha): a leaf target dominates a parent target, which dominates keeping a
@@ -119,8 +118,8 @@ class _Doc:
     def __init__(self, path: Path, data: dict, codes: set[str]):
         self.path, self.data, self.codes = Path(path), data, codes
         try:
-            self.lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
-        except OSError:
+            self.lines = toml_text(Path(path)).splitlines()
+        except ConfigError:
             self.lines = []
 
     def line_of(self, section: str, key: str | None = None) -> int | None:
@@ -149,7 +148,10 @@ class _Doc:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(f"{section}.{key} must be a number", section, key, expected="a number", found=value)
         v = float(value)
-        if v < lo or (hi is not None and v > hi) or np.isnan(v):
+        if not np.isfinite(v):
+            raise self.error(f"{section}.{key} is out of range (not a finite number)", section, key,
+                             expected="a finite number (not nan or inf)", found=value)
+        if v < lo or (hi is not None and v > hi):
             rng = f"between {lo:g} and {hi:g}" if hi is not None else f"≥ {lo:g}"
             raise self.error(f"{section}.{key} is out of range", section, key, expected=rng, found=value)
         return v
@@ -193,14 +195,8 @@ class _Doc:
 
 
 def _hint(word: str, choices: set[str]) -> str:
-    """"; did you mean 'X'?" for the nearest choice, ignoring case ('skk' -> 'SKK'); "" when none is near."""
-    by_lower: dict[str, str] = {}
-    for c in sorted(choices):
-        by_lower.setdefault(c.lower(), c)
-    exact = by_lower.get(word.lower())
-    near = [exact] if exact else [by_lower[w] for w in
-                                  difflib.get_close_matches(word.lower(), sorted(by_lower), n=1, cutoff=0.4)]
-    return f"; did you mean {near[0]!r}?" if near else ""
+    """"; did you mean 'X'?" for the nearest choice (:func:`landuse.errors.did_you_mean`)."""
+    return did_you_mean(word, choices)
 
 
 def check_allocatable(code: str, classification: Classification, location: Location | None = None) -> None:
@@ -307,6 +303,14 @@ def _period(layers: list[_Layer], ds: Dataset) -> tuple[int, int]:
     if target is None:
         years = [int(v["target_year"]) for v in ds.plans.values() if "target_year" in v]
         target = max(years) if years else start
+    if target < start:
+        doc = next((la.doc for la in reversed(layers) if "target_year" in la.doc.table("period")),
+                   next((la.doc for la in reversed(layers) if "start_year" in la.doc.table("period")), None))
+        if doc is not None:
+            raise doc.error(f"the target year {target} is before the start year {start}", "period", "target_year",
+                            expected=f"a target_year ≥ start_year ({start})", found=target)
+        raise ConfigError(f"the target year {target} is before the start year {start}",
+                          expected=f"a target year ≥ {start}", found=target)
     return start, target
 
 
@@ -459,7 +463,7 @@ def load_scenario(path: Path | str | None, ds: Dataset) -> Config:
         layers.append(scenario)
     start, target = _period(layers, ds)
     targets = _merge_targets(layers, ds)
-    weights, code_w, bounds, protect, total = _merge_layers(layers)
+    weights, code_w, bounds, protect, total = _merge_layers(layers, cls)
     _check_min_max(bounds, layers[-1].doc if layers else None)
     leaves = set(cls.leaves)
     tdf = pd.DataFrame([{"code": c, "unit": None, "target_ha": v,
@@ -494,8 +498,9 @@ def _merge_targets(layers: list[_Layer], ds: Dataset) -> dict[str, tuple[float, 
     return targets
 
 
-def _merge_layers(layers: list[_Layer]):
-    """Weights, bounds/shares, protections and the planned total, later layers overriding earlier ones."""
+def _merge_layers(layers: list[_Layer], cls: Classification | None = None):
+    """Weights, bounds/shares, protections and the planned total, later layers overriding earlier ones.
+    Protected codes must be allocatable (``cls``: no of-which row)."""
     weights = {"leaf": LEAF_WEIGHT, "parent": PARENT_WEIGHT, "keep_start": KEEP_START_WEIGHT}
     code_w: dict[str, float] = {}
     bounds: dict[tuple[str, str, str], tuple[float, str]] = {}
@@ -510,7 +515,7 @@ def _merge_layers(layers: list[_Layer]):
             else:
                 bounds[key] = (v, layer.doc.path.name)
         p = layer.doc.table("protect")
-        for code in _code_list(layer.doc, p, "codes"):
+        for code in _code_list(layer.doc, p, "codes", cls):
             protect[code] = layer.doc.path.name
         for code in _code_list(layer.doc, p, "release"):
             protect.pop(code, None)
@@ -519,11 +524,11 @@ def _merge_layers(layers: list[_Layer]):
     return weights, code_w, bounds, protect, total
 
 
-def _code_list(doc: _Doc, table: dict, key: str) -> list[str]:
+def _code_list(doc: _Doc, table: dict, key: str, cls: Classification | None = None) -> list[str]:
     v = table.get(key, [])
     if not isinstance(v, list):
         raise doc.error(f"protect.{key} must be a list of codes", "protect", key, expected='["RDD", "RPH"]', found=v)
-    return [doc.code(c, "protect", key) for c in v]
+    return [doc.code(c, "protect", key, classification=cls) for c in v]
 
 
 def _check_min_max(bounds: dict, doc: _Doc | None) -> None:

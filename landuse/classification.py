@@ -296,10 +296,38 @@ def load_classification(cid: str = "vn2024", directory: Path | None = None) -> C
     if len(roots) != 1:
         raise InputError("a classification needs exactly one root row", Location.of(path, column="relation"),
                          expected="1 row with relation 'root'", found=len(roots))
+    _check_tree(rows, path)
     table = pd.DataFrame(rows, columns=fields).set_index("code")
     table["level"] = pd.to_numeric(table["level"], errors="coerce").fillna(0).astype(int)
     aggregates, names = _load_aggregates(directory / "aggregates.csv", cid, set(table.index))
     return Classification(cid, table, aggregates, names)
+
+
+def _check_tree(rows: list[dict[str, str]], path: Path) -> None:
+    """Every code reaches the root by its parents: refuse a code that is its own parent, a root with a
+    parent, and a cycle of parents (``A -> B -> A``), naming the file row. Rows are 2, 3, … (header 1)."""
+    row_of = {r["code"]: i for i, r in enumerate(rows, start=2)}
+    parent = {r["code"]: r["parent"] for r in rows}
+    for r in rows:
+        if r["parent"] == r["code"]:
+            raise InputError(f"code {r['code']!r} is its own parent", Location.of(path, row=row_of[r["code"]],
+                             column="parent"), expected="the code of the row it belongs to", found=r["parent"])
+        if r["relation"] == ROOT and r["parent"]:
+            raise InputError(f"the root {r['code']!r} has a parent", Location.of(path, row=row_of[r["code"]],
+                             column="parent"), expected="an empty parent", found=r["parent"])
+    done: set[str] = set()  # codes known to reach the root
+    for start in parent:
+        chain: list[str] = []
+        c = start
+        while c and c not in done:
+            if c in chain:
+                loop = chain[chain.index(c):] + [c]
+                raise InputError("cycle in the parents: " + " -> ".join(loop),
+                                 Location.of(path, row=row_of[c], column="parent"),
+                                 expected="a tree: every code reaches the root by its parents", found=parent[c])
+            chain.append(c)
+            c = parent[c]
+        done.update(chain)
 
 
 def _load_aggregates(path: Path, cid: str, codes: set[str]) -> tuple[dict, dict]:

@@ -7,6 +7,7 @@ traceback).
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,19 @@ from landuse.formats import OUTPUT_FORMATS as FORMATS
 
 # Every library module is imported inside the command that uses it: `landuse --help` and each command pay only
 # for what they run (pandas, the solvers, xlsxwriter are not imported at startup; see tests/test_cli_imports.py).
+
+
+class FiniteFloat(click.FloatRange):
+    """A float option that refuses ``nan`` and ``inf`` (click's FLOAT takes both, and ``nan`` passes every
+    range check), with optional bounds as :class:`click.FloatRange`. Every float option uses it."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        v = super().convert(value, param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return v
 
 
 class LanduseGroup(click.Group):
@@ -142,7 +156,7 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, lang: str,
               help="Show the ratio under each plan version side by side and where they differ.")
 @click.option("--low-base", default="1%,10ha", show_default=True,
               help="Flag ratios whose planned change is below this share of the baseline and/or area.")
-@click.option("--over-tolerance", type=float, default=5.0, show_default=True,
+@click.option("--over-tolerance", type=FiniteFloat(min=0), default=5.0, show_default=True,
               help="Percentage points above 100 % still counted as 'achieved' rather than 'over'.")
 @click.option("--plan-file", type=click.Path(path_type=Path), default=None,
               help="Plan figures from FILE (long: code, year, area_ha) instead of the manifest's plan column.")
@@ -172,7 +186,7 @@ def fulfilment(data, number_format, plans, base_year, year, level, compare, low_
 
 @main.command()
 @data_option
-@click.option("--tolerance", type=click.FloatRange(min=0), default=2.0, show_default=True,
+@click.option("--tolerance", type=FiniteFloat(min=0), default=2.0, show_default=True,
               help="Gaps up to this many ha are rounding, larger ones errors.")
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any error finding exists.")
 @click.option("--reconciled", "reconciled", type=click.Path(path_type=Path), default=None,
@@ -276,11 +290,63 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
     emit_frame(net_change(open_dataset(data, number_format), from_year, to_year, level, lang), fmt, out, force)
 
 
+def map_options(f):
+    """The map inputs of ``transitions`` (issue 15): two vector layers or two rasters instead of a plot file."""
+    opts = [
+        ("--map-from", dict(type=click.Path(path_type=Path), default=None,
+                            help="Land-use map at the start: a polygon layer (GeoPackage, Shapefile, GeoJSON, "
+                                 "FlatGeobuf) with a land-code field, or a raster (.tif) of legend values. Needs a "
+                                 "projected CRS (e.g. VN-2000); pip install 'landuse[maps]'.")),
+        ("--map-to", dict(type=click.Path(path_type=Path), default=None,
+                          help="Land-use map at the end (same CRS; rasters on the same grid).")),
+        ("--code-field", dict(default=None, help="Vector maps: field holding the land code (e.g. LOAI_DAT).")),
+        ("--code-field-to", dict(default=None, help="Code field of --map-to when it differs from --code-field.")),
+        ("--unit-field", dict(default=None, help="Vector maps: field holding the unit (commune), for --by-unit.")),
+        ("--layer-from", dict(default=None, help="Layer of --map-from when the file has several.")),
+        ("--layer-to", dict(default=None, help="Layer of --map-to when the file has several.")),
+        ("--legend", dict(type=click.Path(path_type=Path), default=None,
+                          help="Raster maps: CSV with columns value, code (pixel value -> land code).")),
+        ("--geodesic", dict(is_flag=True, help="Accept a geographic CRS (degrees): geodesic areas on its ellipsoid.")),
+        ("--change-map", dict(type=click.Path(path_type=Path), default=None,
+                              help="Vector maps: write the pieces whose code changed to FILE.gpkg.")),
+        ("--map-findings", dict(type=click.Path(path_type=Path), default=None,
+                                help="Write the map checks (gaps, overlaps, repairs, coverage, …) as CSV to FILE.")),
+    ]
+    for name, kw in reversed(opts):
+        f = click.option(name, name.lstrip("-").replace("-", "_"), **kw)(f)
+    return f
+
+
+def _map_plots(plots, ds_cls, by_unit: bool, force: bool, map_from, map_to, code_field, code_field_to, unit_field,
+               layer_from, layer_to, legend, geodesic, change_map, map_findings):
+    """The plot records of the overlay of --map-from and --map-to; findings one line each on stderr."""
+    from landuse.output import check_outputs
+    from landuse.readers.maps import MapSpec, read_map_pair, write_change_map
+
+    if plots is not None or map_from is None or map_to is None:
+        raise click.UsageError("give --map-from and --map-to (and no PLOTS file)")
+    check_outputs([change_map, map_findings], force)
+    overlay = read_map_pair(MapSpec(map_from, code_field, layer_from, unit_field),
+                            MapSpec(map_to, code_field_to or code_field, layer_to, unit_field), legend=legend,
+                            classification=ds_cls, geodesic=geodesic, by_unit=by_unit,
+                            keep_geometry=change_map is not None)
+    for f in overlay.findings.itertuples():
+        click.echo(f"landuse: {f.severity}: {f.check}: {f.source}{' ' + f.row if f.row else ''}: {f.message}",
+                   err=True)
+    if map_findings is not None:
+        from landuse.output import write_csv
+
+        write_csv(overlay.findings, map_findings, force)
+    if change_map is not None:
+        write_change_map(overlay, change_map, force)
+    return overlay.plots
+
+
 @main.command()
 @click.argument("plots", type=click.Path(path_type=Path), required=False)
 @click.option("--report", type=click.Choice(["matrix", "components", "intensity", "stationarity", "account"]),
               default="matrix", show_default=True, help="What to print (stationarity: with --years).")
-@click.option("--interval-years", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--interval-years", type=FiniteFloat(min=0, min_open=True), default=None,
               help="Years between the two dates, > 0 (intensities per year; default: per interval).")
 @click.option("--level", type=click.IntRange(min=0), default=None,
               help="Aggregate every plot's codes to their ancestor at depth N of the tree (0 = the total, 1 = "
@@ -310,17 +376,21 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
                    "names its own).")
 @data_option
 @output_options
+@map_options
 def transitions(plots: Path | None, report: str, interval_years: float | None, level: int | None, by_unit: bool,
                 gain: str | None, loss: str | None, estimate: bool, from_year: int | None, to_year: int | None,
                 flows: Path | None, plot: Path | None, lang: str, matrices: tuple[Path, ...], years: str | None,
                 matrix_layout: str, area_unit: str, data: Path | None, number_format: str | None,
-                fmt: str, out: Path | None, force: bool) -> None:
-    """From→to transition matrix (05/TKKK) of a plot file, or --estimate one from stocks and known flows,
-    or analyse --matrix files (one per interval) over --years.
+                fmt: str, out: Path | None, force: bool, **maps) -> None:
+    """From→to transition matrix (05/TKKK) of a plot file or of two maps, or --estimate one from stocks and
+    known flows, or analyse --matrix files (one per interval) over --years.
 
-    PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Reports: matrix, components
-    (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius), stationarity (with --years)
-    and account (SEEA asset account).
+    PLOTS has columns plot_id, unit, code_from, code_to, area_ha. Maps instead: --map-from A --map-to B,
+    either two polygon layers in the same projected CRS, each with a land-code field (--code-field; a unit field
+    for --by-unit), or two rasters on the same grid with a --legend CSV (value, code); areas in ha. Map checks
+    (invalid geometries repaired, gaps, overlaps, extents, overlay vs map areas) are printed on stderr.
+    Reports: matrix, components (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius),
+    stationarity (with --years) and account (SEEA asset account).
     """
     from landuse.errors import InputError
     from landuse.output import check_outputs
@@ -346,36 +416,29 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     check_outputs([out, plot], force)
     if plot is not None:
         charts.check_plot_path(plot, by_unit)
+    ds = open_dataset(data, number_format) if (estimate or data) else None
+    if maps["map_from"] is not None or maps["map_to"] is not None:
+        plots = _map_plots(plots, ds.classification if ds else default_classification(), by_unit, force, **maps)
     if estimate:
         if plots is not None:
             raise InputError("give a PLOTS file or --estimate, not both")
         if from_year is None or to_year is None or by_unit or level is not None:
             raise InputError("--estimate needs --from YEAR --to YEAR (and no --by-unit or --level)")
-        table, matrix = estimated_report(open_dataset(data, number_format), from_year, to_year, flows, report,
-                                         interval_years, gain, loss, lang)
+        table, matrix = estimated_report(ds, from_year, to_year, flows, report, interval_years, gain, loss, lang)
     else:
         if plots is None:
             raise InputError("give a PLOTS file, or --estimate --from YEAR --to YEAR")
-        cls = open_dataset(data, number_format).classification if data else default_classification()
         table, matrix = plot_transitions(plots, level=level, by_unit=by_unit, report=report,
-                                         interval_years=interval_years, gain=gain, loss=loss, classification=cls,
+                                         interval_years=interval_years, gain=gain, loss=loss,
+                                         classification=ds.classification if ds else default_classification(),
                                          number_format=number_format, lang=lang)
     if plot is not None:
         charts.write_plot(matrix, plot, estimated=estimate, force=force)
     emit_frame(table, fmt, out, force)
 
 
-def _time_limit(ctx, param, value):
-    """--time-limit: a finite number of seconds > 0 (0, negative, nan, inf: usage error, exit 2)."""
-    import math
-
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise click.BadParameter(f"{value!r}: expected a finite number of seconds > 0", ctx, param)
-    return value
-
-
 def _solver_option(f):
-    f = click.option("--time-limit", "time_limit", type=float, default=None, metavar="S", callback=_time_limit,
+    f = click.option("--time-limit", "time_limit", type=FiniteFloat(min=0, min_open=True), default=None, metavar="S",
                      help="Stop the solver after S seconds (> 0). A solution found by then that is not proven "
                           "optimal is printed with status feasible and exit code 3.")(f)
     return click.option("--solver", type=click.Choice(["highs", "cbc"]), default=None,
@@ -518,13 +581,14 @@ def _allocate_batch(paths, data, number_format, scenario, by_unit, unit_rows, un
 @click.argument("scenario_b")
 @data_option
 @_solver_option
+@lang_option
 @output_options
-def compare(scenario_a, scenario_b, data, number_format, solver, time_limit, fmt, out, force) -> None:
+def compare(scenario_a, scenario_b, data, number_format, solver, time_limit, lang, fmt, out, force) -> None:
     """Compare the allocations of two scenario files (or `default`): areas and changed conversions (b − a)."""
     from allocation.api import compare as run_compare
 
     cmp = run_compare(open_dataset(data, number_format), scenario_a, scenario_b, solver, time_limit)
-    emit_frame(cmp.table, fmt, out, force)
+    emit_frame(cmp.table, fmt, out, force, lang)
     worst = cmp.status_b if cmp.status_b.exit_code > cmp.status_a.exit_code else cmp.status_a
     _exit_status(worst, cmp.exit_code)
 

@@ -19,10 +19,10 @@ from landuse.errors import ConfigError, InputError, Location
 from landuse.readers.tables import (
     ROW,
     VALUE,
-    detect_number_format,
     parse_numbers,
     read_table,
     require_columns,
+    resolve_number_format,
     to_numbers,
 )
 
@@ -34,10 +34,7 @@ TABLE_BASE_COLUMNS = ["line", "page", "stt", "name", "code"]
 
 def load_toml(path: Path) -> dict:
     """Parse a TOML file; a syntax error becomes an :class:`ConfigError` with line and column."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("file not found", Location.of(path)) from None
+    text = toml_text(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -47,6 +44,27 @@ def load_toml(path: Path) -> dict:
         loc = Location.of(path, row=int(m.group(1)) if m else None,
                           column=f"char {m.group(2)}" if m else None)
         raise ConfigError(f"malformed TOML ({str(e).split(' (at')[0]})", loc) from None
+
+
+def toml_text(path: Path) -> str:
+    """The text of a TOML file, which must be UTF-8 (TOML's only encoding; a BOM is allowed). A UTF-16 or
+    Windows-1258 file raises :class:`ConfigError` naming the file and line, never a bare decoding error."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("file not found", Location.of(path)) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read file ({e.strerror})", Location.of(path)) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError("the file is UTF-16 text", Location.of(path, row=1),
+                          expected="UTF-8 text (TOML files must be UTF-8: save it again as UTF-8)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ConfigError(f"byte 0x{raw[e.start]:02x} is not UTF-8 (a Windows-1258 or other legacy encoding?)",
+                          Location.of(path, row=line),
+                          expected="UTF-8 text (TOML files must be UTF-8: save it again as UTF-8)") from None
 
 
 @dataclass(frozen=True)
@@ -230,9 +248,8 @@ def load_published_table(root: Path, tid: str, spec: dict, fmt: str, manifest_pa
         raw["code_printed"] = raw["code"] if spec.get("code_printed", True) else ""
     ids = [c.id for c in columns]
     long = raw.melt(id_vars=TABLE_BASE_COLUMNS + [ROW], value_vars=ids, var_name="column", value_name="printed")
-    fmt = spec.get("number_format", fmt)
-    if fmt == "auto":
-        fmt = detect_number_format(long["printed"], Location.of(path), long[ROW], "value cells") or "vi"
+    fmt = resolve_number_format(long["printed"], spec.get("number_format", fmt), Location.of(path), long[ROW],
+                                "value cells")
     values, bad = parse_numbers(long["printed"], fmt)
     long["value"] = values
     long["bad"] = bad
@@ -256,6 +273,7 @@ def validate_manifest(manifest: dict, mpath: Path) -> None:
 
     Raises :class:`ConfigError` naming the key (e.g. ``tables.bang4.path``) and what was expected.
     """
+    from landuse.manifest import check_manifest_keys
     from landuse.readers.tables import NUMBER_FORMATS
 
     meta = manifest.get("dataset", {})
@@ -275,6 +293,7 @@ def validate_manifest(manifest: dict, mpath: Path) -> None:
     _expect(isinstance(by_year, dict) and all(str(k).isdigit() and isinstance(v, str) for k, v in by_year.items()),
             mpath, "dataset.classification_by_year", 'a table of year = "classification id"', by_year)
     _validate_entries(manifest, mpath)
+    check_manifest_keys(manifest, mpath)
 
 
 def _validate_entries(manifest: dict, mpath: Path) -> None:

@@ -127,3 +127,17 @@ class NoSolutionError(LanduseError):
     model). Exit code 4."""
 
     exit_code = 4
+
+
+def did_you_mean(word: str, choices) -> str:
+    """"; did you mean 'X'?" for the nearest of ``choices``, ignoring case ('skk' -> 'SKK', 'pln' -> 'plan');
+    "" when none is near. The one "did you mean" rule of the package."""
+    import difflib
+
+    by_lower: dict[str, str] = {}
+    for c in sorted(str(x) for x in choices):
+        by_lower.setdefault(c.lower(), c)
+    exact = by_lower.get(str(word).lower())
+    near = [exact] if exact else [by_lower[w] for w in
+                                  difflib.get_close_matches(str(word).lower(), sorted(by_lower), n=1, cutoff=0.4)]
+    return f"; did you mean {near[0]!r}?" if near else ""

@@ -265,12 +265,23 @@ def test_approved_plan_scenario(langson):
 # ---- number format of extras: one helper (Dataset.number_format / extra_numbers) -------------------------
 def test_suitability_numbers_follow_number_format_option(langson):
     """suitability.csv prints LUA graded 43.478, H1 22.687, H2 20.792 (003 l.4362). The manifest says vi
-    (thousands dots: 43,478 ha); --number-format en must win (43.478 ha), as it does for every other file."""
+    (thousands dots: 43,478 ha); --number-format en wins, as it does for every other file: read as English,
+    this file (every number with three digits after its dot) contradicts the format and is refused, naming
+    the option to set; a file that is English is read as English (43.478 ha) by the allocation too."""
+    import dataclasses
+
+    from landuse.errors import AmbiguousNumberFormatError
+
     assert langson.number_format("suitability") == "vi"
     vi = langson.extra_numbers("suitability", ["graded_ha", "h1_ha"]).set_index("code")
     assert vi.at["LUA", "graded_ha"] == pytest.approx(43478) and vi.at["LUA", "h1_ha"] == pytest.approx(22687)
-    en = load_dataset(number_format="en")
+    en = dataclasses.replace(langson, extras=dict(langson.extras), number_format_option="en")
     assert en.number_format("suitability") == "en" and en.number_format() == "en"
+    with pytest.raises(AmbiguousNumberFormatError, match=r"suitability\.csv.*--number-format vi"):
+        en.extra_numbers("suitability", ["graded_ha"])
+    english = langson.extras["suitability"].copy()
+    english.loc[english["code"] != "LUA", "graded_ha"] = "100.5"  # one decimal: English only
+    en.extras["suitability"] = english
     assert en.extra_numbers("suitability", ["graded_ha"]).set_index("code").at["LUA", "graded_ha"] == pytest.approx(
         43.478)
     # the allocation's good-farmland share reads through the same helper: (22.687 + 20.792) / 43.478

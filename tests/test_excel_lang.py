@@ -4,6 +4,7 @@ the language's format in ``table`` output (csv / json stay machine numbers)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -119,3 +120,11 @@ def test_allocate_lang_vi():
     assert r.exit_code == 0 and "737.373" in r.output and "737,373" not in r.output
     p = run("allocate", "--lang", "vi")
     assert p.returncode == 0 and "737.373" in p.stdout
+
+
+def test_compare_lang_vi():
+    """default against itself: the areas of NNP in 2030 side by side, in Vietnamese number format."""
+    r = CliRunner().invoke(main, ["compare", "default", "default", "--lang", "vi"])
+    assert r.exit_code == 0
+    row = next(line for line in r.output.splitlines() if " NNP " in f" {line} ")
+    assert re.search(r"\d{3}\.\d{3},\d{2}", row) and not re.search(r"\d,\d{3}\.", row)

@@ -247,14 +247,13 @@ def test_batch_passes_unit_costs_and_number_format(tmp_path):
     assert r.exit_code == 2
     err = pd.read_csv(io.StringIO(r.output[r.output.index("job,"):]))["error"].iloc[0]
     assert "costs.csv" in err and "Nowhere" in err  # the job read the cost file: the option reached it
-    # read as English, the bundled figures change ("830.732", Vietnamese for 830,732 ha, is 830.7 ha): the single
-    # run and the batch job fail alike, naming the same total, where the default reading is optimal
+    # the bundled figures ("831.009") cannot be English: the single run and the batch job refuse them alike
     single = CliRunner().invoke(main, ["allocate", "--number-format", "en", "--format", "csv"])
     batch = CliRunner().invoke(main, ["allocate", "--batch", str(LANGSON), "--number-format", "en", "--format",
                                       "csv"])
-    assert single.exit_code == batch.exit_code == 1 and "total area = 6,596 ha" in single.output
+    assert single.exit_code == batch.exit_code == 2 and "Vietnamese thousands grouping" in single.output
     err = pd.read_csv(io.StringIO(batch.output[batch.output.index("job,"):]))["error"].iloc[0]
-    assert "total area = 6,596 ha" in err
+    assert "Vietnamese thousands grouping" in err and "inventory.csv" in err
 
 
 def test_negative_jobs_is_refused():

@@ -15,11 +15,12 @@ from landuse.readers.forms import column_letter, read_03tkkk
 from tests.conftest import write
 
 UNITS = ["Xã An Bình", "Xã Hòa Lạc", "Phường Đông"]
-# (STT, name, code, total, per unit): LUC row has a Vietnamese-format text cell, RSN an empty (missing) cell
+# (STT, name, code, total, per unit): LUC row has Vietnamese-format text cells, RSN an empty (missing) cell;
+# each printed total is the sum of its unit cells (the reader checks it)
 ROWS = [
     ("", "Tổng diện tích tự nhiên", "TS", 3000, [1200, 1000.5, 799.5]),
     ("I", "Nhóm đất nông nghiệp", "NNP", 2000, [900, 700, 400]),
-    ("1.1", "Đất chuyên trồng lúa", "LUC", 300, ["1.234,5", 100, 50]),
+    ("1.1", "Đất chuyên trồng lúa", "LUC", "1.384,5", ["1.234,5", 100, 50]),
     ("", "Trong đó:", "", None, [None, None, None]),
     ("", "Đất rừng sản xuất là rừng tự nhiên", "RSN", 100, [60, None, 40]),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -126,3 +128,50 @@ def test_semicolon_file_with_leading_blank_line(tmp_path):
     p.write_text("\nunit;year;code;area_ha\nXã A;2024;LUC;1.234,5\n", encoding="utf-8")
     df = read_long(p, CLS, "vi")
     assert df["area_ha"].tolist() == [1234.5]
+
+
+# ---- the number grammar: a thousands group follows a non-zero leading group ---------------------------------
+@pytest.mark.parametrize("text,fmt,expected", [
+    ("0.500", "en", 0.5), ("0,5", "vi", 0.5), ("0,500", "vi", 0.5), ("1.500", "vi", 1500), ("-0,25", "vi", -0.25),
+    ("1.5000000000000000e+00", "vi", 1.5), ("1.5000000000000000e+00", "en", 1.5),  # a typed spreadsheet number
+])
+def test_grammar_reads(text, fmt, expected):
+    values, bad = parse_numbers(pd.Series([text]), fmt)
+    assert values.iloc[0] == pytest.approx(expected) and not bad.iloc[0]
+
+
+@pytest.mark.parametrize("text,fmt", [("0.500", "vi"), ("00.500", "vi"), ("0,500", "en"), ("-0.500", "vi"),
+                                      ("NaN", "vi"), ("nan", "en"), ("None", "en"), ("inf", "en"), ("-inf", "vi")])
+def test_grammar_refuses(text, fmt):
+    values, bad = parse_numbers(pd.Series([text]), fmt)
+    assert bad.iloc[0] and values.isna().iloc[0]
+
+
+@pytest.mark.parametrize("cells,expected", [(["0.500"], "en"), (["0,500"], "vi"), (["1.500", "0.250"], "en")])
+def test_a_zero_leading_group_is_evidence(cells, expected):
+    """0.500 can only be English (0.5): no Vietnamese thousands group follows a zero; 0,500 only Vietnamese."""
+    assert detect_number_format(pd.Series(cells)) == expected
+
+
+@pytest.mark.parametrize("cells,fmt,fragment", [
+    (["830.732", "737.373", "1.234", "12"], "en", "Vietnamese thousands grouping"),
+    (["830,732", "737,373", "1,234", "12"], "vi", "English thousands grouping"),
+    (["88,76", "12"], "en", "'88,76' cannot be a number in English"),
+    (["5.27", "12"], "vi", "'5.27' cannot be a number in Vietnamese"),
+])
+def test_a_file_contradicting_its_format_is_refused(cells, fmt, fragment):
+    from landuse.readers.tables import check_number_format
+
+    with pytest.raises(AmbiguousNumberFormatError, match=re.escape(fragment) + ".*--number-format"):
+        check_number_format(pd.Series(cells), fmt)
+
+
+@pytest.mark.parametrize("cells,fmt", [
+    (["830.732", "737.373", "12"], "en"),        # two such numbers: below the evidence threshold (3)
+    (["830.732", "737.373", "1.234", "5.5"], "en"),  # one number with one decimal: the file is English
+    (["1.234,5", "830,732", "1,234", "737,373"], "vi"),  # a Vietnamese-only number decides
+])
+def test_a_file_consistent_with_its_format_is_read(cells, fmt):
+    from landuse.readers.tables import check_number_format
+
+    check_number_format(pd.Series(cells), fmt)

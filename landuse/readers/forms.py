@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from landuse.errors import (
+    AmbiguousNumberFormatError,
     ConfigError,
     EmptyFileError,
     InputError,
@@ -34,13 +35,15 @@ from landuse.errors import (
     UnknownCodeError,
 )
 from landuse.readers.tables import (
+    FORMAT_NAMES,
     ROW,
     VALUE,
     _cell_to_str,
+    check_formulas_cached,
     decode_text,
-    detect_number_format,
     parse_numbers,
     read_long,
+    resolve_number_format,
     sniff_delimiter,
     validate_long,
 )
@@ -119,6 +122,7 @@ def read_grid(path: Path | str, sheet: str | int | None = None) -> Grid:
         except Exception as e:  # noqa: BLE001 - calamine raises its own types for corrupt files
             raise InputError(f"cannot read workbook ({e})", Location.of(path)) from None
         sheet_name: str | None = str(name)
+        check_formulas_cached(path, sheet_name)
     else:
         text = decode_text(path)
         rows = list(csv.reader(text.splitlines(), delimiter=sniff_delimiter(text)))
@@ -271,7 +275,9 @@ def read_03tkkk(path: Path | str, classification=None, number_format: str = "aut
         "cell": [cell_name(int(r), c) for r in rows[keep] for c in cols],
         ROW: np.repeat(rows[keep] + 1, n_u),
     })
-    long[VALUE] = _parse(g, long, number_format)
+    long[VALUE], fmt = _parse(g, long, number_format)
+    if _total is not None:
+        _check_total(g, _total, long, rows[keep], codes[keep], fmt)
     long = long.drop(columns="printed")
     validate_long(long, g.path, classification, sheet=g.sheet)
     return long[["unit", "year", "code", VALUE, "source", "page", "line", "cell", ROW]]
@@ -304,20 +310,61 @@ def _check_codes(g: Grid, codes: np.ndarray, rows: np.ndarray, m: int, classific
                                g.loc(r, m, "Mã"))
 
 
-def _parse(g: Grid, long: pd.DataFrame, number_format: str) -> pd.Series:
+def _parse(g: Grid, long: pd.DataFrame, number_format: str) -> tuple[pd.Series, str]:
+    """Areas (ha) of the unit cells by the shared number grammar, and the format they were read in."""
     printed = long["printed"].astype(str)
-    fmt = number_format
-    if fmt == "auto":
-        fmt = detect_number_format(printed, Location.of(g.path, sheet=g.sheet), long[ROW], "area") or "vi"
+
+    def cell(i: int) -> Location:
+        return Location.of(g.path, sheet=g.sheet, row=int(long[ROW].iloc[i]),
+                           column=f"{long['cell'].iloc[i]} ({long['unit'].iloc[i]})")
+
+    try:  # rows = positions, so that an error names the cell
+        fmt = resolve_number_format(printed, number_format, None, pd.Series(np.arange(len(printed))))
+    except AmbiguousNumberFormatError as e:
+        raise AmbiguousNumberFormatError(e.message, cell(e.location.row), expected=e.expected) from None
     values, bad = parse_numbers(printed, fmt)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        cell = long["cell"].iloc[i]
-        loc = Location.of(g.path, sheet=g.sheet, row=int(long[ROW].iloc[i]), column=f"{cell} ({long['unit'].iloc[i]})")
-        example = "Vietnamese (43.749 / 5,27)" if fmt == "vi" else "English (43,749 / 5.27)"
-        raise NonNumericError("not a number", loc, expected=f"an area in ha, {example} format",
+        loc = cell(i)
+        raise NonNumericError("not a number", loc, expected=f"an area in ha, {FORMAT_NAMES[fmt]} format",
                               found=long["printed"].iloc[i])
-    return values
+    return values, fmt
+
+
+def _check_total(g: Grid, col: int, long: pd.DataFrame, rows: np.ndarray, codes: np.ndarray, fmt: str) -> None:
+    """The form's own total column against the sum of its unit columns, on every row where the total and
+    every unit cell are printed (a partly blank row cannot be checked and is left as printed). Allowed gap:
+    half a unit of the last printed digit per rounded figure (the parts and the total). Raises
+    :class:`InputError` at the first total cell (column ``col``) that differs by more."""
+    printed = g.cells[rows, col]
+    total, bad = parse_numbers(pd.Series(printed, dtype=object).astype(str), fmt)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise NonNumericError("not a number", g.loc(int(rows[i]), col, "Tổng"),
+                              expected=f"an area in ha, {FORMAT_NAMES[fmt]} format", found=printed[i])
+    n_units = long["unit"].nunique()
+    parts = long[VALUE].to_numpy(dtype=float).reshape(len(rows), n_units)
+    complete = ~np.isnan(parts).any(axis=1) & ~np.isnan(total.to_numpy())
+    decimals = _decimals(long["printed"], fmt).to_numpy().reshape(len(rows), n_units).max(axis=1)
+    decimals = np.maximum(decimals, _decimals(pd.Series(printed, dtype=object).astype(str), fmt).to_numpy())
+    tol = 0.5 * 10.0 ** (-decimals) * (n_units + 1) + 1e-9
+    gap = np.abs(parts.sum(axis=1) - total.to_numpy())
+    off = complete & (gap > tol)
+    if off.any():
+        i = int(np.flatnonzero(off)[0])
+        raise InputError(f"the total column of {codes[i]} ({total.iloc[i]:,.4g} ha) is not the sum of its "
+                         f"{n_units} unit columns ({parts[i].sum():,.4g} ha)",
+                         g.loc(int(rows[i]), col, "Tổng"),
+                         expected=f"a total equal to the sum of the units (±{tol[i]:.4g} ha of rounding)",
+                         found=printed[i])
+
+
+def _decimals(printed: pd.Series, fmt: str) -> pd.Series:
+    """Digits after the decimal separator of each printed number (0 for integers and typed numbers)."""
+    sep = "," if fmt == "vi" else "."
+    s = printed.str.strip()
+    after = s.str.extract(rf"\{sep}(\d+)$", expand=False) if sep == "." else s.str.extract(r",(\d+)$", expand=False)
+    return after.str.len().fillna(0).astype(int)
 
 
 def read_inventory(path: Path, spec: dict, classification, number_format: str,

@@ -37,7 +37,16 @@ from landuse.errors import (
     NegativeAreaError,
     NonNumericError,
 )
-from landuse.readers.tables import _EN, _VI, ROW, VALUE, detect_number_format, read_table, record_lines, sniff_delimiter
+from landuse.readers.tables import (
+    FORMAT_NAMES,
+    ROW,
+    VALUE,
+    parse_tokens,
+    read_table,
+    record_lines,
+    resolve_number_format,
+    sniff_delimiter,
+)
 
 REQUIRED = ["plot_id", "code_from", "code_to", VALUE]
 OPTIONAL = ["unit", "unit_from", "unit_to"]
@@ -215,10 +224,13 @@ def _tokens(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniq)
 
 
-def _detect_format(uniq: pd.Series, codes: np.ndarray, path: Path, row_of=_positional) -> str:
-    """``vi`` or ``en`` from the distinct area tokens (plain integers: ``en``, the same either way)."""
+def _resolve_format(uniq: pd.Series, codes: np.ndarray, fmt: str, path: Path, row_of=_positional) -> str:
+    """The format of the distinct area tokens by the shared grammar (:func:`~.tables.resolve_number_format`):
+    an explicit ``fmt`` checked against them, ``auto`` decided from them, or ``auto`` again when nothing
+    decides (plain integers read the same either way). The error names the file row of the token."""
     try:
-        return detect_number_format(uniq, Location.of(path), pd.Series(np.arange(len(uniq))), VALUE) or "en"
+        return resolve_number_format(uniq, fmt, Location.of(path), pd.Series(np.arange(len(uniq))), VALUE,
+                                     default="auto")
     except AmbiguousNumberFormatError as e:
         token = uniq.iloc[e.location.row]
         same = np.flatnonzero((uniq == token).to_numpy(dtype=bool))  # stripped tokens: several texts may match
@@ -227,43 +239,22 @@ def _detect_format(uniq: pd.Series, codes: np.ndarray, path: Path, row_of=_posit
                                          expected=e.expected) from None
 
 
-def parse_area_tokens(tokens: pd.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    """(area in ha, is-valid) of each (stripped) text token in number format ``vi`` or ``en``: the plot
-    file's grammar, applied to distinct tokens only."""
-    pattern, thousands, decimal = (_VI, ".", ",") if fmt == "vi" else (_EN, ",", ".")
-    ok = tokens.str.fullmatch(pattern.pattern).fillna(False).to_numpy(dtype=bool)
-    norm = tokens.where(ok, "0").str.replace(thousands, "", regex=False)
-    if decimal != ".":
-        norm = norm.str.replace(decimal, ".", regex=False)
-    if _has_pyarrow():  # correctly rounded, as pyarrow's reader would
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        values = pc.cast(pa.array(norm.to_numpy(dtype=object), type=pa.string()), pa.float64()).to_numpy(
-            zero_copy_only=False)
-    else:
-        values = pd.to_numeric(norm).to_numpy(dtype=np.float64) if len(norm) else np.zeros(0)
-    return np.where(ok, values, np.nan), ok
-
-
-def parse_areas(s: pd.Series, fmt: str, path: Path, row_of=_positional) -> np.ndarray:
-    """Areas (ha, float64) from text in format ``vi``/``en``/``auto``; raises naming the first bad row
-    (``row_of``: data record position → file row, e.g. a :class:`FileRows`).
+def parse_areas(s: pd.Series, fmt: str, path: Path, row_of=_positional) -> tuple[np.ndarray, str]:
+    """Areas (ha, float64) from text in format ``vi``/``en``/``auto`` by the grammar of
+    :mod:`landuse.readers.tables` (typed spreadsheet numbers as they are), and the format they were read in
+    (``auto`` when nothing decided: plain integers). Raises naming the first bad row (``row_of``: data record
+    position → file row, e.g. a :class:`FileRows`); blank, ``NaN`` and ``inf`` are refused.
 
     Each distinct text is checked and parsed once, then spread to its rows (a take), so a file of millions of
     plots costs one pass over its rows."""
     if pd.api.types.is_numeric_dtype(s.dtype):
         values = s.to_numpy(dtype=np.float64)
-        bad = np.isnan(values)
-        if bad.any():
-            raise NonNumericError("missing area", Location.of(path, row=row_of(_first(bad)), column=VALUE),
-                                  expected="an area in ha")
-        return values
+        _check_finite(values, s, path, row_of)
+        return values, fmt
     codes, uniq = _tokens(s)
     tokens = pd.Series(uniq.astype(str), dtype=object).str.strip()
-    if fmt == "auto":
-        fmt = _detect_format(tokens, codes, path, row_of)
-    values, ok = parse_area_tokens(tokens, fmt)
+    fmt = _resolve_format(tokens, codes, fmt, path, row_of)
+    values, ok = parse_tokens(tokens, "en" if fmt == "auto" else fmt)
     lut_ok = np.append(ok, False)  # code -1 (NaN) is not a number
     if not lut_ok[codes].all():
         i = _first(~lut_ok[codes])
@@ -271,9 +262,19 @@ def parse_areas(s: pd.Series, fmt: str, path: Path, row_of=_positional) -> np.nd
         loc = Location.of(path, row=row_of(i), column=VALUE)
         if pd.isna(found) or str(found).strip() == "":
             raise NonNumericError("missing area", loc, expected="an area in ha")
-        example = "Vietnamese (1.234,5)" if fmt == "vi" else "English (1,234.5)"
-        raise NonNumericError("not a number", loc, expected=f"a number in {example} format", found=str(found).strip())
-    return values[codes]
+        raise NonNumericError("not a number", loc, expected="a finite number in "
+                              + FORMAT_NAMES["en" if fmt == "auto" else fmt] + " format", found=str(found).strip())
+    return values[codes], fmt
+
+
+def _check_finite(values: np.ndarray, s: pd.Series, path: Path, row_of) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = _first(bad)
+        loc = Location.of(path, row=row_of(i), column=VALUE)
+        if np.isnan(values[i]):
+            raise NonNumericError("missing area", loc, expected="an area in ha")
+        raise NonNumericError("not a finite number", loc, expected="an area in ha", found=s.iloc[i])
 
 
 def _integer_ids(ids: pd.Series) -> np.ndarray | None:
@@ -458,9 +459,9 @@ def scan_plots(path: Path | str, number_format: str = "auto", by_unit: bool = Fa
     batches, row_of, n = _raw_batches(path)
     ids: _PlotIds | None = None
     kept: list[tuple[int, int]] = []  # (start, length) of each batch, to find a plot's batch again
-    start = 0
+    start, fmt = 0, number_format  # auto: the first batch whose numbers decide fixes the file's format
     for raw in batches:
-        frame = _validated(raw, path, row_of.at(start), number_format, by_unit)
+        frame, fmt = _validated(raw, path, row_of.at(start), fmt, by_unit)
         if ids is None:
             ids = _PlotIds(n, "unit" in frame)
         ids.add(frame)
@@ -469,9 +470,9 @@ def scan_plots(path: Path | str, number_format: str = "auto", by_unit: bool = Fa
         yield PlotBatch(frame, start - len(frame), row_of.at(start - len(frame)))
         del raw, frame  # before the next batch is read: one batch in memory at a time
     if start == 0:
-        _validated(pd.DataFrame(), path, row_of, number_format, by_unit)  # names what is missing
+        _validated(pd.DataFrame(), path, row_of, fmt, by_unit)  # names what is missing
     if ids is not None:
-        ids.check(lambda i: _batch_of(path, number_format, by_unit, kept, i), path, row_of)
+        ids.check(lambda i: _batch_of(path, fmt, by_unit, kept, i), path, row_of)
 
 
 def _batch_of(path: Path, number_format: str, by_unit: bool, kept: list[tuple[int, int]],
@@ -480,11 +481,12 @@ def _batch_of(path: Path, number_format: str, by_unit: bool, kept: list[tuple[in
     batches, row_of, _ = _raw_batches(path)
     for (start, _n), raw in zip(kept, batches, strict=False):
         if start <= i < start + len(raw):
-            return _validated(raw, path, row_of.at(start), number_format, by_unit), start
+            return _validated(raw, path, row_of.at(start), number_format, by_unit)[0], start
     raise AssertionError(f"plot {i} is in no batch")  # pragma: no cover
 
 
-def _validated(df: pd.DataFrame, path: Path, row_of, number_format: str, by_unit: bool) -> pd.DataFrame:
+def _validated(df: pd.DataFrame, path: Path, row_of, number_format: str,
+               by_unit: bool) -> tuple[pd.DataFrame, str]:
     """One batch checked (columns, units, areas, empty ids) into ``plot_id, [unit,] code_from, code_to,
     area_ha``."""
     df.columns = [str(c).strip() for c in df.columns]
@@ -498,7 +500,7 @@ def _validated(df: pd.DataFrame, path: Path, row_of, number_format: str, by_unit
     df = _units(df, path, by_unit, row_of)
     if by_unit and "unit" not in df:
         raise MissingColumnError("a matrix by unit needs a column 'unit'", Location.of(path, row=1))
-    area = parse_areas(df[VALUE], number_format, path, row_of)
+    area, fmt = parse_areas(df[VALUE], number_format, path, row_of)
     neg = area < 0
     if neg.any():
         i = _first(neg)
@@ -506,7 +508,7 @@ def _validated(df: pd.DataFrame, path: Path, row_of, number_format: str, by_unit
                                 expected="an area ≥ 0 ha", found=float(area[i]))
     _check_blank_ids(df["plot_id"], path, row_of)
     return df.assign(**{VALUE: area})[["plot_id"] + (["unit"] if "unit" in df else []) + ["code_from", "code_to",
-                                                                                          VALUE]]
+                                                                                          VALUE]], fmt
 
 
 def read_plots(path: Path | str, classification=None, number_format: str = "auto",

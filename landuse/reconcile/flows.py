@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landuse.readers.tables import parse_numbers
+from landuse.errors import Location
+from landuse.readers.tables import ROW, parse_numbers, resolve_number_format
 from landuse.reconcile.base import EPS, Context, empty_findings, findings, fmt_value, severity_by_gap
 
 
@@ -18,10 +19,10 @@ def _flows(ctx: Context) -> pd.DataFrame | None:
     f = ctx.ds.extras.get("flows")
     if f is None or not {"from_code", "to_code", "area_ha"} <= set(f.columns):
         return None
-    spec = ctx.ds.manifest.get("files", {}).get("flows", {})
-    fmt = spec.get("number_format", ctx.ds.manifest.get("dataset", {}).get("number_format", "vi"))
     f = f.copy()
-    values, bad = parse_numbers(f["area_ha"], "vi" if fmt == "auto" else fmt)
+    fmt = resolve_number_format(f["area_ha"], ctx.ds.number_format("flows"), Location.of(ctx.ds.file("flows")),
+                                f[ROW] if ROW in f else None, "area_ha")
+    values, bad = parse_numbers(f["area_ha"], fmt)
     f["area"] = values
     f["bad"] = bad
     for c in ("kind", "line", "page", "quote"):

@@ -46,7 +46,7 @@ from landuse.errors import (
 from landuse.findings import PRINTED_COLUMNS, conform
 from landuse.lp import Solution, SolveStatus, SparseLP
 from landuse.lp import solve as solve_lp
-from landuse.readers.tables import ROW, VALUE, detect_number_format, parse_numbers, read_table, require_columns
+from landuse.readers.tables import ROW, VALUE, parse_numbers, read_table, require_columns, resolve_number_format
 from landuse.transitions.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table
 
 ELASTIC_COST = 10000.0
@@ -130,8 +130,7 @@ def _flow_areas(df: pd.DataFrame, fmt: str, src: str | None) -> pd.Series:
     if pd.api.types.is_numeric_dtype(df[VALUE]):
         values, bad = df[VALUE].astype(float), df[VALUE].isna()
     else:
-        if fmt == "auto":
-            fmt = detect_number_format(df[VALUE], Location.of(src), df[ROW], VALUE) or "vi"
+        fmt = resolve_number_format(df[VALUE], fmt, Location.of(src), df[ROW], VALUE)
         values, bad = parse_numbers(df[VALUE], fmt)
         bad = bad | values.isna()
     if bad.any():

@@ -42,12 +42,13 @@ def report_table(matrix: pd.DataFrame, report: str = "matrix", classification: C
     raise InputError("unknown report", expected=" | ".join(REPORTS), found=report)
 
 
-def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: bool = False,
+def plot_transitions(path: Path | str | pd.DataFrame, *, level: int | None = None, by_unit: bool = False,
                      report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
                      loss: str | None = None, classification: Classification | None = None,
                      number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a plot file (:func:`landuse.readers.plots.scan_plots`, batch by batch), sum its matrix and build
-    the ``report`` table.
+    the ``report`` table. ``path`` may also be plot records already read (a DataFrame, e.g. the overlay of two
+    maps, :func:`landuse.readers.maps.read_map_pair`).
 
     Returns ``(table, matrix)``.
     """
@@ -55,9 +56,12 @@ def plot_transitions(path: Path | str, *, level: int | None = None, by_unit: boo
 
     cls = classification or default_classification()
     acc = MatrixSum(cls, level, by_unit)
-    for batch in scan_plots(path, number_format=number_format or "auto", by_unit=by_unit):
-        acc.add(batch.frame, batch.rows, str(path))
-        del batch  # let the batch go before the next one is read
+    if isinstance(path, pd.DataFrame):  # plot records already read (e.g. the overlay of two maps)
+        acc.add(path)
+    else:
+        for batch in scan_plots(path, number_format=number_format or "auto", by_unit=by_unit):
+            acc.add(batch.frame, batch.rows, str(path))
+            del batch  # let the batch go before the next one is read
     matrix = acc.matrix()
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
 
