@@ -6,8 +6,8 @@
 ``load_scenario(path, ds) -> Config``.
 """
 
-from allocation.api import AllocationResult, allocate, compare, run_step
+from allocation.api import AllocationResult, allocate, compare
 from allocation.config import Config, load_scenario
 from allocation.solve import SolveStatus
 
-__all__ = ["AllocationResult", "Config", "SolveStatus", "allocate", "compare", "load_scenario", "run_step"]
+__all__ = ["AllocationResult", "Config", "SolveStatus", "allocate", "compare", "load_scenario"]

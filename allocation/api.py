@@ -12,9 +12,10 @@ import pandas as pd
 from allocation import diagnostics as dg
 from allocation.config import Config, load_scenario
 from allocation.model import build, problem, start_areas
+from allocation.units import UNIT_METHODS, read_unit_costs, read_unit_rows, unit_problem
 from landuse import lp as solver_layer
 from landuse.dataset import Dataset
-from landuse.errors import InfeasibleError, NoSolutionError
+from landuse.errors import ConfigError, InfeasibleError, NoSolutionError
 from landuse.lp import SolveStatus
 
 
@@ -90,20 +91,39 @@ def allocate(ds: Dataset, scenario: Path | str | Config | None = None, solver: s
              qp_solver: str = "clarabel") -> AllocationResult:
     """Allocate the start-year land of ``ds`` to the target year under the default config + ``scenario``.
 
-    ``by_unit``: per unit (:func:`allocation.units.allocate_units`: the dataset's located projects unless
+    ``by_unit``: per unit (:func:`allocate_by_unit`: the dataset's located projects unless
     ``projects`` is false, the unit-level rows of the file ``unit_rows`` and the per-unit cost factors of the
     file ``unit_costs``; ``unit_method`` spread | lp and ``qp_solver``: see
-    :func:`allocation.units.allocate_units`). Raises :class:`InfeasibleError`
+    ``spread``: the provincial conversions split by stated drivers, :func:`allocation.spread.allocate_spread`;
+    ``lp``: one joint LP, :func:`allocate_by_unit`). Raises :class:`InfeasibleError`
     (exit code 1) naming a minimal conflicting set when the hard constraints cannot hold together; input
     errors in the scenario raise before any solve.
     """
     config = _config(ds, scenario)
     if by_unit or unit_rows is not None or unit_costs is not None:
-        from allocation.units import allocate_units
+        if unit_method not in UNIT_METHODS:
+            raise ConfigError("unknown by-unit method", expected=" | ".join(UNIT_METHODS), found=unit_method)
+        rows = read_unit_rows(unit_rows, ds) if unit_rows is not None else None
+        costs = read_unit_costs(unit_costs, ds) if unit_costs is not None else None
+        if unit_method == "spread":
+            from allocation.spread import allocate_spread
 
-        return allocate_units(ds, config, unit_rows, projects, solver, time_limit, unit_costs=unit_costs,
-                              method=unit_method, qp_solver=qp_solver)
+            return allocate_spread(ds, config, rows, costs, solver, time_limit, projects, None, qp_solver)
+        return allocate_by_unit(ds, config, rows, costs, solver, time_limit, projects)
     return run_problem(ds, config, start_areas(ds, config.start_year), solver=solver, time_limit=time_limit)
+
+
+def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = None,
+                     unit_cost: pd.DataFrame | None = None, solver: str | None = None,
+                     time_limit: float | None = None, projects: bool = True,
+                     number_format: str | None = None) -> AllocationResult:
+    """Allocate every unit of ``ds`` under ``config`` (inputs: :func:`allocation.units.unit_problem`). Raises
+    :class:`InfeasibleError` (with a minimal conflicting set) when infeasible. The result's ``table`` is the
+    provincial sum of the units."""
+    up = unit_problem(ds, config, unit_rows, unit_cost, projects, number_format)
+    res = run_problem(ds, config, up.start, up.rows, up.costs, solver, time_limit, check=up.check)
+    res.unit_rows = up.rows
+    return res
 
 
 def run_problem(ds: Dataset, config: Config, start: pd.DataFrame, unit_rows: pd.DataFrame | None = None,
@@ -222,27 +242,4 @@ def summary_text(res: AllocationResult, lang: str = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_step(ds: Dataset, out_dir: Path, report) -> None:
-    """``landuse run``: the default allocation table and its conversion matrix, when the dataset has a config."""
-    from landuse.output import write_csv
-
-    if not ds.manifest.get("allocation", {}).get("config"):
-        report.notes.append("allocation: skipped (the manifest has no [allocation] config)")
-        return
-    try:
-        res = allocate(ds)
-    except (InfeasibleError, NoSolutionError) as e:
-        report.notes.append(f"allocation: {e}")
-        return
-    c = res.config
-    report.files.append(write_csv(res.table, out_dir / f"phan_bo_{c.target_year}.csv", force=True))
-    report.files.append(write_csv(res.conversions, out_dir / f"chu_chuyen_{c.start_year}_{c.target_year}.csv",
-                                  force=True))
-    report.results["allocation"] = res
-    dev = res.deviations()
-    report.notes.append(f"allocation {c.start_year}→{c.target_year}: {res.status.text} ({res.solver}), objective "
-                        f"{res.objective:.4g}; {len(dev)} code(s) off target by > 0.5 ha"
-                        + (f" ({', '.join(dev['code'])})" if len(dev) else ""))
-
-
-__all__ = ["AllocationResult", "Comparison", "allocate", "compare", "run_problem", "run_step", "summary_text"]
+__all__ = ["AllocationResult", "Comparison", "allocate", "allocate_by_unit", "compare", "run_problem", "summary_text"]

@@ -51,27 +51,45 @@ def jobs_from_paths(paths: list[Path], data: Path | None, scenario: Path | None)
     return jobs
 
 
-def run_job(job: AllocationJob, by_unit: bool, solver: str | None, time_limit: float | None,
-            projects: bool = True, unit_rows: Path | None = None) -> dict:
+@dataclass(frozen=True)
+class BatchOptions:
+    """The options of a single ``landuse allocate`` run that every job of a batch takes: ``by_unit``, the solver
+    and its time limit (s), the dataset's located projects (``projects``), unit-level rows and per-unit cost
+    factors (files), the number format (``None``: each dataset's manifest) and the by-unit method and its QP
+    solver."""
+
+    by_unit: bool = False
+    solver: str | None = None
+    time_limit: float | None = None
+    projects: bool = True
+    unit_rows: Path | None = None
+    unit_costs: Path | None = None
+    number_format: str | None = None
+    unit_method: str = "spread"
+    qp_solver: str = "clarabel"
+
+
+def run_job(job: AllocationJob, options: BatchOptions) -> dict:
     """Worker (runs in a child process): load, allocate, return tables and timings."""
     from allocation.api import allocate
     from landuse.dataset import load_dataset
 
     t0 = time.perf_counter()
-    ds = load_dataset(job.data)
-    res = allocate(ds, job.scenario, solver, time_limit, by_unit=by_unit, unit_rows=unit_rows, projects=projects)
+    o = options
+    ds = load_dataset(job.data, number_format=o.number_format)
+    res = allocate(ds, job.scenario, o.solver, o.time_limit, by_unit=o.by_unit, unit_rows=o.unit_rows,
+                   projects=o.projects, unit_costs=o.unit_costs, unit_method=o.unit_method, qp_solver=o.qp_solver)
     return {"table": res.output_table(), "unit_flows": res.unit_flows if res.unit_areas is not None else None,
             "status": res.status.value, "exit_code": res.exit_code, "objective": res.objective,
             "seconds": time.perf_counter() - t0}
 
 
-def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, by_unit: bool = False, solver: str | None = None,
-                  time_limit: float | None = None, progress: Callable[[BatchResult], None] | None = None,
-                  projects: bool = True, unit_rows: Path | None = None) -> tuple[pd.DataFrame, list[BatchResult]]:
-    """Run ``jobs`` ``n_jobs`` at a time; returns a summary (job, data, scenario, status, objective, seconds,
-    error) and the raw results (``value`` = the dict of :func:`run_job`)."""
-    results = run_batch(run_job, [(j, by_unit, solver, time_limit, projects, unit_rows) for j in jobs], n_jobs,
-                        progress=progress)
+def allocate_many(jobs: list[AllocationJob], n_jobs: int = 1, options: BatchOptions | None = None,
+                  progress: Callable[[BatchResult], None] | None = None) -> tuple[pd.DataFrame, list[BatchResult]]:
+    """Run ``jobs`` ``n_jobs`` at a time, each under ``options``; returns a summary (job, data, scenario,
+    status, objective, seconds, error) and the raw results (``value`` = the dict of :func:`run_job`)."""
+    options = options or BatchOptions()
+    results = run_batch(run_job, [(j, options) for j in jobs], n_jobs, progress=progress)
     summary = pd.DataFrame([{
         "job": j.name, "data": str(j.data or "(bundled)"), "scenario": str(j.scenario or "(default)"),
         "status": r.value["status"] if r.ok else "error", "objective": r.value["objective"] if r.ok else None,

@@ -36,17 +36,19 @@ import pandas as pd
 from landuse.classification import CLASSIFICATION_DIR, Classification
 from landuse.dataset import Dataset, load_toml, toml_text
 from landuse.errors import ConfigError, Location, UnknownCodeError, did_you_mean
-from landuse.readers.tables import read_table
+from landuse.readers.tables import ROW, read_table
 
 # Default weights (objective units per ha): a leaf target dominates a parent target, which dominates keeping a
 # leaf without target at its start area, which dominates conversion costs (scaled so that the costliest pair
 # stays far below the keep-start weight). 1 objective unit = 1 ha of deviation from a leaf target.
 LEAF_WEIGHT, PARENT_WEIGHT, KEEP_START_WEIGHT = 1.0, 0.1, 0.01
 # Default conversion cost rule (cost units per ha, before ``scale``): 1 per ha converted, multiplied by the
-# factor of the most specific origin code listed (converting specialised rice land or protected forest costs
-# most, unused land least), times (1 + suitability_weight × share of H1+H2 land of the origin's purpose).
+# factor of the most specific origin code listed in ``cost_factors.csv`` of the classification folder (the
+# dataset's ``classification/`` if it has one, else data/classification: converting specialised rice land or
+# protected forest costs most, unused land least), times (1 + suitability_weight × share of H1+H2 land of the
+# origin's purpose).
 DEFAULT_COST = 1.0
-DEFAULT_FROM_FACTORS = {"LUC": 3.0, "LUK": 2.0, "RDD": 3.0, "RPH": 3.0, "RSX": 2.0, "CSD": 0.5}
+COST_FACTORS_FILE = "cost_factors.csv"
 DEFAULT_SCALE = 1e-3  # max pair cost ≈ 3 × 2 × 1.05 × 1e-3 < keep-start weight 0.01
 DEFAULT_BOUNDARY_COST = 10.0
 DEFAULT_TIE_BREAK = 0.05  # + up to 5 % per pair, fixed by a hash of the pair's codes (unique optimum)
@@ -76,7 +78,7 @@ class CostRule:
     """Conversion cost per ha (cost units; the objective uses ``scale`` × cost). Staying costs 0."""
 
     default: float = DEFAULT_COST
-    from_factor: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FROM_FACTORS))
+    from_factor: dict[str, float] = field(default_factory=dict)
     to_factor: dict[str, float] = field(default_factory=dict)
     suitability: str | None = "suitability"
     suitability_weight: float = 1.0
@@ -340,9 +342,29 @@ def _suitability(ds: Dataset, key: str | None, named: _Doc | None = None) -> pd.
     return out[out["code"].isin(ds.classification.codes)].drop_duplicates("code")
 
 
-def _costs(layers: list[_Layer]) -> tuple[CostRule, _Doc | None]:
+def default_from_factors(ds: Dataset) -> dict[str, float]:
+    """Cost factors by origin code (``code, factor``) from ``cost_factors.csv`` of the dataset's
+    ``classification/`` folder, else of the bundled data/classification. An unknown code or a factor that is
+    not a number ≥ 0 raises :class:`ConfigError` at its row."""
+    local = ds.root / "classification" / COST_FACTORS_FILE
+    path = local if local.exists() else CLASSIFICATION_DIR / COST_FACTORS_FILE
+    if not path.exists():
+        return {}
+    t = read_table(path)
+    codes = t["code"].str.strip().str.upper()
+    factors = pd.to_numeric(t["factor"], errors="coerce")
+    bad = factors.isna() | ~np.isfinite(factors) | (factors < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ConfigError("bad cost factor", Location.of(path, row=int(t[ROW].iloc[i]), column="factor"),
+                          expected="a number ≥ 0", found=t["factor"].iloc[i])
+    ds.classification.check_codes(codes, Location.of(path), t[ROW], column="code")
+    return dict(zip(codes, factors.astype(float), strict=True))
+
+
+def _costs(layers: list[_Layer], ds: Dataset) -> tuple[CostRule, _Doc | None]:
     """The cost rule, and the TOML that named ``[costs] suitability`` last (None: the built-in default)."""
-    rule, named = CostRule(), None
+    rule, named = CostRule(from_factor=default_from_factors(ds)), None
     for layer in layers:
         c = layer.doc.table("costs")
         kw = {}
@@ -454,7 +476,7 @@ def load_scenario(path: Path | str | None, ds: Dataset) -> Config:
                        columns=["label", "kind", "code", "unit", "area_ha", "share", "source"])
     pdf = pd.DataFrame([{"code": c, "label": f"protect {c}", "source": s} for c, s in protect.items()],
                        columns=["code", "label", "source"])
-    costs, named = _costs(layers)
+    costs, named = _costs(layers, ds)
     name = layers[-1].doc.table("scenario").get("name") or layers[-1].doc.path.stem if layers else "default"
     return Config(str(name), cls, start, target, total, tdf, bdf, pdf, _rules(layers, ds), weights, costs,
                   _suitability(ds, costs.suitability, named), tuple(str(layer.doc.path) for layer in layers))

@@ -39,14 +39,13 @@ import pandas as pd
 
 from allocation.config import Config
 from landuse.classification import Classification
-from landuse.errors import ConfigError
+from landuse.errors import ConfigError, InputError, Location
 from landuse.lp import SparseLP
 
 FLOW, END, UNDER, OVER, SLACK = "flow", "end", "under", "over", "slack"
 SUPPLY, TOTAL, BOUND, GOAL = "supply", "total", "bound", "goal"
 BOUNDARY_IN, BOUNDARY_OUT = "+", "-"
 START_LABEL, TOTAL_LABEL = "start areas", "total area"
-ROW_COLUMNS = ["kind", "label", "code", "unit", "lower", "upper", "group"]
 
 
 @dataclass
@@ -155,20 +154,42 @@ class LinearProgram:
 
 
 # ---- start areas and rule specs ---------------------------------------------------------------------
-def start_areas(ds, year: int, by_unit: bool = False) -> pd.DataFrame:
-    """Leaf areas (ha) at ``year``: long ``unit, code, area_ha``; blanks and dashes count as 0.
+BLANK_ROOM_HA = 0.5  # a printed parent leaves "no room" for a blank part when it exceeds its given parts by ≤ this
 
-    With ``by_unit=False`` all units are summed into one unit named after the dataset.
+
+def start_areas(ds, year: int, by_unit: bool = False) -> pd.DataFrame:
+    """Leaf areas (ha) at ``year`` (:meth:`Dataset.unit_stocks` / :meth:`Dataset.stocks`): long ``unit, code,
+    area_ha``. With ``by_unit=False`` one unit named after the dataset.
+
+    A blank leaf is read as 0 ha only where the inventory says so: some printed ancestor of it (its parent, …,
+    the total) is no larger than the sum of its printed leaves plus :data:`BLANK_ROOM_HA` (rounding), i.e. it
+    leaves no area for the blank. Any other blank leaf raises :class:`InputError` naming the unit, year and
+    code: the allocation cannot guess its area.
     """
     cls = ds.classification
-    inv = ds.inventory[(ds.inventory["year"] == year) & ds.inventory["code"].isin(cls.leaves)]
-    inv = inv.assign(area_ha=inv["area_ha"].fillna(0.0))
-    if not by_unit:
-        inv = inv.assign(unit=ds.name)
-    units = list(dict.fromkeys(inv["unit"])) or [ds.name]
-    grid = pd.MultiIndex.from_product([units, cls.leaves], names=["unit", "code"])
-    out = inv.groupby(["unit", "code"])["area_ha"].sum().reindex(grid, fill_value=0.0)
-    return out.reset_index()
+    if by_unit:
+        long = ds.unit_stocks(year, cls.codes)
+    else:
+        s = ds.stocks(year).reindex(cls.codes)
+        long = pd.DataFrame({"unit": ds.name, "code": cls.codes, "area_ha": s.to_numpy(dtype=float)})
+    wide = long.pivot(index="unit", columns="code", values="area_ha").reindex(
+        index=list(dict.fromkeys(long["unit"])), columns=cls.codes)
+    leaves = wide[cls.leaves].to_numpy(dtype=float)
+    member = cls.membership.loc[cls.codes, cls.leaves].to_numpy(dtype=float)  # codes × leaves
+    room = wide.to_numpy(dtype=float) - np.nan_to_num(leaves) @ member.T
+    closed = (room <= BLANK_ROOM_HA) & ~np.isnan(room)  # (units, codes): a printed code with no room left
+    covered = (closed.astype(float) @ member) > 0        # (units, leaves)
+    open_blank = np.isnan(leaves) & ~covered
+    if open_blank.any():
+        u, j = (int(k[0]) for k in np.nonzero(open_blank))
+        n = int(open_blank.sum())
+        raise InputError(f"{wide.index[u]}: the {year} inventory has no area for {cls.leaves[j]} and no printed "
+                         "total that leaves it 0 ha; the allocation cannot start from a blank"
+                         + (f" ({n} blank leaves in all)" if n > 1 else ""),
+                         Location.of(ds.file("inventory"), column=f"{cls.leaves[j]} {year}"),
+                         expected="an area for every land type of the start year (0 where there is none)")
+    out = pd.DataFrame(np.nan_to_num(leaves), index=wide.index, columns=cls.leaves).stack()
+    return out.rename("area_ha").rename_axis(["unit", "code"]).reset_index()
 
 
 def _member(cls: Classification) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 Two stages. **Stage 1** is the provincial allocation: the provincial LP (:func:`allocation.api.run_problem`, the
 province as one unit) or, when located projects or unit rows exist, the joint by-unit LP
-(:func:`allocation.units.allocate_by_unit`), because only it picks conversions whose origin land lies in the
+(:func:`allocation.api.allocate_by_unit`), because only it picks conversions whose origin land lies in the
 communes the rows name (the provincial LP turned unused hill land into industrial clusters, and the communes of
 the clusters have none). Only its provincial conversions ``F[i→j]`` (ha) are kept. **Stage 2** splits each
 conversion over the communes:
@@ -537,13 +537,13 @@ def allocate_spread(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None 
                     number_format: str | None = None, qp_solver: str = "clarabel") -> AllocationResult:
     """Allocate ``ds`` under ``config`` and spread the provincial conversions over its units by the drivers of
     the config's ``[spread]`` (see the module doc). Same inputs and result as
-    :func:`allocation.units.allocate_by_unit`, plus ``result.spread`` (:class:`SpreadDetail`). ``solver``
+    :func:`allocation.api.allocate_by_unit`, plus ``result.spread`` (:class:`SpreadDetail`). ``solver``
     solves stage 1 (highs | cbc), ``qp_solver`` stage 2 (clarabel | osqp)."""
     if qp_solver not in QP_SOLVERS:
         raise ConfigError("unknown QP solver", expected=" | ".join(QP_SOLVERS), found=qp_solver)
+    from allocation.api import allocate_by_unit
     from allocation.units import (
         UNIT_ROW_COLUMNS,
-        allocate_by_unit,
         check_several_units,
         check_unit_totals,
         located_projects,

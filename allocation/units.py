@@ -8,27 +8,32 @@ that may differ by unit. Without unit-level rows the two have the same optimum: 
 splits into units in proportion to their start areas, and any unit solution sums to a provincial one.
 
 This module reads and checks the unit-level inputs (unit totals, located projects, unit-rows files, unit
-names) and calls :func:`allocation.api.run_problem`. All areas in ha.
+names) and gives them to :func:`allocation.api.allocate_by_unit` (it imports nothing from the api). All areas in ha.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from allocation.api import AllocationResult, run_problem
 from allocation.config import Config
 from allocation.model import Problem, start_areas
+from landuse.classification import CLASSIFICATION_DIR
 from landuse.dataset import Dataset
 from landuse.errors import ConfigError, InfeasibleError, InputError, Location, NegativeAreaError
 from landuse.readers.tables import ROW, VALUE, read_table, require_columns, to_numbers
 
+if TYPE_CHECKING:
+    from allocation.api import AllocationResult
+
 UNIT_ROW_COLUMNS = ["unit", "code", "kind", "area_ha", "label", "source", "row"]
-PROJECT_CODES = {"KCN": "SKK", "CCN": "SKN"}  # industrial park -> SKK, industrial cluster -> SKN
+PROJECT_CODES_FILE = "project_codes.csv"  # kind of located project (KCN, CCN) -> the land code it needs
 _PREFIX = re.compile(r"^(các\s+xã|xã|phường|thị trấn|đặc khu|tại|gồm|\d+\s*xã|0\d\s*xã)\s*:?\s*", re.IGNORECASE)
 
 
@@ -90,17 +95,31 @@ def located_projects(ds: Dataset, target_year: int, key: str = "industrial_zones
     path = ds.file(key)
     require_columns(z, ["kind", "name", "commune", "area_ha", "period"], path)
     z = z[z["period"].astype(str).str.strip() == str(target_year)]
-    z = z[z["kind"].isin(list(PROJECT_CODES))]
+    codes = project_codes(ds)
+    z = z[z["kind"].isin(list(codes))]
     z = z.drop_duplicates("name", keep="last")
     z = _numbers(z, number_format or ds.number_format(key), path)
     recs = []
     for (_, r), a in zip(z.iterrows(), z["area_ha"], strict=True):
         names = split_communes(r["commune"])
         for n in names:
-            recs.append({"unit": n, "code": PROJECT_CODES[r["kind"]], "kind": "min", "area_ha": a / len(names),
+            recs.append({"unit": n, "code": codes[r["kind"]], "kind": "min", "area_ha": a / len(names),
                          "label": r["name"], "source": Path(str(path)).name, "row": int(r[ROW])})
     rows = pd.DataFrame(recs, columns=UNIT_ROW_COLUMNS)
     return _resolve_units(rows, ds, path, "commune")
+
+
+def project_codes(ds: Dataset) -> dict[str, str]:
+    """Kind of located project -> land code (``project_codes.csv`` of the dataset's ``classification/`` folder,
+    else of the bundled data/classification; e.g. KCN industrial park -> SKK). Codes checked against the
+    dataset's classification."""
+    local = ds.root / "classification" / PROJECT_CODES_FILE
+    path = local if local.exists() else CLASSIFICATION_DIR / PROJECT_CODES_FILE
+    t = read_table(path)
+    require_columns(t, ["kind", "code"], path)
+    codes = t["code"].str.strip().str.upper()
+    ds.classification.check_codes(codes, Location.of(path), t[ROW], column="code")
+    return dict(zip(t["kind"].str.strip(), codes, strict=True))
 
 
 def read_unit_rows(path: Path | str, ds: Dataset, number_format: str | None = None) -> pd.DataFrame:
@@ -246,14 +265,28 @@ def _check_unit_mins(p: Problem) -> None:
                                   + "; ".join(unit.loc[inside, "label"].astype(str).head(4)) + " …)")
 
 
-def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = None,
-                     unit_cost: pd.DataFrame | None = None, solver: str | None = None,
-                     time_limit: float | None = None, projects: bool = True,
-                     number_format: str | None = None) -> AllocationResult:
-    """Allocate every unit of ``ds`` under ``config`` (+ located projects of the dataset when ``projects``,
-    + ``unit_rows``; ``unit_cost``: ``unit, code, factor``). Raises :class:`InputError` for a unit whose areas
-    do not add up to its total or a unit-level row naming an unknown unit; :class:`InfeasibleError` (with a
-    minimal conflicting set) when infeasible. The result's ``table`` is the provincial sum of the units."""
+@dataclass
+class UnitProblem:
+    """The by-unit inputs of an allocation: start areas per unit and leaf (long ``unit, code, area_ha``), the
+    unit-level rows (located projects and the user's, :data:`UNIT_ROW_COLUMNS`) and per-unit cost factors."""
+
+    start: pd.DataFrame
+    rows: pd.DataFrame
+    costs: pd.DataFrame | None = None
+
+    @staticmethod
+    def check(p: Problem) -> None:
+        """Before the solve: unit-level minimums that alone exceed a provincial maximum (see
+        :func:`_check_unit_mins`)."""
+        _check_unit_mins(p)
+
+
+def unit_problem(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None = None,
+                 unit_cost: pd.DataFrame | None = None, projects: bool = True,
+                 number_format: str | None = None) -> UnitProblem:
+    """The by-unit inputs of allocating every unit of ``ds`` under ``config`` (+ located projects of the dataset
+    when ``projects``, + ``unit_rows``; ``unit_cost``: ``unit, code, factor``). Raises :class:`InputError` for a
+    unit whose areas do not add up to its total or a unit-level row naming an unknown unit."""
     check_several_units(ds, config.start_year)
     check_unit_totals(ds, config.start_year)
     rows = [located_projects(ds, config.target_year, number_format=number_format)] if projects else []
@@ -265,40 +298,10 @@ def allocate_by_unit(ds: Dataset, config: Config, unit_rows: pd.DataFrame | None
         raise ConfigError("a planned total different from the start total is not supported by unit (each unit's "
                           "total is fixed)", expected=f"no [total] area (or {start['area_ha'].sum():g} ha) by unit",
                           found=config.total_ha)
-    res = run_problem(ds, config, start, urows, unit_cost, solver, time_limit, check=_check_unit_mins)
-    res.unit_rows = urows
-    return res
+    return UnitProblem(start, urows, unit_cost)
 
 
-UNIT_METHODS = ("spread", "lp")
-
-
-def allocate_units(ds: Dataset, scenario: Path | str | Config | None = None, unit_rows: Path | str | None = None,
-                   projects: bool = True, solver: str | None = None,
-                   time_limit: float | None = None, number_format: str | None = None,
-                   unit_costs: Path | str | None = None, method: str = "spread",
-                   qp_solver: str = "clarabel") -> AllocationResult:
-    """``landuse allocate --by-unit``: the dataset's default config (+ ``scenario``), its located projects
-    (unless ``projects`` is false) and the unit-level rows of the file ``unit_rows``. ``number_format``: the
-    CLI's --number-format (default: the manifest's for the dataset's files, detected for ``unit_rows``).
-
-    ``method``: ``spread`` (default; :func:`allocation.spread.allocate_spread`: the provincial conversions split
-    by stated drivers, a unique answer) or ``lp`` (:func:`allocate_by_unit`: one joint LP, a corner).
-    ``qp_solver``: the spread's solver (clarabel | osqp)."""
-    if method not in UNIT_METHODS:
-        raise ConfigError("unknown by-unit method", expected=" | ".join(UNIT_METHODS), found=method)
-    from allocation.config import load_scenario
-
-    config = scenario if isinstance(scenario, Config) else load_scenario(
-        None if scenario in (None, "default") else Path(scenario), ds)
-    rows = read_unit_rows(unit_rows, ds, number_format) if unit_rows else None
-    costs = read_unit_costs(unit_costs, ds, number_format) if unit_costs else None
-    if method == "spread":
-        from allocation.spread import allocate_spread
-
-        return allocate_spread(ds, config, rows, costs, solver, time_limit, projects, number_format, qp_solver)
-    return allocate_by_unit(ds, config, rows, costs, solver=solver, time_limit=time_limit, projects=projects,
-                            number_format=number_format)
+UNIT_METHODS = ("spread", "lp")  # by-unit allocation: drivers split the provincial one, or one joint LP
 
 
 # ---- per-unit tables and the planner's view of one unit ------------------------------------------------------

@@ -117,10 +117,6 @@ class Classification:
     def relation(self, code: str) -> str:
         return self._tree.relation[code]
 
-    def children(self, code: str) -> list[str]:
-        """All rows directly under ``code`` (parts and of-which rows)."""
-        return list(self._tree.children.get(code, ()))
-
     def parts(self, code: str) -> list[str]:
         """The rows that partition ``code`` (its sum rule); empty for a leaf."""
         return list(self._tree.parts.get(code, ()))

@@ -47,6 +47,8 @@ class LanduseGroup(click.Group):
             ctx.exit(getattr(e, "exit_code", 2))
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # `landuse … | head`: the reader left; click exits quietly (code 1)
+            raise
         except OSError as e:  # a file the OS refused (permissions, disk full, …)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -165,15 +167,21 @@ def info(data: Path | None, number_format: str | None, by_unit: bool, lang: str,
 def fulfilment(data, number_format, plans, base_year, year, level, compare, low_base, over_tolerance, plan_file,
                status_file, lang, fmt, out, force) -> None:
     """Plan fulfilment: ratio of achieved to planned change per category, status, and ha still to change."""
-    from landuse.fulfilment import describe, fulfilment_command
+    from landuse.errors import InputError
+    from landuse.fulfilment import assess, compare_versions, describe
+    from landuse.output import check_outputs
 
+    check_outputs([out], force)
+    if len(plans) > 1 and not compare:
+        raise InputError(f"--plan given {len(plans)} times",
+                         expected="one plan, or --compare-plans to compare versions")
+    kw = dict(base_year=base_year, year=year, level=level, low_base=low_base, plan_file=plan_file,
+              status_file=status_file, over_tolerance=over_tolerance, number_format=number_format or "auto")
     ds = open_dataset(data, number_format)
-    table = fulfilment_command(ds, plans, compare, base_year=base_year, year=year, level=level, low_base=low_base,
-                               plan_file=plan_file, status_file=status_file, over_tolerance=over_tolerance,
-                               number_format=number_format or "auto")
+    res = compare_versions(ds, plans or None, **kw) if compare else assess(ds, plans[0] if plans else None, **kw)
     if fmt == "table" and out is None:
-        click.echo(describe(table))
-    emit_frame(table, fmt, out, force, lang)
+        click.echo(describe(res))
+    emit_frame(res.table, fmt, out, force, lang)
 
 
 @main.command()
@@ -192,19 +200,20 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
     Checks sums, totals and boundary changes, derived columns, the same figure in several tables,
     classification continuity and stated flows; each finding is error, rounding or info.
     """
-    from landuse.output import check_writable, emit, write_csv
+    from landuse.output import check_outputs, emit, render, write_all
     from landuse.reconcile import reconcile as run_checks
     from landuse.reconcile import reconciled_table
     from landuse.wording import findings_report
 
+    check_outputs([reconciled, out], force)  # every path first: all written or none
     ds = open_dataset(data, number_format)
-    for path in (reconciled, out):  # refuse before writing anything, so no output is left half-done
-        if path is not None and str(path) != "-":
-            check_writable(path, force)
     found = run_checks(ds, tolerance=tolerance)
-    if reconciled is not None:
-        write_csv(reconciled_table(ds, found), reconciled, force)
-    emit(findings_report(ds, found, fmt, lang), out, force)
+    texts = {reconciled: render(reconciled_table(ds, found), "csv")} if reconciled is not None else {}
+    if out is not None and str(out) != "-":
+        texts[out] = findings_report(ds, found, fmt, lang)
+    write_all(texts, force)
+    if out is None or str(out) == "-":
+        emit(findings_report(ds, found, fmt, lang))
     if strict and (found["severity"] == "error").any():
         sys.exit(1)
 
@@ -216,13 +225,13 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
 @click.option("--force", is_flag=True, help="Write into a folder that has files this tool did not write.")
 def run(data: Path | None, number_format: str | None, out: Path, force: bool) -> None:
     """Run the main job on a dataset: every table into the output folder, then a summary."""
-    from landuse.pipeline import STEPS, run_summary
+    from landuse.pipeline import STEP_NAMES, run_summary
     from landuse.pipeline import run as run_job
 
-    steps, start = iter(range(1, len(STEPS) + 1)), time.perf_counter()
+    start = time.perf_counter()
 
-    def progress(name: str) -> None:
-        click.echo(f"[{next(steps)}/{len(STEPS)}] {name} ({time.perf_counter() - start:.1f} s)", err=True)
+    def progress(step) -> None:
+        click.echo(f"[{step.number}/{len(STEP_NAMES)}] {step.name} ({step.seconds:.1f} s)", err=True)
 
     report = run_job(data, out, force, progress=progress, number_format=number_format)
     click.echo(run_summary(report) + f"\nDone in {time.perf_counter() - start:.1f} s.")
@@ -244,9 +253,12 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
 def tables(data: Path | None, number_format: str | None, scenario: Path | None, out: Path, lang: str,
            force: bool, by_unit: bool, no_projects: bool) -> None:
     """Write the official tables (Bảng 2, 3, 4, 26, 05/TKKK, checks) to one Excel workbook."""
-    from landuse.excel.workbook import build_tables, check_workbook_path
+    from landuse.excel.workbook import check_workbook_path
+    from landuse.output import check_outputs
+    from landuse.pipeline import build_tables
 
     check_workbook_path(out)
+    check_outputs([out], force)
     res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force,
                        by_unit=by_unit, projects=not no_projects)
     click.echo(f"Wrote {res.path} ({len(res.sheets)} sheets: {', '.join(res.sheets)})")
@@ -271,9 +283,10 @@ def change(from_year: int, to_year: int, level: int | None, lang: str, data: Pat
     Categories absent from a year's classification get status not-in-classification and no change; a blank
     figure (nothing printed for a year) gets status blank and no change, never a change from 0.
     """
-    from landuse.transitions.change import check_outputs, net_change
+    from landuse.output import check_outputs
+    from landuse.transitions.change import net_change
 
-    check_outputs(out, force=force)
+    check_outputs([out], force)
     emit_frame(net_change(open_dataset(data, number_format), from_year, to_year, level, lang), fmt, out, force)
 
 
@@ -307,12 +320,12 @@ def map_options(f):
 def _map_plots(plots, ds_cls, by_unit: bool, force: bool, map_from, map_to, code_field, code_field_to, unit_field,
                layer_from, layer_to, legend, geodesic, change_map, map_findings):
     """The plot records of the overlay of --map-from and --map-to; findings one line each on stderr."""
+    from landuse.output import check_outputs
     from landuse.readers.maps import MapSpec, read_map_pair, write_change_map
-    from landuse.transitions.change import check_outputs
 
     if plots is not None or map_from is None or map_to is None:
         raise click.UsageError("give --map-from and --map-to (and no PLOTS file)")
-    check_outputs(change_map, map_findings, force=force)
+    check_outputs([change_map, map_findings], force)
     overlay = read_map_pair(MapSpec(map_from, code_field, layer_from, unit_field),
                             MapSpec(map_to, code_field_to or code_field, layer_to, unit_field), legend=legend,
                             classification=ds_cls, geodesic=geodesic, by_unit=by_unit,
@@ -379,7 +392,11 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     Reports: matrix, components (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius),
     stationarity (with --years) and account (SEEA asset account).
     """
-    from landuse.transitions.change import default_classification, transitions_run
+    from landuse.errors import InputError
+    from landuse.output import check_outputs
+    from landuse.transitions import charts
+    from landuse.transitions.change import default_classification
+    from landuse.transitions.reports import estimated_report, plot_transitions
 
     if matrices or years:
         if plots is not None or from_year or to_year or flows or level is not None or by_unit or interval_years:
@@ -396,15 +413,27 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
         return
     if report == "stationarity":
         raise click.UsageError("--report stationarity needs --years (with --matrix or --estimate)")
-
+    check_outputs([out, plot], force)
+    if plot is not None:
+        charts.check_plot_path(plot, by_unit)
     ds = open_dataset(data, number_format) if (estimate or data) else None
     if maps["map_from"] is not None or maps["map_to"] is not None:
         plots = _map_plots(plots, ds.classification if ds else default_classification(), by_unit, force, **maps)
-    table, _ = transitions_run(ds, plots,
-                               report=report, interval_years=interval_years, level=level, by_unit=by_unit,
-                               gain=gain, loss=loss, estimate=estimate, from_year=from_year, to_year=to_year,
-                               flows=flows, plot=plot, lang=lang, number_format=number_format, force=force,
-                               out=out)
+    if estimate:
+        if plots is not None:
+            raise InputError("give a PLOTS file or --estimate, not both")
+        if from_year is None or to_year is None or by_unit or level is not None:
+            raise InputError("--estimate needs --from YEAR --to YEAR (and no --by-unit or --level)")
+        table, matrix = estimated_report(ds, from_year, to_year, flows, report, interval_years, gain, loss, lang)
+    else:
+        if plots is None:
+            raise InputError("give a PLOTS file, or --estimate --from YEAR --to YEAR")
+        table, matrix = plot_transitions(plots, level=level, by_unit=by_unit, report=report,
+                                         interval_years=interval_years, gain=gain, loss=loss,
+                                         classification=ds.classification if ds else default_classification(),
+                                         number_format=number_format, lang=lang)
+    if plot is not None:
+        charts.write_plot(matrix, plot, estimated=estimate, force=force)
     emit_frame(table, fmt, out, force)
 
 
@@ -468,16 +497,16 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
     """
     from allocation.api import allocate as run_allocation
     from allocation.api import summary_text
-    from landuse.output import check_writable, write_csv
+    from landuse.output import check_outputs, render, write_all
 
     by_unit = by_unit or any(x is not None for x in (unit_rows, unit_flows, unit_costs, unit_areas, unit))
     if batch:
-        _allocate_batch(list(batch), data, scenario, by_unit, unit_rows, not no_projects, jobs, out_dir, solver,
-                        time_limit, fmt, out, force, lang)
+        _allocate_batch(list(batch), data, number_format, scenario, by_unit, unit_rows, unit_costs, not no_projects,
+                        jobs, out_dir, solver, time_limit, fmt, out, force, lang, unit_method, qp_solver,
+                        {"--conversions": conversions, "--permissions": permissions, "--unit-flows": unit_flows,
+                         "--unit-areas": unit_areas, "--unit": unit})
         return
-    for path in (conversions, permissions, unit_flows, unit_areas, out):
-        if path is not None:
-            check_writable(path, force)
+    check_outputs([conversions, permissions, unit_flows, unit_areas, out], force)  # every path first: all or none
     ds = open_dataset(data, number_format)
     if unit is not None:
         from allocation.units import find_unit
@@ -485,25 +514,28 @@ def allocate(data, number_format, scenario, conversions, permissions, by_unit, u
         unit = find_unit(ds, unit)
     res = run_allocation(ds, scenario, solver, time_limit, by_unit=by_unit, unit_rows=unit_rows,
                          projects=not no_projects, unit_costs=unit_costs, unit_method=unit_method, qp_solver=qp_solver)
+    files = {path: render(table, "csv") for path, table in
+             ((conversions, res.conversions), (permissions, res.permissions), (unit_flows, res.unit_flows))
+             if path is not None}
     if unit_areas:
         from allocation.units import unit_areas_table
 
-        write_csv(unit_areas_table(res), unit_areas, force)
+        files[unit_areas] = render(unit_areas_table(res), "csv")
     if unit is not None:
         from allocation.units import unit_view
 
+        write_all(files, force)
         click.echo(unit_view(res, unit), nl=False)
         return
-    if conversions:
-        write_csv(res.conversions, conversions, force)
-    if permissions:
-        write_csv(res.permissions, permissions, force)
-    if unit_flows:
-        write_csv(res.unit_flows, unit_flows, force)
     if fmt == "table" and out is None:
+        write_all(files, force)
         click.echo(summary_text(res, lang), nl=False)
     else:
-        emit_frame(res.output_table(), fmt, out, force, lang)
+        if out is not None and str(out) != "-":
+            files[out] = render(res.output_table(), fmt, lang=lang)
+        write_all(files, force)
+        if out is None or str(out) == "-":
+            emit_frame(res.output_table(), fmt, None, force, lang)
     _exit_status(res.status, res.exit_code)
 
 
@@ -514,19 +546,28 @@ def _exit_status(status, code: int) -> None:
         sys.exit(code)
 
 
-def _allocate_batch(paths, data, scenario, by_unit, unit_rows, projects, jobs, out_dir, solver, time_limit, fmt,
-                    out, force, lang="en") -> None:
-    """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary."""
-    from allocation.batch import allocate_many, exit_code, jobs_from_paths, write_outputs
+def _allocate_batch(paths, data, number_format, scenario, by_unit, unit_rows, unit_costs, projects, jobs, out_dir,
+                    solver, time_limit, fmt, out, force, lang, unit_method, qp_solver, single_outputs) -> None:
+    """``allocate --batch``: the jobs in parallel with a progress bar on stderr, then the summary. The options
+    that name one output file or unit (--conversions, --permissions, --unit-flows, --unit-areas, --unit) cannot
+    serve many jobs: refused."""
+    from allocation.batch import BatchOptions, allocate_many, exit_code, jobs_from_paths, write_outputs
     from landuse.batch import default_jobs
-    from landuse.output import prepare_output_dir
+    from landuse.errors import InputError
+    from landuse.output import check_outputs, prepare_output_dir
 
+    for flag, value in single_outputs.items():
+        if value is not None:
+            raise InputError(f"{flag} names one file or unit and cannot take the results of many --batch jobs",
+                             expected="--out-dir DIR (writes <job>.csv and, by unit, <job>_unit_flows.csv per job)")
+    check_outputs([out], force)
     job_list = jobs_from_paths(paths, data, scenario)
     if out_dir is not None:
         out_dir = prepare_output_dir(out_dir, force)
+    options = BatchOptions(by_unit, solver, time_limit, projects, unit_rows, unit_costs, number_format, unit_method,
+                           qp_solver)
     with click.progressbar(length=len(job_list), label="allocating", file=sys.stderr) as bar:
-        summary, results = allocate_many(job_list, jobs or default_jobs(), by_unit, solver, time_limit,
-                                         lambda _r: bar.update(1), projects, unit_rows)
+        summary, results = allocate_many(job_list, jobs or default_jobs(), options, lambda _r: bar.update(1))
     if out_dir is not None:
         write_outputs(results, job_list, out_dir, force=True)
     emit_frame(summary, fmt, out, force, lang)

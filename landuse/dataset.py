@@ -123,6 +123,7 @@ class Dataset:
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     number_format_option: str | None = None  # --number-format / load_dataset(number_format=...): wins everywhere
+    year_classes: dict[int, Classification] = field(default_factory=dict)  # old years' classifications
 
     @property
     def name(self) -> str:
@@ -140,12 +141,46 @@ class Dataset:
     def plans(self) -> dict[str, dict]:
         return dict(self.manifest.get("plans", {}))
 
+    def stocks(self, year: int, unit: str | None = None, *, derive: bool = False,
+               aggregates: bool = False) -> pd.Series:
+        """Area (ha) by code in ``year``: **the** rule every capability uses for "the area of a code in a year".
+
+        * the inventory's value where one is given; a code with no figure is blank (NaN), never 0;
+        * ``unit``: that unit's figures; ``None``: the dataset's own unit (its ``name``) when the inventory lists
+          it beside other units, else the sum over the units (a code blank in every unit stays blank);
+        * ``derive``: a code with no figure of its own gets the sum of its leaves' figures (NaN when none of its
+          leaves has one), and the result is in the classification's display order; ``aggregates`` adds the
+          classification's aggregates (e.g. PNN's parts grouped otherwise), derived the same way.
+        """
+        inv = self._year_rows(year, unit)
+        if derive:
+            return self.classification.complete(inv, VALUE, include_aggregates=aggregates)
+        return inv.groupby("code", sort=False)[VALUE].sum(min_count=1)
+
     def stock(self, year: int, unit: str | None = None) -> pd.Series:
-        """Areas (ha) by code for ``year`` as given in the inventory (NaN = not given)."""
+        """Areas (ha) by code for ``year`` as given in the inventory (NaN = not given): :meth:`stocks`."""
+        return self.stocks(year, unit)
+
+    def unit_stocks(self, year: int, codes: list[str]) -> pd.DataFrame:
+        """Long ``unit, code, area_ha`` of ``codes`` in ``year`` for every unit (blank stays NaN; a code a unit
+        does not list is NaN), units in inventory order, codes in the given order."""
+        inv = self.inventory[(self.inventory["year"] == year) & self.inventory["code"].isin(codes)]
+        units = list(dict.fromkeys(inv["unit"])) or [self.name]
+        grid = pd.MultiIndex.from_product([units, codes], names=["unit", "code"])
+        return inv.groupby(["unit", "code"])[VALUE].sum(min_count=1).reindex(grid).reset_index()
+
+    def _year_rows(self, year: int, unit: str | None) -> pd.DataFrame:
         inv = self.inventory[self.inventory["year"] == year]
         if unit is not None:
-            inv = inv[inv["unit"] == unit]
-        return inv.groupby("code", sort=False)[VALUE].sum(min_count=1)
+            return inv[inv["unit"] == unit]
+        if inv["unit"].nunique() > 1 and (inv["unit"] == self.name).any():
+            return inv[inv["unit"] == self.name]
+        return inv
+
+    def year_classification(self, year: int) -> Classification | None:
+        """The classification in force in ``year``'s inventory when it is not the dataset's own (manifest
+        ``[dataset] classification_by_year``), else ``None``. Loaded once, by :func:`load_dataset`."""
+        return self.year_classes.get(int(year))
 
     def number_format(self, key: str | None = None) -> str:
         """The number format (vi | en | auto) in force for the manifest file ``key`` (None: the dataset):
@@ -287,6 +322,23 @@ def _validate_entries(manifest: dict, mpath: Path) -> None:
                                 c["year"])
 
 
+def _year_classifications(by_year: dict, own: Classification, cdir: Path | None,
+                          mpath: Path) -> dict[int, Classification]:
+    """The classification of each year that names one other than the dataset's own (each file loaded once)."""
+    loaded: dict[str, Classification] = {own.id: own}
+    out: dict[int, Classification] = {}
+    for year, cid in by_year.items():
+        if cid not in loaded:
+            try:
+                loaded[cid] = load_classification(cid, cdir)
+            except InputError as e:
+                raise ConfigError(f"classification {cid!r} of year {year} cannot be loaded ({e})",
+                                  Location.of(mpath, column="dataset.classification_by_year")) from None
+        if cid != own.id:
+            out[int(year)] = loaded[cid]
+    return out
+
+
 def load_dataset(path: Path | str | None = None, tables: bool = True, number_format: str | None = None) -> Dataset:
     """Load the dataset folder at ``path`` (default: the bundled Lạng Sơn dataset).
 
@@ -308,12 +360,7 @@ def load_dataset(path: Path | str | None = None, tables: bool = True, number_for
     fmt = number_format or meta.get("number_format", "auto")
     cdir = root / "classification" if (root / "classification").is_dir() else None
     classification = load_classification(meta.get("classification", DEFAULT_CLASSIFICATION), cdir)
-    for year, cid in meta.get("classification_by_year", {}).items():
-        try:
-            load_classification(cid, cdir)
-        except InputError as e:
-            raise ConfigError(f"classification {cid!r} of year {year} cannot be loaded ({e})",
-                              Location.of(mpath, column="dataset.classification_by_year")) from None
+    year_classes = _year_classifications(meta.get("classification_by_year", {}), classification, cdir, mpath)
     inv_spec = manifest.get("files", {}).get("inventory")
     if not inv_spec:
         raise ConfigError("the manifest names no inventory", Location.of(mpath, column="files.inventory"),
@@ -323,7 +370,8 @@ def load_dataset(path: Path | str | None = None, tables: bool = True, number_for
     inventory = read_inventory(root / inv_spec["path"], inv_spec, classification,
                                number_format or inv_spec.get("number_format", fmt),
                                default_unit=meta.get("name"), manifest=mpath)
-    ds = Dataset(root, manifest, classification, inventory, number_format_option=number_format)
+    ds = Dataset(root, manifest, classification, inventory, number_format_option=number_format,
+                 year_classes=year_classes)
     if tables:
         for tid, spec in manifest.get("tables", {}).items():
             if not (root / spec["path"]).exists():

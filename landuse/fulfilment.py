@@ -72,7 +72,7 @@ class LowBase:
         for tok in str(text).replace(" ", "").lower().split(","):
             m = re.fullmatch(r"(\d+(?:\.\d+)?)(%|ha)?", tok)
             if not m or (m.group(2) is None and float(m.group(1)) != 0):
-                raise InputError("--low-base: bad threshold",
+                raise InputError("bad low-base threshold",
                                  expected="a share of the baseline and/or an area, e.g. '1%,10ha', '2%', '25ha', '0'",
                                  found=str(text))
             if m.group(2) == "%":
@@ -204,15 +204,6 @@ def _rolled(cls, long: pd.DataFrame) -> pd.Series:
     return cls.complete(long, VALUE, include_aggregates=True)
 
 
-def _inventory_status(ds: Dataset, year: int) -> pd.Series:
-    """Status (ha by code) of ``year`` from the inventory. Several units: the dataset's own unit if listed,
-    else the sum of the units."""
-    inv = ds.inventory[ds.inventory["year"] == year]
-    if inv["unit"].nunique() > 1 and (inv["unit"] == ds.name).any():
-        inv = inv[inv["unit"] == ds.name]
-    return _rolled(ds.classification, inv)
-
-
 def read_status_file(path: Path | str, ds: Dataset, number_format: str = "auto") -> pd.DataFrame:
     """A user's status table (``code, year, area_ha``; blank = missing) validated against the classification."""
     return read_long(path, ds.classification, number_format, keys=["year", "code"])
@@ -231,7 +222,7 @@ def read_plan_file(path: Path | str, ds: Dataset, spec: PlanSpec | None, base_ye
     if spec is None:
         if base_year is None:
             raise InputError("a plan file needs a base year: the dataset defines no plan",
-                             Location.of(path), expected="--base-year Y")
+                             Location.of(path), expected="a base year")
         spec = PlanSpec(f"file:{path.name}", f"plan file {path.name}", base_year, base_year + 1,
                         int(df["year"].max()))
     else:
@@ -265,7 +256,7 @@ def _status_sources(ds: Dataset, spec: PlanSpec, year: int, status: pd.DataFrame
         for c in cols:
             out.append((f"{t.id} {c.number} ({year})", _unique(t.values(c.id)), c.id))
     if year in ds.years:
-        out.append((f"inventory ({year})", _inventory_status(ds, year), None))
+        out.append((f"inventory ({year})", ds.stocks(year, derive=True, aggregates=True), None))
     return out
 
 
@@ -427,10 +418,10 @@ def _inputs(ds: Dataset, plan: str | None, base_year: int | None, year: int, pla
         spec = PlanSpec(spec.id, spec.label, base_year, spec.start_year, spec.target_year, spec.table,
                         spec.column, None, spec.file)
     if year < spec.base_year:
-        raise InputError(f"--year: report year {year} is before the base year {spec.base_year}",
+        raise InputError(f"report year {year} is before the base year {spec.base_year}",
                          expected=f"a year from {spec.base_year}")
     if spec.base_year >= spec.target_year:
-        raise InputError(f"--base-year: base year {spec.base_year} is not before the target year {spec.target_year}",
+        raise InputError(f"base year {spec.base_year} is not before the target year {spec.target_year}",
                          expected=f"a year before {spec.target_year}")
     status = read_status_file(status_file, ds, number_format) if status_file is not None else None
     codes = pd.Index(plan_values.index)
@@ -443,10 +434,46 @@ def _inputs(ds: Dataset, plan: str | None, base_year: int | None, year: int, pla
                    {"plan": plan_source, "baseline": base_src, "actual": actual_src})
 
 
+@dataclass
+class Fulfilment:
+    """A fulfilment table (:data:`COLUMNS`; ha and %) with what it was computed for: the plan, its period,
+    the report year, the elapsed share of the period (%), the thresholds and the sources of the figures."""
+
+    table: pd.DataFrame
+    plan: str
+    label: str
+    base_year: int
+    year: int
+    start_year: int
+    target_year: int
+    elapsed_pct: float
+    low_base: str
+    over_tolerance: float
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PlanComparison:
+    """Fulfilment under several plan versions side by side (see :func:`compare_versions`)."""
+
+    table: pd.DataFrame
+    plans: list[str]
+    year: int
+
+
 def fulfilment(ds: Dataset, plan: str | None = None, base_year: int | None = None, year: int | None = None,
                level: int | None = None, low_base: LowBase | str | None = None, *,
                plan_file: Path | str | None = None, status_file: Path | str | None = None,
                over_tolerance: float = DEFAULT_OVER_TOLERANCE, number_format: str = "auto") -> pd.DataFrame:
+    """The table of :func:`assess` (same arguments)."""
+    return assess(ds, plan, base_year, year, level, low_base, plan_file=plan_file, status_file=status_file,
+                  over_tolerance=over_tolerance, number_format=number_format).table
+
+
+def assess(ds: Dataset, plan: str | None = None, base_year: int | None = None, year: int | None = None,
+           level: int | None = None, low_base: LowBase | str | None = None, *,
+           plan_file: Path | str | None = None, status_file: Path | str | None = None,
+           over_tolerance: float = DEFAULT_OVER_TOLERANCE, number_format: str = "auto") -> Fulfilment:
     """Fulfilment of plan ``plan`` (a manifest plan id; default ``[fulfilment] plan``) at ``year``.
 
     One row per category the plan covers (a row of its table, or of ``plan_file``), in classification
@@ -456,7 +483,7 @@ def fulfilment(ds: Dataset, plan: str | None = None, base_year: int | None = Non
     report_year``); each comes from ``status_file`` if given, else the plan's table, else the inventory.
     ``printed_ratio_pct`` is the table's printed ratio for the same inputs (NaN when it has none); ``note``
     mentions it only where it lies outside what the inputs within ±0.5 ha can give (as ``landuse reconcile``).
-    ``df.attrs`` holds the plan, years and the sources of the figures.
+    The result carries the plan, years and the sources of the figures as fields.
     """
     lb = LowBase.parse(low_base)
     year = int(year) if year is not None else default_report_year(ds)
@@ -467,7 +494,8 @@ def fulfilment(ds: Dataset, plan: str | None = None, base_year: int | None = Non
     if level is not None:
         depth = max([ds.classification.depth(c) for c in ds.classification.codes])
         if not 0 <= level <= depth:
-            raise InputError("--level: level out of range", expected=f"0 to {depth}", found=level)
+            raise InputError("level out of range",
+                             expected=f"0 to {depth}", found=level)
         codes = [c for c in codes if _level(ds, c) <= level]
     df = pd.DataFrame({"code": codes})
     df["name"] = [ds.classification.name(c) for c in codes]
@@ -489,26 +517,23 @@ def fulfilment(ds: Dataset, plan: str | None = None, base_year: int | None = Non
     threshold = lb.threshold(df["baseline"])
     df["low_base"] = df["ratio_pct"].notna() & (df["planned_change"].abs() < threshold)
     df["note"] = _notes(df, year, threshold, printed_off_rounding(df))
-    df = df[COLUMNS]
-    df.attrs.update({"plan": spec.id, "label": spec.label, "base_year": spec.base_year, "year": year,
-                     "start_year": spec.start_year, "target_year": spec.target_year, "elapsed_pct": elapsed,
-                     "low_base": str(lb), "over_tolerance": over_tolerance, "sources": inp.sources})
-    return df
+    return Fulfilment(df[COLUMNS], spec.id, spec.label, spec.base_year, year, spec.start_year, spec.target_year,
+                      elapsed, str(lb), over_tolerance, inp.sources)
 
 
-def describe(df: pd.DataFrame) -> str:
+def describe(res: Fulfilment | PlanComparison) -> str:
     """A one-paragraph header for a fulfilment or comparison table (plan, years, elapsed share, sources)."""
-    a = df.attrs
-    if "plans" in a:
-        return (f"Plan versions compared: {', '.join(a['plans'])}; report year {a['year']}. "
+    df = res.table
+    if isinstance(res, PlanComparison):
+        return (f"Plan versions compared: {', '.join(res.plans)}; report year {res.year}. "
                 f"{int(df['differs'].sum())} of {len(df)} row(s) differ.")
-    src = a.get("sources", {})
-    lines = [f"Plan {a['plan']}: {a['label']}",
-             f"Base year {a['base_year']}, target {a['target_year']}, report year {a['year']}: "
-             f"{a['year'] - a['base_year']} of {a['target_year'] - a['base_year']} years elapsed = "
-             f"{a['elapsed_pct']:.1f} % (on-track needs a ratio at least this).",
+    a, src = res, res.sources
+    lines = [f"Plan {a.plan}: {a.label}",
+             f"Base year {a.base_year}, target {a.target_year}, report year {a.year}: "
+             f"{a.year - a.base_year} of {a.target_year - a.base_year} years elapsed = "
+             f"{a.elapsed_pct:.1f} % (on-track needs a ratio at least this).",
              f"Figures: plan {src.get('plan')}; baseline {src.get('baseline')}; actual {src.get('actual')}. "
-             f"Low base: below {a['low_base']}."]
+             f"Low base: below {a.low_base}."]
     counts = df["status"].value_counts()
     lines.append("Statuses: " + ", ".join(f"{s} {counts[s]}" for s in STATUSES if s in counts))
     return "\n".join(lines)
@@ -543,6 +568,15 @@ def compare_plans(ds: Dataset, plans: list[str] | tuple[str, ...] | None = None,
                   year: int | None = None, level: int | None = None, low_base: LowBase | str | None = None, *,
                   plan_file: Path | str | None = None, status_file: Path | str | None = None,
                   over_tolerance: float = DEFAULT_OVER_TOLERANCE, number_format: str = "auto") -> pd.DataFrame:
+    """The table of :func:`compare_versions` (same arguments)."""
+    return compare_versions(ds, plans, base_year, year, level, low_base, plan_file=plan_file, status_file=status_file,
+                            over_tolerance=over_tolerance, number_format=number_format).table
+
+
+def compare_versions(ds: Dataset, plans: list[str] | tuple[str, ...] | None = None, base_year: int | None = None,
+                     year: int | None = None, level: int | None = None, low_base: LowBase | str | None = None, *,
+                     plan_file: Path | str | None = None, status_file: Path | str | None = None,
+                     over_tolerance: float = DEFAULT_OVER_TOLERANCE, number_format: str = "auto") -> PlanComparison:
     """Fulfilment under several plan versions side by side (default: :func:`versions_of` the default plan).
 
     Columns ``code, name, level``, then ``baseline_<id>, plan_<id>, actual_<id>, ratio_pct_<id>,
@@ -554,10 +588,11 @@ def compare_plans(ds: Dataset, plans: list[str] | tuple[str, ...] | None = None,
     ids = list(plans) if plans else versions_of(ds)
     kw = dict(base_year=base_year, year=year, level=level, low_base=low_base, status_file=status_file,
               over_tolerance=over_tolerance, number_format=number_format)
-    tables = {p: fulfilment(ds, p, **kw) for p in ids}
+    results = {p: assess(ds, p, **kw) for p in ids}
     if plan_file is not None:
-        t = fulfilment(ds, ids[0] if ids else None, plan_file=plan_file, **kw)
-        tables[t.attrs["plan"]] = t
+        r = assess(ds, ids[0] if ids else None, plan_file=plan_file, **kw)
+        results[r.plan] = r
+    tables = {p: r.table for p, r in results.items()}
     if not tables:
         raise ConfigError("no plan versions to compare", Location.of(_manifest_path(ds), column="plans"))
     wide = None
@@ -572,43 +607,4 @@ def compare_plans(ds: Dataset, plans: list[str] | tuple[str, ...] | None = None,
     ratios = wide[[f"ratio_pct_{p}" for p in ids]]
     wide["ratio_spread_pp"] = ratios.max(axis=1) - ratios.min(axis=1)
     wide["differs"], wide["difference"] = _differences(wide, ids)
-    wide.attrs.update({"plans": ids, "year": next(iter(tables.values())).attrs["year"]})
-    return wide
-
-
-def fulfilment_command(ds: Dataset, plans: tuple[str, ...] = (), compare: bool = False, **kw) -> pd.DataFrame:
-    """What ``landuse fulfilment`` prints: :func:`compare_plans` with ``compare``, else :func:`fulfilment`."""
-    if compare:
-        return compare_plans(ds, plans or None, **kw)
-    if len(plans) > 1:
-        raise InputError(f"--plan given {len(plans)} times",
-                         expected="one plan, or --compare-plans to compare versions")
-    return fulfilment(ds, plans[0] if plans else None, **kw)
-
-
-# ---- landuse run ------------------------------------------------------------------------------------
-def fulfilment_step(ds: Dataset, out_dir: Path, report) -> None:
-    """``landuse run`` step: the fulfilment table of the default plan (and the versions compared, if several)."""
-    if default_plan_id(ds) is None:
-        report.notes.append("fulfilment: skipped (the manifest names no plan)")
-        return
-    df = fulfilment(ds)
-    report.files.append(_write(df, out_dir / OUTPUT_FILE))
-    report.results["fulfilment"] = df
-    counts = df["status"].value_counts()
-    a = df.attrs
-    report.notes.append(f"fulfilment of {a['plan']} ({a['base_year']}→{a['year']}, {a['elapsed_pct']:.0f} % of "
-                        f"the period to {a['target_year']} elapsed): "
-                        + ", ".join(f"{counts[s]} {s}" for s in STATUSES if s in counts))
-    versions = versions_of(ds)
-    if len(versions) > 1:
-        cmp = compare_plans(ds, versions)
-        report.files.append(_write(cmp, out_dir / COMPARE_FILE))
-        report.results["fulfilment_compare"] = cmp
-        report.notes.append(f"plan versions {', '.join(versions)}: {int(cmp['differs'].sum())} row(s) differ")
-
-
-def _write(df: pd.DataFrame, path: Path) -> Path:
-    from landuse.output import write_csv
-
-    return write_csv(df, path, force=True)
+    return PlanComparison(wide.reset_index(drop=True), ids, next(iter(results.values())).year)

@@ -1,33 +1,99 @@
-"""The ``landuse run`` job: load and validate a dataset, then let each capability write its tables.
+"""The ``landuse run`` job, as code to read top to bottom: load → reconcile → change → intensity → fulfilment →
+allocate → workbook. Each step is one function that takes what the steps before computed (a typed :class:`Results`) and
+returns its part; :func:`run` calls them in order and writes every table into a staged output folder that is
+put in place only when every step succeeded (:class:`landuse.output.StagedFolder`).
 
-Each capability contributes one *step*: a function ``step(ds, out_dir, report)`` that writes its files
-into ``out_dir`` (with :func:`landuse.output.write_csv` or another atomic writer), appends their paths to
-``report.files`` and one-line notes to ``report.notes``. Steps run in the order of :data:`STEPS`.
+The workbook (``landuse tables``) is built from the same parts (:func:`workbook_parts`, :func:`build_tables`).
+Areas in ha.
 """
 
 from __future__ import annotations
 
-import importlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from allocation.api import AllocationResult, allocate
 from landuse.dataset import Dataset, load_dataset, summary
-from landuse.output import prepare_output_dir, write_csv
+from landuse.errors import InfeasibleError, LanduseError, NoSolutionError
+from landuse.excel.workbook import WORKBOOK_NAME, PartNote, Parts, TablesReport, inventory_table, write_tables
+from landuse.findings import counts
+from landuse.fulfilment import (
+    COMPARE_FILE,
+    OUTPUT_FILE,
+    STATUSES,
+    Fulfilment,
+    PlanComparison,
+    assess,
+    compare_versions,
+    default_plan_id,
+    versions_of,
+)
+from landuse.output import StagedFolder, write_csv
+from landuse.reconcile import reconcile, reconciled_table
+from landuse.transitions.change import estimate_years, net_change
+from landuse.transitions.estimate import EstimateResult, estimate
+from landuse.transitions.intensity import ALL, RUN_STEM, IntensityResult, analyse_estimate
+
+STEP_NAMES = ("load", "reconcile", "change", "intensity", "fulfilment", "allocate", "workbook")
+
+
+@dataclass
+class StepTime:
+    """One step of the run and the seconds it took (its own time, not the time since the start)."""
+
+    number: int
+    name: str
+    seconds: float
+
+
+@dataclass
+class Results:
+    """What the steps of ``landuse run`` computed, each step's part in its own typed field.
+
+    ``changes``: net change per (from year, to year); ``estimate``: the estimated matrix of the interval
+    :func:`~landuse.transitions.change.estimate_years` chose (its years are ``estimate.from_year`` /
+    ``to_year``); ``intensity``: the intensity analysis of the estimated matrices of every inventory interval;
+    ``fulfilment`` / ``plan_versions``: the default plan's fulfilment (plan id, base, report
+    and target year as fields) and its versions compared; ``allocation``: the default allocation (its target
+    year and status as fields), ``None`` when the dataset has no allocation config or it is infeasible (then
+    ``notes`` says why).
+    """
+
+    dataset: Dataset
+    overview: pd.DataFrame | None = None
+    findings: pd.DataFrame | None = None
+    reconciled: pd.DataFrame | None = None
+    changes: dict[tuple[int, int], pd.DataFrame] = field(default_factory=dict)
+    estimate: EstimateResult | None = None
+    intensity: IntensityResult | None = None
+    fulfilment: Fulfilment | None = None
+    plan_versions: PlanComparison | None = None
+    allocation: AllocationResult | None = None
+    workbook: TablesReport | None = None
+    notes: list[str] = field(default_factory=list)
+    part_notes: list[PartNote] = field(default_factory=list)
 
 
 @dataclass
 class RunReport:
-    """What ``landuse run`` did: files written (paths), one-line notes, and named results for the summary."""
+    """What ``landuse run`` did: the folder, the files written (final paths), one-line notes, each step's
+    time, and the results."""
 
     out_dir: Path
+    results: Results
     files: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    results: dict[str, object] = field(default_factory=dict)
+    steps: list[StepTime] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.results.notes
 
 
+# ---- the steps ------------------------------------------------------------------------------------------
 def dataset_overview(ds: Dataset, by_unit: bool = False) -> pd.DataFrame:
     """Total and group areas per year (ha) with each group's share of the total (%).
 
@@ -45,60 +111,240 @@ def dataset_overview(ds: Dataset, by_unit: bool = False) -> pd.DataFrame:
     return s
 
 
-def overview_step(ds: Dataset, out_dir: Path, report: RunReport) -> None:
-    report.files.append(write_csv(dataset_overview(ds), out_dir / "tong_quan.csv", force=True))
-    report.notes.append(f"dataset {ds.name}: years {', '.join(map(str, ds.years))}, {len(ds.units)} unit(s)")
+def change_pairs(years: list[int]) -> list[tuple[int, int]]:
+    """The intervals ``landuse run`` tabulates: each pair of consecutive inventories, and first → last when
+    there are more than two."""
+    pairs = list(zip(years, years[1:], strict=False))
+    if len(years) > 2:
+        pairs.append((years[0], years[-1]))
+    return pairs
 
 
-# "module:function" of each step, in order. A capability adds its line here.
-STEPS: list[str] = [
-    "landuse.pipeline:overview_step",
-    "landuse.reconcile:reconcile_step",
-    "landuse.transitions.change:run_step",
-    "landuse.transitions.intensity:run_step",
-    "landuse.fulfilment:fulfilment_step",
-    "allocation.api:run_step",
-    "landuse.excel.workbook:tables_step",  # keep last: the workbook from what the steps before stored in report.results
-]
+def step_load(r: Results) -> None:
+    ds = r.dataset
+    r.notes += [f"skipped {s}" for s in ds.skipped]
+    r.overview = dataset_overview(ds)
+    r.notes.append(f"dataset {ds.name}: years {', '.join(map(str, ds.years))}, {len(ds.units)} unit(s)")
+
+
+def step_reconcile(r: Results) -> None:
+    r.findings = reconcile(r.dataset)
+    r.reconciled = reconciled_table(r.dataset, r.findings)
+    n = counts(r.findings)["error"]
+    r.notes.append(f"reconciliation: {n} error finding(s), {len(r.findings)} in all (kiem_tra.csv)")
+
+
+def step_change(r: Results) -> None:
+    ds = r.dataset
+    r.changes = {(a, b): net_change(ds, a, b) for a, b in change_pairs(ds.years)}
+    span = estimate_years(ds)
+    if span is None:
+        return
+    r.estimate = estimate(ds, *span)
+    e = r.estimate
+    relaxed = e.flows.loc[e.flows["status"] == "relaxed", "flow"].tolist()
+    r.notes.append(f"transitions {e.from_year}→{e.to_year}: estimated matrix ({e.solver}, {e.status}); "
+                   f"{len(e.flows) - len(relaxed)} known flows held"
+                   + (f", relaxed: {', '.join(relaxed)}" if relaxed else ""))
+
+
+def step_intensity(r: Results) -> None:
+    years = r.dataset.years
+    if len(years) < 2:
+        return
+    res = r.intensity = analyse_estimate(r.dataset, list(years))[0]
+    iv = res.level("interval")
+    speeds = ", ".join(f"{x.interval} {x.intensity_pct_per_year:.3g} %/yr ({x.behaviour})"
+                       for x in iv[iv["interval"] != ALL].itertuples())
+    r.notes.append(f"intensity analysis (estimated matrices): {speeds}; uniform "
+                   f"{iv['uniform_pct_per_year'].iloc[0]:.3g} %/yr")
+    if not has_matplotlib():
+        r.notes.append("intensity: no PNG pictures (matplotlib is not installed); see the HTML file")
+
+
+def has_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def step_fulfilment(r: Results) -> None:
+    ds = r.dataset
+    if default_plan_id(ds) is None:
+        r.notes.append("fulfilment: skipped (the manifest names no plan)")
+        r.part_notes.append(PartNote("fulfilment", "no-plan", ""))
+        return
+    f = r.fulfilment = assess(ds)
+    n = f.table["status"].value_counts()
+    r.notes.append(f"fulfilment of {f.plan} ({f.base_year}→{f.year}, {f.elapsed_pct:.0f} % of the period to "
+                   f"{f.target_year} elapsed): " + ", ".join(f"{n[s]} {s}" for s in STATUSES if s in n))
+    versions = versions_of(ds)
+    if len(versions) > 1:
+        r.plan_versions = compare_versions(ds, versions)
+        r.notes.append(f"plan versions {', '.join(versions)}: {int(r.plan_versions.table['differs'].sum())} "
+                       "row(s) differ")
+
+
+def step_allocate(r: Results) -> None:
+    ds = r.dataset
+    if not ds.manifest.get("allocation", {}).get("config"):
+        r.notes.append("allocation: skipped (the manifest has no [allocation] config)")
+        return
+    try:
+        res = r.allocation = allocate(ds)
+    except (InfeasibleError, NoSolutionError) as e:
+        r.notes.append(f"allocation: {e}")
+        r.part_notes.append(PartNote("allocation", "error", str(e)))
+        return
+    c, dev = res.config, res.deviations()
+    r.notes.append(f"allocation {c.start_year}→{c.target_year}: {res.status.text} ({res.solver}), objective "
+                   f"{res.objective:.4g}; {len(dev)} code(s) off target by > 0.5 ha"
+                   + (f" ({', '.join(dev['code'])})" if len(dev) else ""))
+
+
+def workbook_parts(r: Results, scenario: object = None) -> Parts:
+    """The parts of the workbook from the results of the steps before."""
+    return Parts(findings=r.findings, estimate=r.estimate, fulfilment=r.fulfilment, allocation=r.allocation,
+                 notes=list(r.part_notes), scenario=scenario)
+
+
+# ---- the files ----------------------------------------------------------------------------------------
+def output_files(r: Results) -> list[tuple[str, Callable[[Path], object]]]:
+    """The files of the run, in the order they are listed: (file name, function writing it to a path)."""
+    def csv(df: pd.DataFrame) -> Callable[[Path], object]:
+        return lambda path: write_csv(df, path, force=True)
+
+    out: list[tuple[str, Callable[[Path], object]]] = []
+    if r.overview is not None:
+        out.append(("tong_quan.csv", csv(r.overview)))
+    if r.findings is not None:
+        out += [("kiem_tra.csv", csv(r.findings)), ("doi_soat.csv", csv(r.reconciled))]
+    out += [(f"bien_dong_{a}_{b}.csv", csv(t)) for (a, b), t in r.changes.items()]
+    if r.estimate is not None:
+        e = r.estimate
+        out += [(f"chu_chuyen_uoc_tinh_{e.from_year}_{e.to_year}.csv", csv(e.table())),
+                (f"chu_chuyen_uoc_tinh_{e.from_year}_{e.to_year}_findings.csv", csv(e.findings))]
+    if r.intensity is not None:
+        from landuse.transitions.charts import write_intensity_plot
+
+        res = r.intensity
+        out += [(f"{RUN_STEM}.csv", csv(res.table)), (f"{RUN_STEM}_on_dinh.csv", csv(res.stationarity))]
+        out += [(f"{RUN_STEM}{ext}", lambda path, res=res: write_intensity_plot(res, path, force=True))
+                for ext in (".html", ".png") if ext == ".html" or has_matplotlib()]
+    if r.fulfilment is not None:
+        out.append((OUTPUT_FILE, csv(r.fulfilment.table)))
+    if r.plan_versions is not None:
+        out.append((COMPARE_FILE, csv(r.plan_versions.table)))
+    if r.allocation is not None:
+        c = r.allocation.config
+        out += [(f"phan_bo_{c.target_year}.csv", csv(r.allocation.table)),
+                (f"chu_chuyen_{c.start_year}_{c.target_year}.csv", csv(r.allocation.conversions))]
+    year = r.dataset.years[-1]
+    out.append((f"hien_trang_{year}.csv", csv(inventory_table(r.dataset, year))))
+    return out
+
+
+STEPS: tuple[Callable[[Results], None], ...] = (step_load, step_reconcile, step_change, step_intensity,
+                                                 step_fulfilment, step_allocate)
+
+
+def run(data: Path | str | None = None, out: Path | str = "outputs", force: bool = False,
+        progress: Callable[[StepTime], None] | None = None, number_format: str | None = None) -> RunReport:
+    """Load ``data``, run every step, and write every table and the workbook into the folder ``out``.
+
+    The folder is checked and locked first (a folder holding files the tool did not write, or changed since,
+    is refused without ``force``; a second run into it is refused); the files are written into a staging
+    folder that replaces ``out`` only when every step succeeded. ``progress`` is called with each step's
+    number, name and own time as it finishes.
+    """
+    t = time.perf_counter()
+    ds = load_dataset(data, number_format=number_format)
+    results = Results(ds)
+    report = RunReport(Path(out), results)
+    with StagedFolder(out, force) as staging:
+        load_seconds = time.perf_counter() - t
+        for number, step in enumerate((*STEPS, None), start=1):
+            t = time.perf_counter()
+            if step is None:
+                for name, write in output_files(results):
+                    write(staging / name)
+                    report.files.append(report.out_dir / name)
+                results.workbook = write_tables(ds, staging / WORKBOOK_NAME, workbook_parts(results), force=True)
+                report.files.append(report.out_dir / WORKBOOK_NAME)
+                results.notes.append(f"workbook: {len(results.workbook.sheets)} sheets "
+                                     f"({', '.join(results.workbook.sheets)})")
+                results.notes.extend(results.workbook.notes)
+            else:
+                step(results)
+            seconds = time.perf_counter() - t + (load_seconds if number == 1 else 0.0)
+            report.steps.append(StepTime(number, STEP_NAMES[number - 1], seconds))
+            if progress:
+                progress(report.steps[-1])
+    return report
 
 
 def run_summary(report: RunReport) -> str:
     """The short text ``landuse run`` prints at the end: files written, error findings, allocation status."""
+    r = report.results
     lines = [f"Wrote {len(report.files)} file(s) to {report.out_dir}:"]
     lines += [f"  {Path(p).name}" for p in report.files]
-    lines += [f"- {n}" for n in report.notes]
-    findings = report.results.get("findings")
-    if isinstance(findings, pd.DataFrame) and "severity" in findings:
-        counts = findings["severity"].value_counts()
-        lines.append(f"Findings: {int(counts.get('error', 0))} error(s), {int(counts.get('rounding', 0))} rounding, "
-                     f"{int(counts.get('info', 0))} info")
-    alloc = report.results.get("allocation")
-    if alloc is not None:
-        status = getattr(alloc, "status", "")
-        solver = getattr(alloc, "solver", "")
-        lines.append(f"Allocation: {getattr(status, 'value', status)}" + (f" ({solver})" if solver else ""))
+    lines += [f"- {n}" for n in r.notes]
+    if r.findings is not None:
+        n = counts(r.findings)
+        lines.append(f"Findings: {n['error']} error(s), {n['rounding']} rounding, {n['info']} info")
+    if r.allocation is not None:
+        lines.append(f"Allocation: {r.allocation.status.value} ({r.allocation.solver})")
     return "\n".join(lines)
 
 
-def _resolve(spec: str) -> Callable[[Dataset, Path, RunReport], None]:
-    mod, func = spec.split(":")
-    return getattr(importlib.import_module(mod), func)
+# ---- the workbook alone (``landuse tables``) ------------------------------------------------------------
+def _part(key: str, compute: Callable[[], object], notes: list[PartNote], strict: bool = False) -> object | None:
+    """``compute()``; a :class:`LanduseError` leaves the part out with a note (raised when ``strict``)."""
+    try:
+        return compute()
+    except LanduseError as e:
+        if strict:
+            raise
+        notes.append(PartNote(key, "error", str(e)))
+        return None
 
 
-def run(data: Path | str | None = None, out: Path | str = "outputs", force: bool = False,
-        progress: Callable[[str], None] | None = None, number_format: str | None = None) -> RunReport:
-    """Load ``data``, validate it, and write every table of every capability into ``out``.
+def compute_parts(ds: Dataset, parts: Parts | None = None, scenario: Path | str | None = None,
+                  solver: str | None = None, by_unit: bool = False, projects: bool = True) -> Parts:
+    """The workbook's parts: those given in ``parts``, the others computed as ``landuse run`` computes them.
 
-    Nothing is written when loading fails: the dataset is loaded and validated before the folder is touched.
-    ``progress`` (optional) is called with the name of each step as it starts.
-    """
-    ds = load_dataset(data, number_format=number_format)
-    out_dir = prepare_output_dir(out, force)
-    report = RunReport(out_dir)
-    for s in ds.skipped:
-        report.notes.append(f"skipped {s}")
-    for spec in STEPS:
-        if progress:
-            progress(spec.split(":")[0].rsplit(".", 1)[-1])
-        _resolve(spec)(ds, out_dir, report)
-    return report
+    A part whose capability raises an input error is left out with a note, except an explicitly asked
+    allocation (``scenario`` or ``by_unit``), which raises."""
+    p = parts or Parts()
+    notes = list(p.notes)
+    years = ds.years
+    if p.findings is None:
+        p.findings = _part("findings", lambda: reconcile(ds), notes)
+    if p.estimate is None and len(years) > 1:
+        p.estimate = _part("transitions", lambda: estimate(ds, years[-2], years[-1]), notes)
+    if p.fulfilment is None:
+        if not ds.plans:
+            notes.append(PartNote("fulfilment", "no-plan", ""))
+        else:
+            p.fulfilment = _part("fulfilment", lambda: assess(ds), notes)
+    explicit = scenario is not None or by_unit
+    if p.allocation is None or explicit:
+        kw = {"by_unit": True, "projects": projects} if by_unit else {}
+        p.allocation = _part("allocation", lambda: allocate(ds, scenario=scenario, solver=solver, **kw), notes,
+                             strict=explicit)
+    p.notes = notes
+    p.scenario = scenario
+    return p
+
+
+def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None = None, lang: str = "vi",
+                 results: Parts | None = None, force: bool = False, solver: str | None = None,
+                 by_unit: bool = False, projects: bool = True) -> TablesReport:
+    """Write the official-tables workbook for ``ds`` to ``out_path`` (atomically; ``force`` to replace a file):
+    the parts in ``results``, the missing ones computed (:func:`compute_parts`). ``by_unit``: allocate per
+    unit and add a sheet of the per-unit areas; ``projects=False``: without the dataset's located projects."""
+    from landuse.excel.workbook import check_workbook_path
+
+    check_workbook_path(out_path)
+    parts = compute_parts(ds, results, scenario, solver, by_unit, projects)
+    return write_tables(ds, out_path, parts, lang=lang, force=force)

@@ -128,7 +128,7 @@ def make_units(n: int, communes: pd.DataFrame | None, rng: np.random.Generator) 
     ``former_district`` with its communes.
     """
     if n < 1:
-        raise InputError("the number of units must be at least 1", expected="--units N ≥ 1", found=n)
+        raise InputError("the number of units must be at least 1", expected="a number of units ≥ 1", found=n)
     if communes is not None and len(communes) == n and "name" in communes:
         cols = ["tt", "kind", "name", "region"] + (["former_district"] if "former_district" in communes else [])
         u = communes.reindex(columns=cols).fillna("")
@@ -366,15 +366,16 @@ def located_units(ds: Dataset, key: str = "industrial_zones") -> dict[str, set[s
     (``period`` a year, not "after 2030"): the generator puts that land there only."""
     if key not in ds.extras:
         return {}
-    from allocation.units import PROJECT_CODES, split_communes
+    from allocation.units import project_codes, split_communes
 
     z = ds.extras[key]
     require_columns(z, ["kind", "commune", "period"], ds.file(key))
     dated = z["period"].astype(str).str.strip().str.fullmatch(r"\d{4}")
+    codes = project_codes(ds)
     out: dict[str, set[str]] = {}
     for kind, commune in zip(z.loc[dated, "kind"], z.loc[dated, "commune"], strict=True):
-        if kind in PROJECT_CODES:
-            out.setdefault(PROJECT_CODES[kind], set()).update(split_communes(commune))
+        if kind in codes:
+            out.setdefault(codes[kind], set()).update(split_communes(commune))
     return out
 
 
@@ -473,7 +474,7 @@ def write_synthetic(ds: Dataset, out: Path | str, n: int | None = None, seed: in
     if n is None:
         n = len(communes) if communes is not None else 65
     if n < 1:
-        raise InputError("the number of units must be at least 1", expected="--units N ≥ 1", found=n)
+        raise InputError("the number of units must be at least 1", expected="a number of units ≥ 1", found=n)
     year = year or max(ds.years)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not force)):
         raise OutputExistsError(f"{out}: exists and is not empty; choose another folder or use --force")

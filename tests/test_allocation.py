@@ -293,15 +293,15 @@ def test_suitability_numbers_follow_number_format_option(langson):
 def test_end_column_named_after_target_year(mini, tmp_path, default_result):
     """With [period] target_year = 2035 the hand case (SKK 25 → 125 ha, see test_hand_solved_optimum) reports
     ``area_2035``, and the workbook reads that column back (the Bảng 26 sheet's allocated column, SKK row)."""
-    from landuse.excel.workbook import allocation_rows, build_sheets
+    from landuse.excel.workbook import Parts, allocation_rows, build_sheets
 
     text = HAND.read_text(encoding="utf-8").replace("target_year = 2030", "target_year = 2035")
     path = write(tmp_path / "y.toml", text)
     res = allocate(mini, path)
     assert res.end_column == "area_2035" and "area_2030" not in res.table.columns
     assert res.table.set_index("code").at["SKK", "area_2035"] == pytest.approx(125)
-    assert len(allocation_rows(mini, res.table)) > 0
-    sheet = next(s for s in build_sheets(mini, {"allocation": res}, "en") if s.name == "Allocation 2035")
+    assert len(allocation_rows(mini, res.table, res.end_column)) > 0
+    sheet = next(s for s in build_sheets(mini, Parts(allocation=res), "en") if s.name == "Allocation 2035")
     row = sheet.row_of["SKK"]
     values = [c.value for (r, _), c in sheet.cells.items() if r == row and isinstance(c.value, float)]
     assert any(v == pytest.approx(125) for v in values)

@@ -131,7 +131,7 @@ def test_run_step_result_object(tmp_path):
     from landuse.pipeline import run
 
     report = run(None, tmp_path / "o")
-    res = report.results["allocation"]
+    res = report.results.allocation
     assert res.status.value == "optimal" and res.table.set_index("code").at["SKK", "area_2030"] == pytest.approx(
         2253)
 

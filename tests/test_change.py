@@ -13,11 +13,11 @@ from landuse.errors import InputError, UnknownCodeError
 from landuse.transitions.change import (
     asset_account,
     components,
-    intensity,
     net_change,
     split_matrix,
     transition_matrix,
 )
+from landuse.transitions.intensity import intensity
 from tests.conftest import MINI
 
 # The hand-worked example: 7 plots in two units, three land types (LUC rice, RSX production forest, ONT rural

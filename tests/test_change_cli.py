@@ -190,6 +190,7 @@ def test_run_writes_change_tables(tmp_path):
     names = {p.name for p in report.files}
     assert {"bien_dong_2014_2019.csv", "bien_dong_2019_2024.csv", "bien_dong_2014_2024.csv",
             "chu_chuyen_uoc_tinh_2019_2024.csv"} <= names
-    assert report.results["transitions"].estimated
+    est = report.results.estimate
+    assert est.estimated and (est.from_year, est.to_year) == (2019, 2024)
     m = pd.read_csv(tmp_path / "out" / "chu_chuyen_uoc_tinh_2019_2024.csv")
     assert m["status"].str.startswith("estimated").all()

@@ -8,7 +8,8 @@ import pytest
 
 from landuse.dataset import load_dataset
 from landuse.errors import InputError, NonNumericError, UnknownCodeError
-from landuse.transitions.change import asset_account, estimate_transitions
+from landuse.transitions.change import asset_account
+from landuse.transitions.estimate import estimate_transitions
 from tests.conftest import write
 
 INVENTORY = """unit,year,code,area_ha

@@ -20,8 +20,11 @@ from landuse.cli import main
 from landuse.errors import InputError
 from landuse.excel.layouts import matrix_sheet
 from landuse.excel.sheets import allocation_sheet, findings_sheet, fulfilment_sheet
-from landuse.excel.workbook import build_sheets, build_tables, link_resolver
+from landuse.excel.workbook import Parts, build_sheets, link_resolver
 from landuse.excel.writer import write_workbook
+from landuse.findings import conform
+from landuse.pipeline import build_tables
+from landuse.transitions.estimate import estimate_transitions
 from tests.conftest import MINI
 
 EVIL = '=HYPERLINK("x")'
@@ -238,10 +241,9 @@ def test_every_formula_recomputes_to_its_cached_value(tmp_path, langson):
     """The independent check of every derived cell: the whole workbook (every part), each formula recomputed by
     the evaluator above from the constants it depends on and compared with the value cached by the writer."""
     import landuse.fulfilment as ful
-    import landuse.transitions.change as change
     parts = fake_parts(langson)
-    parts["transitions"] = change.estimate_transitions(langson, 2019, 2024)
-    parts["fulfilment"] = ful.fulfilment(langson)
+    parts.estimate = estimate_transitions(langson, 2019, 2024)
+    parts.fulfilment = ful.assess(langson)
     res = build_tables(langson, tmp_path / "all.xlsx", results=parts)
     wb = openpyxl.load_workbook(res.path)
     with_formulas = {ws.title for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"}
@@ -483,8 +485,9 @@ def test_fulfilment_layout_formulas(tmp_path, vn2024):
 
 def test_fulfilment_matches_library(tmp_path, langson):
     import landuse.fulfilment as ful
-    df = ful.fulfilment(langson)
-    sheets = build_sheets(langson, {"fulfilment": df})
+    res = ful.assess(langson)
+    df = res.table
+    sheets = build_sheets(langson, Parts(fulfilment=res))
     s = next(x for x in sheets if x.name == "Thực hiện quy hoạch")
     wb, wv, path = _save([s], tmp_path)
     ws, ev = wv.active, Formulas(wb)
@@ -526,9 +529,8 @@ def test_matrix_layout_sums(tmp_path, vn2024):
 def test_matrix_prints_readably_on_pages_across(tmp_path, langson):
     """The 52-column 05/TKKK: A3 landscape at ≥ 8 pt, split by explicit column breaks into pages that each carry
     the "Loại đất năm …" band and the repeated label columns and header rows."""
-    import landuse.transitions.change as change
-    res = change.estimate_transitions(langson, 2019, 2024)
-    s = next(x for x in build_sheets(langson, {"transitions": res}) if x.name == "Chu chuyển")
+    res = estimate_transitions(langson, 2019, 2024)
+    s = next(x for x in build_sheets(langson, Parts(estimate=res)) if x.name == "Chu chuyển")
     wb, _, _ = _save([s], tmp_path)
     ws = wb.active
     assert ws.page_setup.paperSize == 8 and ws.page_setup.orientation == "landscape"
@@ -564,9 +566,11 @@ def test_allocation_layout(tmp_path, vn2024):
 
 
 def test_findings_errors_first_with_links(tmp_path, langson):
-    sheets = build_sheets(langson, {})
+    sheets = build_sheets(langson, Parts())
     f = pd.DataFrame({"severity": ["info", "rounding", "error"], "check": ["a", "b", "formula"],
                       "source": ["bang2", "bang3", "bang3"], "row": ["LUA", "NNP", "NNP"],
+                      "table": ["bang2", "bang3", "bang3"], "column_id": ["c4", "c7", "c6"],
+                      "code": ["LUA", "NNP", "NNP"],
                       "column": ["(4)", "(7)", "(6)"], "expected": [1.0, 17651.0, 31367.0],
                       "found": [1.0, 17652.0, 31366.0], "difference": [0.0, 1.0, -1.0],
                       "message": ["x", "y", "printed (6) differs"], "page": [85, 93, 93]})
@@ -586,7 +590,7 @@ def test_findings_errors_first_with_links(tmp_path, langson):
 def test_findings_of_the_library_all_link_to_their_cells(tmp_path, langson):
     import landuse.reconcile as rec
     findings = rec.reconcile(langson)
-    sheets = build_sheets(langson, {"findings": findings})
+    sheets = build_sheets(langson, Parts(findings=findings))
     wb, _, _ = _save(sheets, tmp_path)
     ws = wb["Kiểm tra"]
     n = ws.max_row - 2
@@ -705,18 +709,21 @@ def fake_parts(ds):
     conv = pd.DataFrame([[700.0, 20.0, 0.0, 720.0], [0.0, 50.0, 0.0, 50.0], [5.0, 10.0, 30.0, 45.0],
                          [705.0, 80.0, 30.0, 815.0]], index=["NNP", "PNN", "CSD", "total"],
                         columns=["NNP", "PNN", "CSD", "total"]).rename_axis("code_from").reset_index()
-    findings = pd.DataFrame({"severity": ["rounding", "error"], "check": ["share", "sum"],
-                             "source": ["bang2", "inventory-2024"], "row": ["CCC", "TS"],
-                             "column": ["(5)", "2024"], "expected": [2.13, 830731], "found": [2.14, 830732],
-                             "difference": [0.01, 1], "message": ["m1", "m2"]})
-    return {"transitions": SimpleNamespace(matrix=m, estimated=True),
-            "allocation": SimpleNamespace(table=table, conversions=conv, status="optimal", solver="highs"),
-            "findings": findings}
+    findings = conform(pd.DataFrame({"severity": ["rounding", "error"], "check": ["share", "sum"],
+                                     "source": ["bang2", "inventory-2024"], "row": ["CCC", "TS"],
+                                     "column": ["(5)", "2024"], "expected": [2.13, 830731], "found": [2.14, 830732],
+                                     "difference": [0.01, 1], "message": ["m1", "m2"], "table": ["bang2", ""],
+                                     "column_id": ["c5", ""], "year": [2024, 2024], "code": ["CCC", "TS"]}))
+    allocation = SimpleNamespace(table=table, conversions=conv, status=SimpleNamespace(value="optimal"),
+                                 solver="highs", config=SimpleNamespace(target_year=2030), end_column="area_2030",
+                                 unit_areas=None)
+    return Parts(estimate=SimpleNamespace(matrix=m, estimated=True, from_year=2019, to_year=2024),
+                 allocation=allocation, findings=findings)
 
 
 def test_workbook_with_every_part(tmp_path, langson):
     parts = fake_parts(langson)
-    res = build_tables(langson, tmp_path / "all.xlsx", results=dict(parts))
+    res = build_tables(langson, tmp_path / "all.xlsx", results=parts)
     wb = openpyxl.load_workbook(res.path)
     for name in ["Chu chuyển", "Phân bổ 2030", "Chuyển mục đích 2024-2030", "Kiểm tra"]:
         assert name in wb.sheetnames
@@ -741,9 +748,8 @@ def test_workbook_with_every_part(tmp_path, langson):
 
 
 def test_transition_sheet_matches_the_library(tmp_path, langson):
-    import landuse.transitions.change as change
-    res = change.estimate_transitions(langson, 2019, 2024)
-    sheets = build_sheets(langson, {"transitions": res})
+    res = estimate_transitions(langson, 2019, 2024)
+    sheets = build_sheets(langson, Parts(estimate=res))
     s = next(x for x in sheets if x.name == "Chu chuyển")
     wb, wv, path = _save([s], tmp_path)
     ws, v, ev = wb.active, wv.active, Formulas(wb)

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from landuse.cli import main
-from landuse.excel.workbook import build_tables
+from landuse.excel.workbook import Parts
+from landuse.pipeline import build_tables
 from landuse.wording import CHECK_NAMES, finding_message, number
 
 
@@ -67,7 +68,7 @@ ENGLISH = ("printed", "blank", "the sum of", "prints", "is not in", "gives", "pa
 
 
 def test_checks_sheet_is_vietnamese(tmp_path, langson, findings):
-    path = build_tables(langson, tmp_path / "vi.xlsx", results={"findings": findings})
+    path = build_tables(langson, tmp_path / "vi.xlsx", results=Parts(findings=findings))
     ws = openpyxl.load_workbook(path.path)["Kiểm tra"]
     head = {c.value: c.column for c in ws[2]}
     rows = range(3, ws.max_row + 1)

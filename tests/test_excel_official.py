@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from openpyxl.utils.cell import range_boundaries
 
-from landuse.excel.workbook import build_tables
+from landuse.pipeline import build_tables
 from tests.test_excel import rows_by_label
 
 

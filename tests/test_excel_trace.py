@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 from openpyxl.utils.cell import get_column_letter
 
-from landuse.excel.workbook import build_tables
+from landuse.excel.workbook import Parts
+from landuse.pipeline import build_tables
 from tests.test_excel import check_every_formula
 
 REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
@@ -24,7 +25,7 @@ REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
 
 @pytest.fixture(scope="module")
 def traced(tmp_path_factory, langson):
-    parts: dict = {}
+    parts = Parts()
     path = tmp_path_factory.mktemp("trace") / "tables.xlsx"
     build_tables(langson, path, results=parts)
     return path, openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True), parts
@@ -129,8 +130,8 @@ def test_tree_sheets_trace_to_the_source(traced, langson):
     cls = langson.classification
     stock = {y: langson.stock(y) for y in langson.years}
     t4, t26 = langson.tables["bang4"], langson.tables["bang26"]
-    alloc = parts["allocation"].table.set_index("code")
-    ful = parts["fulfilment"]
+    alloc = parts.allocation.table.set_index("code")
+    ful = parts.fulfilment.table
     n = check_tree_sheet(wb["Hiện trạng 2024"], wv["Hiện trạng 2024"], cls,
                          codes_by_row(wb["Hiện trạng 2024"], cls, "C"), {"(4)": stock[2024]})
     names = {cls.name(c): c for c in cls.codes}
@@ -181,8 +182,8 @@ def check_matrix_sheet(ws, matrix: pd.DataFrame) -> int:
 
 def test_matrix_sheets_trace_to_the_capability(traced):
     _, wb, _, parts = traced
-    n = check_matrix_sheet(wb["Chu chuyển"], parts["transitions"].matrix)
-    n += check_matrix_sheet(wb["Chuyển mục đích 2024-2030"], parts["allocation"].conversions)
+    n = check_matrix_sheet(wb["Chu chuyển"], parts.estimate.matrix)
+    n += check_matrix_sheet(wb["Chuyển mục đích 2024-2030"], parts.allocation.conversions)
     assert n > 1000
 
 
@@ -193,7 +194,7 @@ def test_findings_figures_trace_to_the_printed_cells(traced, langson):
 
     _, wb, _, parts = traced
     ws = wb["Kiểm tra"]
-    found = parts["findings"]
+    found = parts.findings
     head = {c.value: c.column for c in ws[number_row_findings(ws)]}
     checked = 0
     for r in range(number_row_findings(ws) + 1, ws.max_row + 1):

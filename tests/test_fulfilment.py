@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from landuse.cli import main
 from landuse.errors import ConfigError, InputError, UnknownCodeError
-from landuse.fulfilment import COLUMNS, STATUSES, LowBase, classify, compare_plans, fulfilment
+from landuse.fulfilment import COLUMNS, STATUSES, LowBase, assess, classify, compare_versions, fulfilment
 from landuse.pipeline import run
 from tests.conftest import MINI, ratio_province, write
 
@@ -164,7 +164,7 @@ def test_low_base_thresholds(b4, langson):
 def test_low_base_parse():
     assert LowBase.parse("1%,10ha") == LowBase(1, 10) == LowBase.parse(None)
     assert LowBase.parse("2.5%") == LowBase(2.5, 0) and LowBase.parse("25 ha") == LowBase(0, 25)
-    with pytest.raises(InputError, match="--low-base"):
+    with pytest.raises(InputError, match="low-base"):
         LowBase.parse("3x")
 
 
@@ -207,8 +207,9 @@ def test_synthetic_statuses(mini_plan):
     from landuse.dataset import load_dataset
 
     ds = load_dataset(MINI)
-    df = fulfilment(ds, plan_file=mini_plan, base_year=2019, year=2024).set_index("code")
-    assert df.attrs["target_year"] == 2029 and set(df["elapsed_pct"]) == {50.0}
+    res = assess(ds, plan_file=mini_plan, base_year=2019, year=2024)
+    df = res.table.set_index("code")
+    assert res.target_year == 2029 and set(df["elapsed_pct"]) == {50.0}
     expected = {
         "CLN": "no-change-planned",  # plan = baseline 300; moved +5
         "LUK": "no-change-planned",  # plan = baseline 300; did not move
@@ -248,8 +249,9 @@ def test_other_plan_version(langson):
 
 
 def test_compare_plans(langson):
-    cmp = compare_plans(langson).set_index("code")
-    assert cmp.attrs["plans"] == ["qd236-bang4", "qd236-bang26"]  # same base and target year
+    res = compare_versions(langson)
+    cmp = res.table.set_index("code")
+    assert res.plans == ["qd236-bang4", "qd236-bang26"]  # same base and target year
     assert cmp.loc["LUC", "plan_qd236-bang4"] == 19954 and cmp.loc["LUC", "plan_qd236-bang26"] == 19655
     assert cmp.loc["LUC", "differs"] and "plan 19,954 vs 19,655 (299 ha)" in cmp.loc["LUC", "difference"]
     assert cmp.loc["LUC", "ratio_spread_pp"] == pytest.approx(100 * 258 / 1199 - 100 * 259 / 1499)
@@ -377,7 +379,7 @@ def test_cli_table_header_and_compare():
     (["--plan", "nope"], "unknown plan 'nope'"),
     (["--plan", "qd236-bang4", "--plan", "qd236-bang26"], "--plan given 2 times"),
     (["--base-year", "2018"], "no status for the base year 2018"),
-    (["--low-base", "abc"], "--low-base: bad threshold"),
+    (["--low-base", "abc"], "bad low-base threshold"),
 ])
 def test_cli_bad_input_exit_2(args, message):
     r = CliRunner().invoke(main, ["fulfilment", *args])
@@ -395,7 +397,7 @@ def test_run_writes_fulfilment(tmp_path):
     report = run(None, tmp_path / "out")
     names = [p.name for p in report.files]
     assert "thuc_hien_quy_hoach.csv" in names
-    df = report.results["fulfilment"]
+    df = report.results.fulfilment.table
     assert df.set_index("code").loc["RPH", "status"] == "opposite"
     text = (tmp_path / "out" / "thuc_hien_quy_hoach.csv").read_text(encoding="utf-8")
     assert text.splitlines()[0].startswith("code,name,level,baseline,plan,actual")
@@ -403,5 +405,5 @@ def test_run_writes_fulfilment(tmp_path):
 
 def test_run_without_plan_skips(tmp_path):
     report = run(MINI, tmp_path / "out")
-    assert "fulfilment" not in report.results
+    assert report.results.fulfilment is None
     assert any("fulfilment: skipped" in n for n in report.notes)

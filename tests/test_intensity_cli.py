@@ -193,18 +193,20 @@ def test_estimate_wrong_year(runner):
 
 
 def test_run_step_writes_tables_and_pictures(langson, tmp_path):
-    from landuse.pipeline import STEPS, RunReport
-    from landuse.transitions.intensity import run_step
+    from landuse.pipeline import STEP_NAMES, Results, output_files, step_intensity
 
-    assert "landuse.transitions.intensity:run_step" in STEPS
-    report = RunReport(tmp_path)
-    run_step(langson, tmp_path, report)
-    assert {p.name for p in report.files} == {"cuong_do_bien_dong.csv", "cuong_do_bien_dong_on_dinh.csv",
-                                              "cuong_do_bien_dong.html", "cuong_do_bien_dong.png"}
+    assert "intensity" in STEP_NAMES
+    results = Results(langson)
+    step_intensity(results)
+    for name, writer in output_files(results):
+        if name.startswith("cuong_do"):
+            writer(tmp_path / name)
+    assert {p.name for p in tmp_path.iterdir()} == {"cuong_do_bien_dong.csv", "cuong_do_bien_dong_on_dinh.csv",
+                                                    "cuong_do_bien_dong.html", "cuong_do_bien_dong.png"}
     t = pd.read_csv(tmp_path / "cuong_do_bien_dong.csv", keep_default_na=False)
     assert set(t["interval"]) == {"2014-2019", "2019-2024", "all"} and set(t["status"]) == {"estimated"}
     assert "(ước tính)" in (tmp_path / "cuong_do_bien_dong.html").read_text(encoding="utf-8")
-    assert report.results["intensity"].estimated
+    assert results.intensity.estimated
 
 
 def test_estimate_subprocess_json():

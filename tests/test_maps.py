@@ -124,7 +124,7 @@ def test_vector_raster_and_plot_file_give_the_same_matrix(tmp_path):
     rows = [f"{r * 4 + c},{START[r][c]},{END[r][c]},1" for r in range(3) for c in range(4)]
     plots_csv = tmp_path / "plots.csv"
     plots_csv.write_text("plot_id,code_from,code_to,area_ha\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    from landuse.transitions.change import plot_transitions
+    from landuse.transitions.reports import plot_transitions
 
     _, from_file = plot_transitions(plots_csv, classification=cls)
     expected = {k: float(v) for k, v in EXPECTED.items()}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from landuse.classification import load_classification
 from landuse.errors import DuplicateKeyError, InputError, NegativeAreaError, NonNumericError, UnknownCodeError
 from landuse.readers.matrix import read_matrices, read_matrix
 from tests.conftest import write
+
+CLS = load_classification("vn2024")
 
 # Two intervals of a three-category landscape (100 units), any labels. Interval 1 (rows = start):
 #            Forest  Crop  Urban | total        interval 2:  Forest  Crop  Urban | total
@@ -54,7 +57,7 @@ def test_long_km2(tmp_path):
 
 
 def test_05tkkk_csv(tmp_path):
-    m = read_matrix(write(tmp_path / "05.csv", TKKK))
+    m = read_matrix(write(tmp_path / "05.csv", TKKK), classification=CLS)
     assert m.layout == "05/TKKK" and m.categories == ["LUC", "RSX", "ONT"]
     assert m.core.loc["RSX", "ONT"] == 10 and m.core.loc["ONT", "LUC"] == 0
     assert m.decrease["RSX"] == 2 and m.increase["RSX"] == 1
@@ -74,13 +77,13 @@ def test_05tkkk_xlsx(tmp_path):
     ws.merge_cells("E3:G3")
     p = tmp_path / "05.xlsx"
     wb.save(p)
-    m = read_matrix(p)
+    m = read_matrix(p, classification=CLS)
     assert m.layout == "05/TKKK" and m.core.loc["LUC", "RSX"] == 15 and m.end.tolist() == [55, 116, 40]
 
 
 def test_05tkkk_unknown_code_layout_forced(tmp_path):
     with pytest.raises(UnknownCodeError, match="no land code"):
-        read_matrix(write(tmp_path / "x.csv", "Mã,Năm 2019\nFOREST,1\n"))
+        read_matrix(write(tmp_path / "x.csv", "Mã,Năm 2019\nFOREST,1\n"), classification=CLS)
 
 
 @pytest.mark.parametrize(("text", "error", "where"), [

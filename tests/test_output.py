@@ -47,9 +47,20 @@ def test_written_file_has_normal_permissions(tmp_path):
     assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o644
 
 
-def test_our_output_folder_may_be_rewritten(tmp_path):
+def test_our_output_folder_may_be_rewritten_but_not_a_users_file(tmp_path):
     out = prepare_output_dir(tmp_path / "out")
-    (out / "a.csv").write_text("1")
-    with atomic_open(out / "a.csv") as fh:  # inside our marked folder: replaced without --force
+    with atomic_open(out / "a.csv") as fh:  # written by the tool: recorded in the marker
+        fh.write("1")
+    with atomic_open(out / "a.csv") as fh:  # unchanged since: replaced without --force
         fh.write("2")
     assert (out / "a.csv").read_text() == "2"
+    (out / "a.csv").write_text("edited by hand")  # changed since the tool wrote it
+    (out / "mine.csv").write_text("user's own")  # never written by the tool
+    for name in ("a.csv", "mine.csv"):
+        with pytest.raises(OutputExistsError, match="not written by landuse or changed since"):
+            with atomic_open(out / name) as fh:
+                fh.write("3")
+    assert (out / "a.csv").read_text() == "edited by hand" and (out / "mine.csv").read_text() == "user's own"
+    with atomic_open(out / "a.csv", force=True) as fh:
+        fh.write("4")
+    assert (out / "a.csv").read_text() == "4"

@@ -14,7 +14,8 @@ import pytest
 import landuse.readers.plots as plots_mod
 from landuse.errors import DuplicateKeyError, NegativeAreaError, NonNumericError, UnknownCodeError
 from landuse.readers.plots import read_plots
-from landuse.transitions.change import TOTAL, plot_transitions, transition_matrix
+from landuse.transitions.change import TOTAL, transition_matrix
+from landuse.transitions.reports import plot_transitions
 from tests.conftest import write
 
 # 11 plots, ids numbered per unit (as communes do), unit U2 first seen after U1, B after both

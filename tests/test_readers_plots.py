@@ -14,7 +14,7 @@ from landuse.errors import (
     UnknownCodeError,
 )
 from landuse.readers.plots import read_plots, read_plots_located
-from landuse.transitions.change import plot_transitions
+from landuse.transitions.reports import plot_transitions
 from tests.conftest import write
 
 HEADER = "plot_id,unit,code_from,code_to,area_ha\n"

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from allocation import allocate
+from allocation.api import allocate_by_unit
 from allocation.config import load_scenario
 from allocation.spread import SpreadSettings, UnitDrivers, allocate_spread, solve_spread, spread_problem
-from allocation.units import allocate_by_unit
 from landuse.cli import main
 from landuse.dataset import load_dataset
 from landuse.synth import write_synthetic

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from allocation import allocate
+from allocation.api import allocate_by_unit
 from allocation.config import load_scenario
 from allocation.model import Problem, build
 from allocation.solve import SolveStatus, solve
-from allocation.units import allocate_by_unit, located_projects, read_unit_rows, split_communes
+from allocation.units import located_projects, read_unit_rows, split_communes
 from landuse.dataset import load_dataset
 from landuse.errors import InputError
 from landuse.synth import write_synthetic

@@ -17,7 +17,7 @@ import pandas as pd
 
 from landuse.classification import Classification
 from landuse.dataset import PublishedTable
-from landuse.excel.model import Cell, Chart, Sheet, col_letter, fmt_number, is_missing, ref, t
+from landuse.excel.model import Cell, Chart, Sheet, fmt_number, is_missing, ref, t
 
 STT_COL, NAME_COL = 0, 1
 WIDTH_STT, WIDTH_NAME, WIDTH_CODE, WIDTH_NUM = 7, 46, 6, 12
@@ -313,7 +313,7 @@ def inventory_sheet(name: str, cls: Classification, stock: pd.Series, year: int,
     Rows: the classification codes present in ``stock`` (NaN = not given, shown blank), in display order.
     STT from the classification (I, 1, 1.1); "Trong đó:" lines where the printed table ``printed`` has them.
     """
-    s = Sheet(name, title, [WIDTH_STT, WIDTH_NAME, WIDTH_CODE, 14, 14], unit=t("unit_ha", lang),
+    s = Sheet(name, title, [WIDTH_STT, WIDTH_NAME, WIDTH_CODE, 14, 14], measure=t("unit_ha", lang),
               mirrors=printed.id if printed else None, number=table_number(printed, lang))
     first = s.start_table(1, ["(1)", "(2)", "(3)", "(4)", "(5)"])
     for c, key in enumerate(["stt", "land_type", "code", "area_ha", "share_pct"]):
@@ -343,7 +343,7 @@ def change_sheet(name: str, cls: Classification, stocks: Mapping[int, pd.Series]
     if len(years) > 2:
         pairs.append((years[0], years[-1]))
     ny = len(years)
-    s = Sheet(name, title, [WIDTH_STT, WIDTH_NAME] + [WIDTH_NUM] * (ny + len(pairs)), unit=t("unit_ha", lang),
+    s = Sheet(name, title, [WIDTH_STT, WIDTH_NAME] + [WIDTH_NUM] * (ny + len(pairs)), measure=t("unit_ha", lang),
               mirrors=printed.id if printed else None, number=table_number(printed, lang))
     numbers = ["(1)", "(2)"] + [f"({3 + i})" for i in range(ny)]
     for a, b in pairs:
@@ -460,7 +460,7 @@ def matrix_sheet(name: str, cls: Classification | None, matrix: pd.DataFrame, fr
     columns = to_codes + extra_cols
     ncols = 4 + len(columns)
     s = Sheet(name, title, [5, 28, WIDTH_CODE, 10] + [MATRIX_WIDTH] * len(columns), subtitle=[note] if note else [],
-              unit=t("unit_ha", lang), font_size=MATRIX_FONT, paper="A3", print_scale=MATRIX_SCALE,
+              measure=t("unit_ha", lang), font_size=MATRIX_FONT, paper="A3", print_scale=MATRIX_SCALE,
               number=(("Biểu " if lang == "vi" else "Form ") + form) if form else None)
     _matrix_headers(s, columns, from_year, to_year, lang)
     leaf_rows, special_rows, group_rows = _matrix_body(s, cls, matrix, from_codes, columns, lang)
@@ -563,7 +563,7 @@ def unit_areas_sheet(name: str, areas: pd.DataFrame, root: str, year: object, la
     wide = areas.pivot_table(index="unit", columns="code", values=f"area_{year}", aggfunc="sum", sort=False)
     codes = [c for c in dict.fromkeys(areas["code"]) if (wide[c].abs() > 0).any()]
     ncols = 3 + len(codes)
-    s = Sheet(name, title, [WIDTH_STT, 28, 12] + [9.5] * len(codes), unit=t("unit_ha", lang))
+    s = Sheet(name, title, [WIDTH_STT, 28, 12] + [9.5] * len(codes), measure=t("unit_ha", lang))
     first = s.start_table(2, [f"({i + 1})" for i in range(ncols)])
     s.head(first, 0, first + 1, 0, t("stt", lang))
     s.head(first, 1, first + 1, 1, t("admin_unit", lang))
@@ -647,7 +647,3 @@ def _matrix_row(s: Sheet, r: int, row: pd.Series, columns: list[str], col_of: Ma
     for c in columns:
         s.put(r, col_of[c], Cell(_num(row.get(c)), fmt="matrix", bold=(c == code)))
         s.anchors[(str(code), ("to", str(c)))] = (r, col_of[c])
-
-
-def col_range(sheet: Sheet, col: int) -> str:
-    return f"{col_letter(col)}{sheet.first_data_row + 1}:{col_letter(col)}{sheet.last_row + 1}"

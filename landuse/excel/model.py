@@ -135,7 +135,7 @@ class Sheet:
     title: str
     widths: list[float]
     subtitle: list[str] = field(default_factory=list)
-    unit: str | None = None
+    measure: str | None = None  # the unit of measure line ("Đơn vị tính: ha")
     headers: list[tuple[int, int, int, int, str]] = field(default_factory=list)  # r0, c0, r1, c1, text
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     row_styles: dict[int, str] = field(default_factory=dict)  # row → group | ofwhich | marker | total
@@ -170,7 +170,7 @@ class Sheet:
 
     def start_table(self, n_header_rows: int, numbers: list[str] | None = None) -> int:
         """Place title lines; return the first header row. Header rows follow, then the number row."""
-        first = 1 + len(self.subtitle) + (1 if self.unit else 0)
+        first = 1 + len(self.subtitle) + (1 if self.measure else 0)
         self.header_rows = (first, first + n_header_rows - (0 if numbers else 1))
         if numbers:
             for c, n in enumerate(numbers):

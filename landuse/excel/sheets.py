@@ -71,7 +71,7 @@ def fulfilment_sheet(name: str, cls: Classification, df: pd.DataFrame, base_year
     blank where (6) = 0), then (9)=(4)-(5) still to do by the target year and (10) the assessment.
     """
     widths = [WIDTH_STT, 40] + [WIDTH_NUM] * 7 + [23]
-    s = Sheet(name, title, widths, unit=t("unit_ha", lang), mirrors=printed.id if printed else None,
+    s = Sheet(name, title, widths, measure=t("unit_ha", lang), mirrors=printed.id if printed else None,
               number=table_number(printed, lang))
     numbers = ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)=(4)-(3)", "(7)=(5)-(3)", "(8)=(7)/(6)*100",
                "(9)=(4)-(5)", "(10)"]
@@ -120,7 +120,7 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
     (12)=(7)-(11) (deviation from the scenario's target) are formulas.
     """
     widths = [WIDTH_STT, WIDTH_NAME - 6, WIDTH_CODE] + [WIDTH_NUM] * 9
-    s = Sheet(name, title, widths, unit=t("unit_ha", lang), mirrors=printed.id if printed else None,
+    s = Sheet(name, title, widths, measure=t("unit_ha", lang), mirrors=printed.id if printed else None,
               number=table_number(printed, lang))
     numbers = [f"({i})" for i in range(1, 8)] + ["(8)=(7)-(4)", "(9)=(7)-(5)", "(10)=(7)-(6)", "(11)",
                                                   "(12)=(7)-(11)"]

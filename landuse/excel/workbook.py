@@ -1,25 +1,23 @@
-"""The official-tables workbook: gather what each capability computes and lay it out sheet by sheet.
+"""The official-tables workbook, laid out sheet by sheet from typed :class:`Parts`.
 
-:func:`build_tables` is the job behind ``landuse tables`` and the ``landuse run`` step :func:`tables_step`.
-Parts come from ``results`` when an earlier step computed them ("findings", "transitions", "fulfilment",
-"allocation"), else from the capability's function; a capability that is not installed is skipped with a
-note on the cover sheet. Areas in ha.
+The parts (findings, the estimated matrix, the fulfilment, the allocation) are computed by the run job
+(:mod:`landuse.pipeline`), which calls :func:`write_tables`; this module computes nothing of its own beyond
+the layout. A part that is missing is left out, with a note on the cover sheet. Areas in ha.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from landuse import __version__
 from landuse.dataset import Dataset, PublishedTable
-from landuse.errors import InputError, LanduseError, Location
+from landuse.errors import InputError, Location
 from landuse.excel.layouts import (
     NAME_COL,
     change_sheet,
@@ -32,6 +30,11 @@ from landuse.excel.layouts import (
 from landuse.excel.model import Sheet, sheet_ref
 from landuse.excel.sheets import allocation_sheet, cover_sheet, findings_sheet, fulfilment_sheet
 from landuse.wording import display_findings
+
+if TYPE_CHECKING:
+    from allocation.api import AllocationResult
+    from landuse.fulfilment import Fulfilment
+    from landuse.transitions.estimate import EstimateResult
 
 WORKBOOK_NAME = "bao_cao_dat_dai.xlsx"
 SHEET_NAMES = {
@@ -73,19 +76,9 @@ ESTIMATED = ("Ma trận ƯỚC TÍNH (không phải số liệu chu chuyển t�
              "columns: land type in {b}")
 FROM_PLOTS = ("Ma trận tổng hợp từ số liệu thửa đất; hàng: loại đất năm {a}, cột: loại đất năm {b}",
               "Matrix tallied from plot data; rows: land type in {a}, columns: land type in {b}")
-PRODUCERS = {
-    "findings": ("landuse.reconcile", "reconcile"),
-    "transitions": ("landuse.transitions.change", "estimate_transitions"),
-    "fulfilment": ("landuse.fulfilment", "fulfilment"),
-    "allocation": ("allocation", "allocate"),
-}
-
-
 PART_NAMES = {"findings": ("kiểm tra số liệu", "checks"), "transitions": ("ma trận chu chuyển", "transitions"),
               "fulfilment": ("thực hiện quy hoạch", "plan fulfilment"), "allocation": ("phân bổ", "allocation")}
 NOTE_TEXTS = {
-    "not-installed": ("{part}: không có (chưa cài đặt mô-đun {what})", "{key}: not available ({what} not installed)"),
-    "missing": ("{part}: không có (thiếu hàm {what})", "{key}: not available ({what} missing)"),
     "error": ("{part}: bỏ qua do lỗi số liệu đầu vào (chi tiết): {what}", "{key}: {what}"),
     "no-plan": ("{part}: bỏ qua (bộ dữ liệu không khai báo phương án quy hoạch)",
                 "{key}: skipped (the dataset defines no plan)"),
@@ -95,8 +88,8 @@ STATUS_TEXTS = {"optimal": "tối ưu", "infeasible": "không có phương án k
 
 @dataclass(frozen=True)
 class PartNote:
-    """Why a part of the workbook is missing: ``kind`` not-installed | missing | error, ``what`` the module,
-    function or error message (the latter stays as the library wrote it). ``str()`` is the English text."""
+    """Why a part of the workbook is missing: ``kind`` error | no-plan, ``what`` the error message (as the
+    library wrote it). ``str()`` is the English text."""
 
     key: str
     kind: str
@@ -108,6 +101,19 @@ class PartNote:
 
     def __str__(self) -> str:
         return self.text("en")
+
+
+@dataclass
+class Parts:
+    """What the workbook shows beyond the inventory: each part typed, ``None`` when absent; ``notes`` say why
+    a part is missing; ``scenario`` is the allocation scenario named on the cover (``None``: the default)."""
+
+    findings: pd.DataFrame | None = None
+    estimate: EstimateResult | None = None
+    fulfilment: Fulfilment | None = None
+    allocation: AllocationResult | None = None
+    notes: list[PartNote] = field(default_factory=list)
+    scenario: object = None
 
 
 @dataclass
@@ -128,57 +134,6 @@ def place(ds: Dataset, lang: str = "vi") -> str:
     level = str(ds.manifest.get("dataset", {}).get("level", ""))
     prefix = {"province": "tỉnh ", "district": "huyện ", "commune": "xã "}.get(level, "") if lang == "vi" else ""
     return prefix + ds.name
-
-
-# ---- gathering the parts ----------------------------------------------------------------------------------
-def _produce(key: str, call: Callable[[Callable], object], notes: list[PartNote],
-             strict: bool = False) -> object | None:
-    """Call a capability; absent → note; its own error → note (the part is left out), or raised if ``strict``."""
-    mod_name, func_name = PRODUCERS[key]
-    try:
-        func = getattr(importlib.import_module(mod_name), func_name)
-    except ModuleNotFoundError as e:
-        if e.name and (mod_name == e.name or mod_name.startswith(e.name + ".")):
-            notes.append(PartNote(key, "not-installed", mod_name))
-            return None
-        raise
-    except AttributeError:
-        notes.append(PartNote(key, "missing", f"{mod_name}.{func_name}"))
-        return None
-    try:
-        return call(func)
-    except LanduseError as e:
-        if strict:
-            raise
-        notes.append(PartNote(key, "error", str(e)))
-        return None
-
-
-def gather(ds: Dataset, results: dict | None = None, scenario: Path | str | None = None,
-           solver: str | None = None, by_unit: bool = False, projects: bool = True) -> tuple[dict, list[PartNote]]:
-    """The parts of the workbook: from ``results`` where present, else computed (and stored into ``results``);
-    and a note for each part left out. ``by_unit``: the allocation per unit (errors then raise), with the
-    dataset's located projects unless ``projects`` is false."""
-    results = results if results is not None else {}
-    notes: list[PartNote] = []
-    years = ds.years
-    calls: dict[str, Callable[[Callable], object]] = {
-        "findings": lambda f: f(ds),
-        "transitions": lambda f: f(ds, years[-2], years[-1]) if len(years) > 1 else None,
-        "fulfilment": lambda f: f(ds),
-        "allocation": lambda f: f(ds, scenario=scenario, solver=solver,
-                                  **({"by_unit": True, "projects": projects} if by_unit else {})),
-    }
-    for key, call in calls.items():
-        if key == "fulfilment" and results.get(key) is None and not ds.plans:
-            notes.append(PartNote(key, "no-plan", ""))
-            continue
-        explicit = key == "allocation" and (scenario is not None or by_unit)
-        if results.get(key) is None or explicit:
-            value = _produce(key, call, notes, strict=explicit)
-            if value is not None:
-                results[key] = value
-    return results, notes
 
 
 # ---- choosing printed tables (numbering, "Trong đó:" lines) -------------------------------------------------
@@ -218,23 +173,18 @@ def plan_values(ds: Dataset, pid: str | None, which: str = "column") -> dict:
 
 
 # ---- links from findings to cells -------------------------------------------------------------------------
-def finding_key(ds: Dataset, source: str, column: object) -> tuple | None:
-    """What a finding's (source, column) points at, in the keys the sheets register (see ``column_key``)."""
-    col = "" if column is None or (isinstance(column, float) and pd.isna(column)) else str(column).strip()
-    period = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", col)
-    if period:
-        return ("diff", ("status", int(period.group(2))), ("status", int(period.group(1))))
-    m = re.match(r"inventory[-_ ]?(\d{4})", source or "")
-    if m:
-        return ("status", int(m.group(1)))
-    table = ds.tables.get(source)
-    if table is not None:
-        num = re.match(r"\(\d+\)", col)
-        for spec in table.columns:
-            if spec.id == col or (num and spec.number.startswith(num.group(0))):
-                return column_key(table, spec.id)
-    if re.fullmatch(r"\d{4}", col):
-        return ("status", int(col))
+def finding_key(ds: Dataset, f: pd.Series) -> tuple | None:
+    """What a finding points at, in the keys the sheets register (see ``column_key``), from its key columns
+    (:data:`landuse.findings.KEY_COLUMNS`): a published table's column, else a change between two years, else
+    the status of a year."""
+    table, cid = str(f.get("table", "") or ""), str(f.get("column_id", "") or "")
+    year, year_from = f.get("year"), f.get("year_from")
+    if table in ds.tables and cid:
+        return column_key(ds.tables[table], cid)
+    if pd.notna(year) and pd.notna(year_from):
+        return ("diff", ("status", int(year)), ("status", int(year_from)))
+    if pd.notna(year):
+        return ("status", int(year))
     return None
 
 
@@ -242,8 +192,8 @@ def link_resolver(ds: Dataset, sheets: list[Sheet]) -> Callable[[pd.Series], str
     """``finding row → 'Sheet'!F12`` (the cell it concerns), else the row of its land code, else None."""
 
     def resolve(f: pd.Series) -> str | None:
-        source, code = str(f.get("source", "") or ""), str(f.get("row", "") or "")
-        key = finding_key(ds, source, f.get("column"))
+        source, code = str(f.get("source", "") or ""), str(f.get("code", "") or f.get("row", "") or "")
+        key = finding_key(ds, f)
         ordered = sorted(sheets, key=lambda s: s.mirrors != source)
         if key is not None:
             for s in ordered:
@@ -258,103 +208,90 @@ def link_resolver(ds: Dataset, sheets: list[Sheet]) -> Callable[[pd.Series], str
 
 
 # ---- the workbook ---------------------------------------------------------------------------------------
-def _target_year(table: pd.DataFrame, default: int) -> int:
-    """The year of the first ``area_<year>`` column (allocation tables name their end area so)."""
-    for c in table.columns:
-        m = re.fullmatch(r"area_(\d{4})", str(c))
-        if m:
-            return int(m.group(1))
-    return default
-
-
-def allocation_rows(ds: Dataset, table: pd.DataFrame) -> pd.DataFrame:
+def allocation_rows(ds: Dataset, table: pd.DataFrame, end_column: str) -> pd.DataFrame:
     """The rows of an allocation table that Bảng 26 shows: tree codes (no derived aggregates), without codes that
-    the start inventory lacks and the allocation leaves empty (e.g. salt land in an inland province)."""
-    cls, start = ds.classification, ds.stock(ds.years[-1])
+    the start inventory lacks and the allocation leaves empty (``end_column``, the area in the target year, is 0
+    or blank; e.g. salt land in an inland province)."""
+    cls, start = ds.classification, ds.stocks(ds.years[-1])
     t = table[table["code"].isin(cls.codes)]
-    ty = _target_year(t, 0)
-    end = pd.to_numeric(t.get(f"area_{ty}", pd.Series(index=t.index, dtype=float)), errors="coerce")
+    end = pd.to_numeric(t.get(end_column, pd.Series(index=t.index, dtype=float)), errors="coerce")
     empty = ~t["code"].isin(start.index) & (end.fillna(0) == 0)
     return t[~empty].reset_index(drop=True)
 
 
-def _status_text(result: object) -> str:
-    st = getattr(result, "status", "")
-    return str(getattr(st, "value", st) or "")
+def _status_text(result: AllocationResult | None) -> str:
+    return "" if result is None else str(result.status.value)
 
 
-def build_sheets(ds: Dataset, parts: dict, lang: str = "vi") -> list[Sheet]:
+def build_sheets(ds: Dataset, parts: Parts, lang: str = "vi") -> list[Sheet]:
     """Every sheet the parts allow, in workbook order (cover excluded)."""
     cls, years, p = ds.classification, ds.years, place(ds, lang)
     last = years[-1]
-    sheets = [inventory_sheet(_tr(SHEET_NAMES["inventory"], lang, y=last), cls, ds.stock(last), last, lang,
+    sheets = [inventory_sheet(_tr(SHEET_NAMES["inventory"], lang, y=last), cls, ds.stocks(last), last, lang,
                               _tr(TITLES["inventory"], lang, p=p, y=last), find_table(ds, "inventory", last))]
     if len(years) > 1:
-        sheets.append(change_sheet(_tr(SHEET_NAMES["change"], lang), cls, {y: ds.stock(y) for y in years}, lang,
+        sheets.append(change_sheet(_tr(SHEET_NAMES["change"], lang), cls, {y: ds.stocks(y) for y in years}, lang,
                                    _tr(TITLES["change"], lang, p=p, a=years[0], b=last), find_table(ds, "change")))
-    tr = parts.get("transitions")
-    if tr is not None and len(years) > 1:
-        a, b = years[-2], last
-        note = _tr(ESTIMATED if getattr(tr, "estimated", True) else FROM_PLOTS, lang, a=a, b=b)
-        sheets.append(matrix_sheet(_tr(SHEET_NAMES["transitions"], lang), cls, getattr(tr, "matrix", tr), a, b,
+    tr = parts.estimate
+    if tr is not None:
+        a, b = tr.from_year, tr.to_year  # the years the estimate used
+        note = _tr(ESTIMATED if tr.estimated else FROM_PLOTS, lang, a=a, b=b)
+        sheets.append(matrix_sheet(_tr(SHEET_NAMES["transitions"], lang), cls, tr.matrix, a, b,
                                    lang, _tr(TITLES["transitions"], lang, p=p, a=a, b=b), note, form="05/TKKK"))
-    ful = parts.get("fulfilment")
-    if isinstance(ful, pd.DataFrame):
-        a = ful.attrs
-        pid = a.get("plan") or ds.manifest.get("fulfilment", {}).get("plan") or next(iter(ds.plans), None)
-        plan = ds.plans.get(pid, {})
-        ry = int(a.get("year") or ds.manifest.get("fulfilment", {}).get("report_year", last))
-        by = int(a.get("base_year") or plan.get("base_year", 0))
-        ty = int(a.get("target_year") or plan.get("target_year", 0))
-        sheets.append(fulfilment_sheet(_tr(SHEET_NAMES["fulfilment"], lang), cls, ful, by, ry, ty, str(pid), lang,
-                                       _tr(TITLES["fulfilment"], lang, p=p, y=ry), ds.tables.get(plan.get("table"))))
-    alloc = parts.get("allocation")
-    table = getattr(alloc, "table", None)
-    if isinstance(table, pd.DataFrame):
-        ty = _target_year(table, max([int(q.get("target_year", 0)) for q in ds.plans.values()] or [last]))
-        pid = approved_plan(ds, last, ty)
-        base_year = int(ds.plans[pid]["base_year"]) if pid else years[0]
-        printed = ds.tables.get(ds.plans[pid]["table"]) if pid else None
-        sheets.append(allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls, allocation_rows(ds, table),
-                                       plan_values(ds, pid, "base_column"), plan_values(ds, pid), base_year, last, ty,
-                                       str(pid), lang, _tr(TITLES["allocation"], lang, p=p, t=ty), printed,
-                                       start=ds.stock(last)))
-        conv = getattr(alloc, "conversions", None)
-        if isinstance(conv, pd.DataFrame) and not conv.empty:
-            sheets.append(matrix_sheet(_tr(SHEET_NAMES["conversions"], lang, s=last, t=ty), cls, conv, last, ty,
-                                       lang, _tr(TITLES["conversions"], lang, p=p, s=last, t=ty)))
-        units = getattr(alloc, "unit_areas", None)
-        if isinstance(units, pd.DataFrame) and not units.empty:
-            sheets.append(unit_areas_sheet(_tr(SHEET_NAMES["units"], lang, t=ty), units, cls.root, ty, lang,
-                                           _tr(TITLES["units"], lang, p=p, t=ty)))
-            sheets += _unit_change_sheets(alloc, last, ty, p, lang)
-    findings = parts.get("findings")
-    if isinstance(findings, pd.DataFrame):
-        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), display_findings(ds, findings, lang),
-                                     link_resolver(ds, sheets), lang,
-                                     _tr(TITLES["findings"], lang, p=p)))
+    ful = parts.fulfilment
+    if ful is not None:
+        plan = ds.plans.get(ful.plan, {})
+        title = _tr(TITLES["fulfilment"], lang, p=p, y=ful.year)
+        sheets.append(fulfilment_sheet(_tr(SHEET_NAMES["fulfilment"], lang), cls, ful.table, ful.base_year, ful.year,
+                                       ful.target_year, ful.plan, lang, title, ds.tables.get(plan.get("table"))))
+    alloc = parts.allocation
+    if alloc is not None:
+        sheets += _allocation_sheets(ds, alloc, lang)
+    if parts.findings is not None:
+        sheets.append(findings_sheet(_tr(SHEET_NAMES["findings"], lang), display_findings(ds, parts.findings, lang),
+                                     link_resolver(ds, sheets), lang, _tr(TITLES["findings"], lang, p=p)))
     finish_official(sheets, ds.name, lang)
     return sheets
 
 
-def _status_label(result: object, lang: str) -> str:
+def _allocation_sheets(ds: Dataset, alloc: AllocationResult, lang: str) -> list[Sheet]:
+    """Bảng 26 against the allocation, its conversion matrix and (by unit) the per-unit areas."""
+    cls, p, last = ds.classification, place(ds, lang), ds.years[-1]
+    ty = alloc.config.target_year
+    pid = approved_plan(ds, last, ty)
+    base_year = int(ds.plans[pid]["base_year"]) if pid else ds.years[0]
+    printed = ds.tables.get(ds.plans[pid]["table"]) if pid else None
+    sheets = [allocation_sheet(_tr(SHEET_NAMES["allocation"], lang, t=ty), cls,
+                               allocation_rows(ds, alloc.table, alloc.end_column), plan_values(ds, pid, "base_column"),
+                               plan_values(ds, pid), base_year, last, ty, str(pid), lang,
+                               _tr(TITLES["allocation"], lang, p=p, t=ty), printed, start=ds.stocks(last))]
+    if not alloc.conversions.empty:
+        sheets.append(matrix_sheet(_tr(SHEET_NAMES["conversions"], lang, s=last, t=ty), cls, alloc.conversions, last,
+                                   ty, lang, _tr(TITLES["conversions"], lang, p=p, s=last, t=ty)))
+    if alloc.unit_areas is not None and not alloc.unit_areas.empty:
+        sheets.append(unit_areas_sheet(_tr(SHEET_NAMES["units"], lang, t=ty), alloc.unit_areas, cls.root, ty, lang,
+                                       _tr(TITLES["units"], lang, p=p, t=ty)))
+        sheets += _unit_change_sheets(alloc, last, ty, p, lang)
+    return sheets
+
+
+def _status_label(result: AllocationResult | None, lang: str) -> str:
     text = _status_text(result)
     return STATUS_TEXTS.get(text.lower(), text) if lang == "vi" else text
 
 
-def build_cover(ds: Dataset, sheets: list[Sheet], parts: dict, notes: list[PartNote], scenario: object,
-                lang: str = "vi") -> Sheet:
-    alloc = parts.get("allocation")
+def build_cover(ds: Dataset, sheets: list[Sheet], parts: Parts, lang: str = "vi") -> Sheet:
+    alloc, notes, scenario = parts.allocation, parts.notes, parts.scenario
     vi = lang == "vi"
-    findings = parts.get("findings")
-    n_err = int((findings["severity"] == "error").sum()) if isinstance(findings, pd.DataFrame) else None
+    findings = parts.findings
+    n_err = int((findings["severity"] == "error").sum()) if findings is not None else None
     items = [
         ("Bộ dữ liệu" if vi else "Dataset", ds.name),
         ("Hệ thống phân loại" if vi else "Classification", ds.classification.id),
         ("Năm kiểm kê" if vi else "Inventory years", ", ".join(map(str, ds.years))),
         ("Kịch bản" if vi else "Scenario", str(scenario) if scenario else ("mặc định của bộ dữ liệu" if vi
                                                                            else "dataset default")),
-        ("Bộ giải" if vi else "Solver", str(getattr(alloc, "solver", "") or "-")),
+        ("Bộ giải" if vi else "Solver", (alloc.solver if alloc is not None else "") or "-"),
         ("Trạng thái phân bổ" if vi else "Allocation status", _status_label(alloc, lang) or "-"),
         ("Số lỗi phát hiện" if vi else "Error findings", "-" if n_err is None else str(n_err)),
         ("Ngày lập" if vi else "Date", dt.date.today().strftime("%d/%m/%Y" if vi else "%Y-%m-%d")),
@@ -376,13 +313,12 @@ def check_workbook_path(path: Path | str) -> Path:
     be misread by whatever opens it)."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise InputError("--out: the workbook must be an .xlsx file", Location.of(path), expected="a name ending .xlsx",
+        raise InputError("the workbook must be an .xlsx file", Location.of(path), expected="a name ending .xlsx",
                          found=path.suffix or "no suffix")
     return path
 
 
-
-def _unit_change_sheets(alloc, start: int, ty: int, place: str, lang: str) -> list:
+def _unit_change_sheets(alloc: AllocationResult, start: int, ty: int, place: str, lang: str) -> list[Sheet]:
     """By unit: the conversions (units × from→to pairs) and the area needing permission (units × permission),
     in ha, each with its per-unit total and a provincial total row."""
     from allocation.units import unit_permissions
@@ -399,49 +335,34 @@ def _unit_change_sheets(alloc, start: int, ty: int, place: str, lang: str) -> li
                                         _tr(TITLES[key], lang, p=place, s=start, t=ty), _tr(UNIT_HEADERS[key], lang)))
     return out
 
-def build_tables(ds: Dataset, out_path: Path | str, scenario: Path | str | None = None, lang: str = "vi",
-                 results: dict | None = None, force: bool = False, solver: str | None = None,
-                 by_unit: bool = False, projects: bool = True) -> TablesReport:
-    """Write the official-tables workbook for ``ds`` to ``out_path`` (atomically; ``force`` to replace a file).
 
-    ``results`` may hold parts already computed ("findings", "transitions", "fulfilment", "allocation"); the
-    missing ones are computed and stored into it. ``by_unit``: allocate per unit and add a sheet of the
-    per-unit areas in the target year (units down, codes across); ``projects=False``: without the dataset's
-    located projects (industrial_zones).
-    """
-    from landuse.excel.writer import write_workbook
-
+def check_lang(lang: str) -> None:
     if lang not in ("vi", "en"):
         raise InputError("unknown language", expected="vi | en", found=lang)
+
+
+def write_tables(ds: Dataset, out_path: Path | str, parts: Parts, lang: str = "vi",
+                 force: bool = False) -> TablesReport:
+    """Write the official-tables workbook of ``ds`` and ``parts`` to ``out_path`` (atomically; ``force`` to
+    replace a file)."""
+    from landuse.excel.writer import write_workbook
+
+    check_lang(lang)
     check_workbook_path(out_path)
-    parts, notes = gather(ds, results, scenario, solver, by_unit, projects)
     sheets = build_sheets(ds, parts, lang)
-    cover = build_cover(ds, sheets, parts, notes, scenario, lang)
+    cover = build_cover(ds, sheets, parts, lang)
     path = write_workbook([cover] + sheets, out_path, force=force, lang=lang,
                           properties={"title": cover.title, "comments": f"landuse {__version__}"})
-    return TablesReport(Path(path), [s.name for s in [cover] + sheets], [str(n) for n in notes])
+    return TablesReport(Path(path), [s.name for s in [cover] + sheets], [str(n) for n in parts.notes])
 
 
 def inventory_table(ds: Dataset, year: int | None = None) -> pd.DataFrame:
     """Bảng 2 as a long table: ``code, stt, name, area_ha, share_pct`` (% of the root's area) for ``year``."""
     cls = ds.classification
     year = year or ds.years[-1]
-    stock = ds.stock(year)
+    stock = ds.stocks(year)
     codes = [c for c in cls.codes if c in stock.index]
     area = stock.reindex(codes)
     return pd.DataFrame({"year": year, "code": codes, "stt": [cls.table.at[c, "stt"] for c in codes],
                          "name": [cls.name(c) for c in codes], "area_ha": area.to_numpy(),
                          "share_pct": (100 * area / stock.get(cls.root, float("nan"))).to_numpy()})
-
-
-def tables_step(ds: Dataset, out_dir: Path, report) -> None:
-    """``landuse run`` step: the workbook ``bao_cao_dat_dai.xlsx`` from what earlier steps stored (and the
-    inventory table as CSV, ``hien_trang_<year>.csv``)."""
-    from landuse.output import write_csv
-
-    year = ds.years[-1]
-    report.files.append(write_csv(inventory_table(ds, year), Path(out_dir) / f"hien_trang_{year}.csv", force=True))
-    res = build_tables(ds, Path(out_dir) / WORKBOOK_NAME, results=report.results, force=True)
-    report.files.append(res.path)
-    report.notes.append(f"workbook: {len(res.sheets)} sheets ({', '.join(res.sheets)})")
-    report.notes.extend(res.notes)

@@ -86,10 +86,10 @@ def _write_text_block(ws, fm: Formats, s: Sheet) -> None:
         ws.write_string(r, 0, line, f)
         ws.set_row(r, LINE_HEIGHT * _lines(line, sum(s.widths[: last_col + 1])))
         r += 1
-    if s.unit:
+    if s.measure:
         f = fm.get(italic=True, align="right")
         ws.merge_range(r, max(last_col - 2, 0), r, last_col, "", f) if last_col >= 2 else None
-        ws.write_string(r, max(last_col - 2, 0) if last_col >= 2 else last_col, s.unit, f)
+        ws.write_string(r, max(last_col - 2, 0) if last_col >= 2 else last_col, s.measure, f)
 
 
 def _write_headers(ws, fm: Formats, s: Sheet) -> None:

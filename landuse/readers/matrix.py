@@ -43,6 +43,7 @@ from landuse.intervals import half_unit
 from landuse.readers.forms import Grid, column_letter, read_grid
 from landuse.readers.tables import NUMBER_FORMATS, detect_number_format, parse_numbers
 
+OF_WHICH = "of-which"  # the classification file's relation of a "Trong đó" row (landuse.classification.OF_WHICH)
 WIDE, LONG, TKKK05 = "wide", "long", "05/TKKK"
 LAYOUTS = ("auto", WIDE, LONG, TKKK05)
 DECREASE, INCREASE, TOTAL = "giam_khac", "tang_khac", "total"
@@ -290,8 +291,6 @@ def _one(found: list[int], g: Grid, axis: str, what: str) -> int | None:
 
 
 def _read_05tkkk(g: Grid, unit: str, number_format: str, classification) -> MatrixFile:
-    from landuse.classification import OF_WHICH
-
     norm = np.vectorize(_norm, otypes=[object])(g.cells)
     hits = np.argwhere(np.isin(norm, list(_CODE_HEADERS)))
     h, cm = (int(x) for x in hits[0])
@@ -309,7 +308,7 @@ def _read_05tkkk(g: Grid, unit: str, number_format: str, classification) -> Matr
     if not ccols:
         raise InputError("no land codes across the header", g.loc(h), expected="one column per land code")
     labels_c = [str(g.cells[hr, c]).strip().upper() for c in ccols]
-    keep = [x for x in dict.fromkeys(codes) if cls.relation(x) != OF_WHICH]
+    keep = [x for x in dict.fromkeys(codes) if cls.relation(x) != OF_WHICH]  # of-which rows are no land types
     groups = {a for x in keep for a in cls.ancestors(x) if a != x}
     keep_r = [(r, x) for r, x in zip(rows, codes, strict=True) if x in keep and x not in groups]
     keep_c = [(c, x) for c, x in zip(ccols, labels_c, strict=True) if x in keep and x not in groups]
@@ -400,9 +399,8 @@ def read_matrix(path: Path | str, *, layout: str = "auto", unit: str = "ha", num
         return _read_long(g, unit, number_format)
     if layout == TKKK05:
         if classification is None:
-            from landuse.transitions.change import default_classification
-
-            classification = default_classification()
+            raise InputError("a 05/TKKK sheet's codes are checked against a classification; none was given",
+                             Location.of(path), expected="the classification of the dataset")
         return _read_05tkkk(g, unit, number_format, classification)
     return _read_wide(g, unit, number_format)
 

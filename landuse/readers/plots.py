@@ -499,7 +499,7 @@ def _validated(df: pd.DataFrame, path: Path, row_of, number_format: str,
         raise EmptyFileError("the file has no data rows", Location.of(path), expected="at least one plot")
     df = _units(df, path, by_unit, row_of)
     if by_unit and "unit" not in df:
-        raise MissingColumnError("--by-unit needs a column 'unit'", Location.of(path, row=1))
+        raise MissingColumnError("a matrix by unit needs a column 'unit'", Location.of(path, row=1))
     area, fmt = parse_areas(df[VALUE], number_format, path, row_of)
     neg = area < 0
     if neg.any():

@@ -18,21 +18,13 @@ within what inputs rounded to ±0.5 ha can give), ``info`` for notes.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from landuse.dataset import Dataset
-from landuse.reconcile.base import (
-    FINDING_COLUMNS,
-    SEVERITIES,
-    Context,
-    empty_findings,
-    findings,
-    observations,
-    year_classifications,
-)
+from landuse.findings import COLUMNS as FINDING_COLUMNS
+from landuse.findings import concat, conform, empty_findings, findings, order_by_severity
+from landuse.reconcile.base import SEVERITIES, Context, observations
 from landuse.reconcile.cells import derived_cells, non_numeric, printed_codes
 from landuse.reconcile.compare import cross_table
 from landuse.reconcile.flows import flows
@@ -40,7 +32,7 @@ from landuse.reconcile.reconciled import reconciled_table
 from landuse.reconcile.sums import boundary, continuity, hierarchy
 
 __all__ = ["FINDING_COLUMNS", "SEVERITIES", "reconcile", "reconciled_table", "summary", "render_report",
-           "reconcile_step", "DEFAULT_TOLERANCE"]
+           "DEFAULT_TOLERANCE"]
 
 DEFAULT_TOLERANCE = 2.0
 
@@ -48,14 +40,11 @@ DEFAULT_TOLERANCE = 2.0
 def reconcile(ds: Dataset, tolerance: float = DEFAULT_TOLERANCE) -> pd.DataFrame:
     """Run every check on ``ds``; ``tolerance`` in ha. Returns the findings, errors first, then rounding, info."""
     obs, carried = observations(ds)
-    ctx = Context(ds, float(tolerance), obs, carried, year_classifications(ds))
+    ctx = Context(ds, float(tolerance), obs, carried, ds.year_classes)
     parts = [skipped(ds), non_numeric(ctx), printed_codes(ctx), derived_cells(ctx)]
     parts += [hierarchy(ctx), boundary(ctx), continuity(ctx), cross_table(ctx), flows(ctx)]
-    f = pd.concat([p for p in parts if not p.empty] or [empty_findings()], ignore_index=True)
-    f = _merge_repeats(f)
-    f["_sev"] = f["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    f = f.sort_values(["_sev"], kind="stable").drop(columns=[c for c in f.columns if c.startswith("_")])
-    return f[FINDING_COLUMNS].reset_index(drop=True)
+    f = _merge_repeats(concat(parts))
+    return order_by_severity(conform(f))
 
 
 def skipped(ds: Dataset) -> pd.DataFrame:
@@ -109,15 +98,3 @@ def render_report(found: pd.DataFrame, fmt: str = "table") -> str:
     head = f"{len(found)} finding(s): " + ", ".join(f"{(found['severity'] == s).sum()} {s}" for s in SEVERITIES)
     shown = found[["severity", "check", "source", "row", "column", "message"]]
     return (head + "\n\n" + render(summary(found), "table") + "\n" + render(shown, "table"))
-
-
-def reconcile_step(ds: Dataset, out_dir: Path, report) -> None:
-    """``landuse run`` step: findings to ``kiem_tra.csv``, the reconciled long table to ``doi_soat.csv``."""
-    from landuse.output import write_csv
-
-    found = reconcile(ds)
-    report.files.append(write_csv(found, Path(out_dir) / "kiem_tra.csv", force=True))
-    report.files.append(write_csv(reconciled_table(ds, found), Path(out_dir) / "doi_soat.csv", force=True))
-    n = int((found["severity"] == "error").sum())
-    report.notes.append(f"reconciliation: {n} error finding(s), {len(found)} in all (kiem_tra.csv)")
-    report.results["findings"] = found

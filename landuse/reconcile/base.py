@@ -13,32 +13,23 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from landuse.classification import Classification, load_classification
+from landuse.classification import Classification
 from landuse.dataset import Dataset
+from landuse.findings import COLUMNS, empty_findings, findings  # noqa: F401 - re-exported for the checks
 
-FINDING_COLUMNS = ["severity", "check", "source", "row", "column", "expected", "found", "difference", "message",
-                   "line", "page"]
-SEVERITIES = ("error", "rounding", "info")
+FINDING_COLUMNS = COLUMNS
+SEVERITIES = ("error", "rounding", "info")  # the severities a reconciliation gives
 EPS = 1e-6
 
-OBS_COLUMNS = ["source", "column", "col_id", "unit", "code", "key", "quantity", "year", "plan", "value", "printed",
-               "blank", "dash", "bad", "line", "page", "order"]
+OBS_COLUMNS = ["source", "table", "column", "col_id", "unit", "code", "key", "quantity", "year", "plan", "value",
+               "printed", "blank", "dash", "bad", "line", "page", "order"]
 
 
-def empty_findings() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=float if c in ("expected", "found", "difference") else object)
-                         for c in FINDING_COLUMNS})
-
-
-def findings(**cols) -> pd.DataFrame:
-    """Build a findings frame from equal-length columns (scalars are broadcast); missing columns are NaN/''."""
-    n = max((len(v) for v in cols.values() if isinstance(v, (list, np.ndarray, pd.Series, pd.Index))), default=1)
-    data = {}
-    for c in FINDING_COLUMNS + [k for k in cols if k.startswith("_")]:
-        v = cols.get(c, np.nan if c in ("expected", "found", "difference") else "")
-        data[c] = v.to_numpy() if isinstance(v, (pd.Series, pd.Index)) else (v if isinstance(v, (list, np.ndarray))
-                                                                              else [v] * n)
-    return pd.DataFrame(data)
+def keys(frame: pd.DataFrame, code: str = "code") -> dict[str, object]:
+    """The findings key columns (:data:`landuse.findings.KEY_COLUMNS`) of rows of an observations-like frame
+    (columns ``table, col_id, unit, year`` and ``code``), to pass to :func:`findings`."""
+    return {"table": frame["table"], "column_id": frame["col_id"], "unit": frame["unit"], "year": frame["year"],
+            "code": frame[code]}
 
 
 def severity_by_gap(gap: np.ndarray | pd.Series, tolerance: float) -> np.ndarray:
@@ -101,21 +92,6 @@ def plan_groups(ds: Dataset) -> dict[str, str]:
     return out
 
 
-def year_classifications(ds: Dataset) -> dict[int, Classification]:
-    """Classification in force per inventory year (manifest ``[dataset] classification_by_year``)."""
-    spec = ds.manifest.get("dataset", {}).get("classification_by_year", {}) or {}
-    cdir = ds.root / "classification" if (ds.root / "classification").is_dir() else None
-    loaded: dict[str, Classification] = {}
-    out = {}
-    for y, cid in spec.items():
-        if cid == ds.classification.id:
-            continue
-        if cid not in loaded:
-            loaded[cid] = load_classification(cid, cdir)
-        out[int(y)] = loaded[cid]
-    return out
-
-
 def _key(quantity: pd.Series, year: pd.Series, plan: pd.Series) -> pd.Series:
     y = pd.to_numeric(year, errors="coerce")
     ys = y.round().astype("Int64").astype("string").fillna("").astype(str)
@@ -164,7 +140,8 @@ def observations(ds: Dataset) -> tuple[pd.DataFrame, dict[str, str]]:
     inv["page"] = inv["page"].astype(str) if "page" in inv else ""
     inv["source"] = "inventory-" + inv["year"].astype(str)
     inv["column"] = inv["year"].astype(str)
-    inv["col_id"] = inv["column"]
+    inv["col_id"] = ""
+    inv["table"] = ""
     inv["quantity"], inv["plan"] = "status", ""
     inv["key"] = _key(inv["quantity"], inv["year"], inv["plan"])
     inv["value"] = inv["area_ha"]

@@ -160,7 +160,7 @@ def _table_derived(ctx: Context, t: PublishedTable) -> pd.DataFrame:
         point, lo, hi = _interval(spec, cols, w, root_row)
         ok = ~(op_bad | pbad).to_numpy()
         f = formula(spec, cols, ctx.cls.root)
-        base = dict(source=t.id, column=spec.number.split("=")[0])
+        base = dict(source=t.id, column=spec.number.split("=")[0], table=t.id, column_id=spec.id, year=spec.year)
         frames.append(_blank_operand(ctx, t, w, spec, f, base, ok & ~pblank.to_numpy() & op_real.to_numpy(),
                                      point, lo, hi, real_blank, taint_real, ops))
         frames.append(_blank_result(ctx, t, w, spec, f, base, ok & pblank.to_numpy() & ~(op_real | op_new).to_numpy()
@@ -195,9 +195,14 @@ def _blank_operand(ctx, t, w, spec, f, base, mask, point, lo, hi, real_blank, ta
                    "it does not equal the formula even with the blank read as 0")
     msg = [f"{t.id} {spec.number} l.{ln} {code}: printed {fmt_value(v)} although {n}; {h}"
            for ln, code, v, n, h in zip(r["line"], r["code"], p, names, how, strict=True)]
-    return findings(severity=np.where(small, "info", "error"), check="blank-operand", row=r["code"].to_numpy(),
+    return findings(severity=np.where(small, "info", "error"), check="blank-operand", **_row_code(r),
                     expected=np.nan, found=p, difference=np.nan, message=msg, line=r["line"].to_numpy(),
                     page=r["page"].to_numpy(), **base)
+
+
+def _row_code(r: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The finding's printed ``row`` and key ``code``: both the row's land code."""
+    return {"row": r["code"].to_numpy(), "code": r["code"].to_numpy()}
 
 
 def ctx_number(t: PublishedTable, cid: str) -> str:
@@ -214,7 +219,7 @@ def _blank_result(ctx, t, w, spec, f, base, mask, point) -> pd.DataFrame:
     msg = [f"{t.id} {spec.number} l.{ln} {code}: blank, but {f} of the printed cells gives {fmt_value(v)}"
            + (" (a 0 left blank)" if z else "") for ln, code, v, z in zip(r["line"], r["code"], e, zero, strict=True)]
     sev = np.where(zero, "info", np.where(np.abs(e) > ctx.tolerance + EPS, "error", "rounding"))
-    return findings(severity=sev, check="blank-result", row=r["code"].to_numpy(), expected=e, found=np.nan,
+    return findings(severity=sev, check="blank-result", **_row_code(r), expected=e, found=np.nan,
                     difference=np.nan, message=msg, line=r["line"].to_numpy(), page=r["page"].to_numpy(), **base)
 
 
@@ -227,7 +232,7 @@ def _arithmetic(ctx, t, w, spec, f, base, mask, point, lo, hi, p, hp) -> pd.Data
         r = _rows(w, undefined)
         msg = [f"{t.id} {spec.number} l.{ln} {code}: printed {fmt_value(v)} but {f} is undefined (divisor 0)"
                for ln, code, v in zip(r["line"], r["code"], p[undefined], strict=True)]
-        frames.append(findings(severity="error", check="derived", row=r["code"].to_numpy(), found=p[undefined],
+        frames.append(findings(severity="error", check="derived", **_row_code(r), found=p[undefined],
                                message=msg, line=r["line"].to_numpy(), page=r["page"].to_numpy(), **base))
     if off.any():
         r = _rows(w, off)
@@ -244,7 +249,7 @@ def _arithmetic(ctx, t, w, spec, f, base, mask, point, lo, hi, p, hp) -> pd.Data
         msg = [f"{t.id} {spec.number} l.{ln} {code}: printed {fmt_value(v)}, {f} of the printed cells gives "
                f"{fmt_value(round(e, 2))}{y}" for ln, code, v, e, y in zip(r["line"], r["code"], p[off], point[off],
                                                                             why, strict=True)]
-        frames.append(findings(severity=sev, check="derived", row=r["code"].to_numpy(), expected=point[off],
+        frames.append(findings(severity=sev, check="derived", **_row_code(r), expected=point[off],
                                found=p[off], difference=gap[off], message=msg, line=r["line"].to_numpy(),
                                page=r["page"].to_numpy(), **base))
     return pd.concat(frames, ignore_index=True) if frames else empty_findings()
@@ -262,7 +267,8 @@ def non_numeric(ctx: Context) -> pd.DataFrame:
                for n, ln, code, name, p in zip(c["number"], c["line"], c["code"], c["name"], c["printed"], strict=True)]
         frames.append(findings(severity="error", check="non-numeric", source=t.id, row=c["code"].to_numpy(),
                                column=col.to_numpy(), message=msg, line=c["line"].to_numpy(),
-                               page=c["page"].to_numpy()))
+                               page=c["page"].to_numpy(), table=t.id, column_id=c["column"].to_numpy(),
+                               year=c["year"].to_numpy(), code=c["code"].to_numpy()))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -284,5 +290,5 @@ def printed_codes(ctx: Context) -> pd.DataFrame:
                    for ln, p, c, n in zip(s["line"], s["code_printed"], s["code"], s["name"], strict=True)]
             frames.append(findings(severity=sev, check="code", source=t.id, row=s["code"].to_numpy(), column="Mã",
                                    expected=np.nan, found=np.nan, message=msg, line=s["line"].to_numpy(),
-                                   page=s["page"].to_numpy()))
+                                   page=s["page"].to_numpy(), table=t.id, code=s["code"].to_numpy()))
     return pd.concat(frames, ignore_index=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landuse.reconcile.base import EPS, Context, empty_findings, findings, fmt_value, key_label, severity_by_gap
+from landuse.reconcile.base import EPS, Context, empty_findings, findings, fmt_value, key_label, keys, severity_by_gap
 
 
 def _where(source: pd.Series, column: pd.Series, line: pd.Series) -> pd.Series:
@@ -38,7 +38,8 @@ def cross_table(ctx: Context) -> pd.DataFrame:
     ref = obs.merge(ref_col, on=["key", "source", "column"])
     other = obs.merge(ref_col.rename(columns={"source": "rs", "column": "rc"}), on="key")
     other = other[other["source"] != other["rs"]]
-    cols = ["key", "unit", "code", "source", "column", "value", "printed", "blank", "dash", "line", "page"]
+    cols = ["key", "unit", "code", "source", "table", "column", "col_id", "year", "value", "printed", "blank", "dash",
+            "line", "page"]
     m = other[cols].merge(ref[cols], on=["key", "unit", "code"], suffixes=("", "_r"))
     both = ~m["blank"] & ~m["blank_r"]
     v, vr = m["value"].where(~m["dash"], 0.0), m["value_r"].where(~m["dash_r"], 0.0)
@@ -61,4 +62,4 @@ def cross_table(ctx: Context) -> pd.DataFrame:
            + " prints " + tr)
     return findings(severity=sev, check="cross-table", source=m["source"], row=m["code"], column=m["column"],
                     expected=m["value_r"], found=m["value"], difference=gap.where(differ), message=msg,
-                    line=m["line"], page=m["page"], _unit=m["unit"])
+                    line=m["line"], page=m["page"], _unit=m["unit"], **keys(m))

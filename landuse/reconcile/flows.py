@@ -46,7 +46,7 @@ def _bad(f: pd.DataFrame) -> pd.DataFrame:
     msg = "flows l." + b["line"] + " " + b["from_code"] + "→" + b["to_code"] + ": area " + b["area_ha"] + \
         " is not a number"
     return findings(severity="error", check="non-numeric", source="flows", row=b["from_code"], column="area_ha",
-                    message=msg, line=b["line"], page=b["page"])
+                    message=msg, line=b["line"], page=b["page"], code=b["from_code"])
 
 
 def _conflicts(ctx: Context, f: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +66,8 @@ def _conflicts(ctx: Context, f: pd.DataFrame) -> pd.DataFrame:
                m["area_2"], m["line_2"], m.get("about_code_2", m["to_code"]), strict=True)]
     return findings(severity=severity_by_gap(gap, ctx.tolerance), check="flow-conflict", source="flows",
                     row=m["from_code"], column=m["from_code"] + "→" + m["to_code"], expected=m["min"],
-                    found=m["max"], difference=gap, message=msg, line=m["line_2"], page=m["page_2"])
+                    found=m["max"], difference=gap, message=msg, line=m["line_2"], page=m["page_2"],
+                    code=m["from_code"])
 
 
 def _exceeding(ctx: Context, f: pd.DataFrame) -> pd.DataFrame:
@@ -90,4 +91,4 @@ def _exceeding(ctx: Context, f: pd.DataFrame) -> pd.DataFrame:
            for c, s, n, st in zip(over.index, over["sum"], over["count"], over["stock"], strict=True)]
     return findings(severity=severity_by_gap(gap, ctx.tolerance), check="flow-exceeds", source="flows",
                     row=np.asarray(over.index), column=str(year), expected=over["stock"], found=over["sum"],
-                    difference=gap, message=msg)
+                    difference=gap, message=msg, year=int(year), code=np.asarray(over.index))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from landuse.dataset import Dataset
-from landuse.reconcile.base import Context, fmt_value, observations, year_classifications
+from landuse.reconcile.base import Context, fmt_value, observations
 
 RECONCILED_COLUMNS = ["unit", "year", "code", "area_ha", "source", "column", "line", "status", "reason"]
 
@@ -24,7 +24,7 @@ def reconciled_table(ds: Dataset, found: pd.DataFrame | None = None) -> pd.DataF
     ``found`` (the findings) adds the sum errors of the chosen cell to ``reason``.
     """
     obs, carried = observations(ds)
-    ctx = Context(ds, 0.0, obs, carried, year_classifications(ds))
+    ctx = Context(ds, 0.0, obs, carried, ds.year_classes)
     o = obs[obs["quantity"] == "status"].copy()
     if o.empty:
         return pd.DataFrame(columns=RECONCILED_COLUMNS)

@@ -20,6 +20,7 @@ from landuse.reconcile.base import (
     findings,
     fmt_value,
     key_label,
+    keys,
     severity_by_gap,
     shown,
 )
@@ -44,7 +45,7 @@ def hierarchy(ctx: Context) -> pd.DataFrame:
     obs = ctx.obs
     if obs.empty:
         return empty_findings()
-    cols = obs.drop_duplicates(COL_KEYS)[COL_KEYS + ["key", "order", "year"]]
+    cols = obs.drop_duplicates(COL_KEYS)[COL_KEYS + ["key", "order", "year", "table", "col_id"]]
     parts = cols.merge(_edges(ctx, "part"), how="cross")
     child = obs[COL_KEYS + ["code", "value", "blank", "dash"]].rename(columns={"code": "child"})
     parts = parts.merge(child, on=COL_KEYS + ["child"], how="left")
@@ -60,7 +61,7 @@ def hierarchy(ctx: Context) -> pd.DataFrame:
     parts["missing"] = ~parts["row"] & parts["child"].isin(present)
     parts["listed"] = parts["row"] & ~parts["blank"]
     parts["ng_name"] = parts["child"].where(parts["not_given"], "")
-    g = parts.groupby(COL_KEYS + ["parent"], sort=False)
+    g = parts.groupby(COL_KEYS + ["parent", "year", "table", "col_id"], sort=False, dropna=False)
     agg = g.agg(total=("value", lambda s: s.sum(min_count=1)), listed=("listed", "sum"),
                 not_given=("not_given", "sum"), missing=("missing", "sum"),
                 ng=("ng_name", lambda s: ", ".join(x for x in s if x))).reset_index()
@@ -93,7 +94,8 @@ def _sum_findings(ctx: Context, agg: pd.DataFrame) -> pd.DataFrame:
            + a["total"].map(fmt_value) + " (" + a["key"].map(key_label) + ")")
     return findings(severity=severity_by_gap(a["gap"], ctx.tolerance), check=np.where(root, "total", "hierarchy"),
                     source=a["source"], row=a["parent"], column=a["column"], expected=a["total"], found=a["value"],
-                    difference=a["gap"], message=msg, line=a["line"], page=a["page"], _key=a["key"], _unit=a["unit"])
+                    difference=a["gap"], message=msg, line=a["line"], page=a["page"], _key=a["key"], _unit=a["unit"],
+                    **keys(a, "parent"))
 
 
 def _blank_findings(agg: pd.DataFrame) -> pd.DataFrame:
@@ -109,7 +111,7 @@ def _blank_findings(agg: pd.DataFrame) -> pd.DataFrame:
                    + a["ng"] + " are blank (" + rest.map(fmt_value) + " ha not broken down)")
     return findings(severity="info", check="blank-part", source=a["source"], row=a["parent"], column=a["column"],
                     expected=np.where(a["blank"], a["total"], np.nan), found=a["value"], message=msg,
-                    line=a["line"], page=a["page"], _key=a["key"], _unit=a["unit"])
+                    line=a["line"], page=a["page"], _key=a["key"], _unit=a["unit"], **keys(a, "parent"))
 
 
 def _of_which(ctx: Context) -> pd.DataFrame:
@@ -127,7 +129,7 @@ def _of_which(ctx: Context) -> pd.DataFrame:
            + m["parent"] + " (" + shown(m["pp"], m["pv"]) + ") of which it is a part")
     return findings(severity=severity_by_gap(gap, ctx.tolerance), check="of-which", source=m["source"],
                     row=m["code"], column=m["column"], expected=m["pv"], found=m["value"], difference=gap,
-                    message=msg, line=m["line"], page=m["page"], _key=m["key"], _unit=m["unit"])
+                    message=msg, line=m["line"], page=m["page"], _key=m["key"], _unit=m["unit"], **keys(m))
 
 
 def boundary(ctx: Context) -> pd.DataFrame:
@@ -152,7 +154,8 @@ def boundary(ctx: Context) -> pd.DataFrame:
            for u, c, a, p, b, v in zip(d["unit"], d["change"], py, d["prev"], yy, d["area_ha"], strict=True)]
     return findings(severity="info", check="boundary", source="inventory-" + yy, row=cls.root,
                     column=py + "-" + yy, expected=d["prev"], found=d["area_ha"], difference=d["change"],
-                    message=msg, _unit=d["unit"])
+                    message=msg, _unit=d["unit"], unit=d["unit"], year=d["year"], year_from=d["prev_year"],
+                    code=cls.root)
 
 
 def continuity(ctx: Context) -> pd.DataFrame:
@@ -167,5 +170,6 @@ def continuity(ctx: Context) -> pd.DataFrame:
         msg = (_where(o) + " " + o["code"] + ": blank because the category is not in the " + old.id
                + " classification in force in " + str(y) + " (not a change from 0)")
         frames.append(findings(severity="info", check="classification", source=o["source"], row=o["code"],
-                               column=o["column"], message=msg, line=o["line"], page=o["page"], _unit=o["unit"]))
+                               column=o["column"], message=msg, line=o["line"], page=o["page"], _unit=o["unit"],
+                               **keys(o)))
     return pd.concat(frames, ignore_index=True)

@@ -9,8 +9,8 @@ All areas are in ha. Signs: ``change = area_to − area_from`` (a gain is positi
   Codes are mapped to integer indices and the cells summed with :func:`numpy.bincount` (no groupby).
 * :func:`components`, :func:`intensity`, :func:`asset_account` – difference components (Pontius &
   Santacruz), intensity analysis (Aldwaik & Pontius) and the SEEA physical asset account of a matrix.
-* :func:`estimate_transitions` – a matrix estimated by an LP from two stocks and known flows
-  (see :mod:`landuse.transitions.estimate`).
+A matrix estimated by an LP from two stocks and known flows is :mod:`landuse.transitions.estimate`'s (which
+builds on this module; this module does not import it).
 
 A matrix here is a DataFrame whose index (name ``from``) holds the start codes and whose columns hold the end
 codes; it may carry a ``total`` row and column, a ``giam_khac`` column (giảm khác: area leaving the account
@@ -22,7 +22,6 @@ printed parts do not show (see :mod:`landuse.transitions.estimate`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,21 +55,8 @@ def year_classification_codes(ds, year: int) -> set[str] | None:
     The manifest may say that some inventories were made under an older classification and re-presented in
     the dataset's codes: ``[dataset] classification_by_year = { 2014 = "vn2013", 2019 = "vn2013" }``.
     """
-    by_year = ds.manifest.get("dataset", {}).get("classification_by_year", {}) or {}
-    cid = by_year.get(str(year))
-    if cid is None or cid == ds.classification.id:
-        return None
-    cdir = ds.root / "classification" if (ds.root / "classification").is_dir() else None
-    return set(load_classification(cid, cdir).codes)
-
-
-def stocks(ds, year: int, unit: str | None = None) -> pd.Series:
-    """Area (ha) of every tree code in ``year`` (display order): the inventory's value where given, else the
-    sum of its leaves (NaN only when nothing is given)."""
-    inv = ds.inventory[ds.inventory["year"] == year]
-    if unit is not None:
-        inv = inv[inv["unit"] == unit]
-    return ds.classification.complete(inv, VALUE)
+    old = ds.year_classification(year)
+    return None if old is None else set(old.codes)
 
 
 def default_classification() -> Classification:
@@ -117,8 +103,8 @@ def net_change(ds, from_year: int, to_year: int, level: int | None = None, lang:
     cls = ds.classification
     check_level(cls, level)
     codes = level_codes(cls, level)
-    a = stocks(ds, from_year, unit).reindex(codes)
-    b = stocks(ds, to_year, unit).reindex(codes)
+    a = ds.stocks(from_year, unit, derive=True).reindex(codes)
+    b = ds.stocks(to_year, unit, derive=True).reindex(codes)
     absent = pd.Series(False, index=codes)
     absent_year = np.full(len(codes), to_year)
     for y, s in ((from_year, a), (to_year, b)):
@@ -147,7 +133,8 @@ def check_level(cls: Classification, level: int | None) -> None:
         return
     deepest = max(cls.depth(c) for c in cls.codes)
     if not 0 <= level <= deepest:
-        raise InputError("--level: level out of range", expected=f"0 to {deepest}", found=level)
+        raise InputError("level out of range",
+                         expected=f"0 to {deepest}", found=level)
 
 
 # ---- transition matrix from plots --------------------------------------------------------------------------
@@ -374,37 +361,6 @@ def components(matrix: pd.DataFrame, classification: Classification | None = Non
     return pd.concat([out, pd.DataFrame([overall])], ignore_index=True)
 
 
-def intensity(matrix: pd.DataFrame, interval_years: float | None = None, gain: str | None = None,
-              loss: str | None = None, classification: Classification | None = None,
-              lang: str = "vi") -> pd.DataFrame:
-    """Intensity analysis (Aldwaik & Pontius 2012) of one matrix: :func:`landuse.transitions.intensity.
-    intensity_analysis` (the one implementation) with one interval of ``interval_years`` years.
-
-    Without ``interval_years`` the figures are per interval (duration 1; column ``per`` = ``interval``, else
-    ``year``). ``gain`` / ``loss``: keep only the transition rows of that gaining / losing category (default:
-    every category that gains / loses). Computed on the square core (giảm khác / tăng khác left out).
-    """
-    from landuse.transitions.intensity import intensity_analysis
-
-    if interval_years is not None and not interval_years > 0:
-        raise InputError("--interval-years must be positive", expected="a number of years > 0", found=interval_years)
-    core, _, _ = split_matrix(matrix)
-    codes = list(core.index)
-    for code in (gain, loss):
-        if code is not None and code not in codes:
-            raise UnknownCodeError(f"category {code!r} is not in the matrix", expected=", ".join(codes))
-    names = dict(zip(codes, _names(codes, classification, lang), strict=True))
-    t = intensity_analysis([core], durations=[interval_years or 1.0], names=names).table
-    drop = pd.Series(False, index=t.index)
-    for direction, code in (("gain", gain), ("loss", loss)):
-        if code is not None:
-            drop |= (t["level"] == "transition") & (t["direction"] == direction) & (t["category"] != code)
-    t = t[~drop]
-    t = t.reset_index(drop=True)
-    t["per"] = "year" if interval_years is not None else "interval"
-    return t
-
-
 def asset_account(matrix: pd.DataFrame, classification: Classification | None = None,
                   lang: str = "vi") -> pd.DataFrame:
     """SEEA physical asset account for land per category (ha), with a ``total`` row.
@@ -448,123 +404,6 @@ def asset_account(matrix: pd.DataFrame, classification: Classification | None = 
     return pd.concat([out, total_row], ignore_index=True)
 
 
-REPORTS = ("matrix", "components", "intensity", "account")
-
-
-def report_table(matrix: pd.DataFrame, report: str = "matrix", classification: Classification | None = None,
-                 interval_years: float | None = None, gain: str | None = None, loss: str | None = None,
-                 lang: str = "vi") -> pd.DataFrame:
-    """One of :data:`REPORTS` of a matrix, as a flat table ready to print or write."""
-    if report == "matrix":
-        return matrix_table(matrix)
-    if isinstance(matrix.index, pd.MultiIndex):
-        raise InputError(f"--report {report} works on one matrix; drop --by-unit", expected="--report matrix")
-    if report == "components":
-        return components(matrix, classification, lang)
-    if report == "intensity":
-        return intensity(matrix, interval_years, gain, loss, classification, lang)
-    if report == "account":
-        return asset_account(matrix, classification, lang)
-    raise InputError("unknown report", expected=" | ".join(REPORTS), found=report)
-
-
-def plot_transitions(path: Path | str | pd.DataFrame, *, level: int | None = None, by_unit: bool = False,
-                     report: str = "matrix", interval_years: float | None = None, gain: str | None = None,
-                     loss: str | None = None, classification: Classification | None = None,
-                     number_format: str | None = None, lang: str = "vi") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a plot file (:func:`landuse.readers.plots.scan_plots`, batch by batch), sum its matrix and build
-    the ``report`` table. ``path`` may also be plot records already read (a DataFrame, e.g. the overlay of two
-    maps, :func:`landuse.readers.maps.read_map_pair`).
-
-    Returns ``(table, matrix)``.
-    """
-    from landuse.readers.plots import scan_plots
-
-    cls = classification or default_classification()
-    acc = MatrixSum(cls, level, by_unit)
-    if isinstance(path, pd.DataFrame):  # plot records already read (e.g. the overlay of two maps)
-        acc.add(path)
-    else:
-        for batch in scan_plots(path, number_format=number_format or "auto", by_unit=by_unit):
-            acc.add(batch.frame, batch.rows, str(path))
-            del batch  # let the batch go before the next one is read
-    matrix = acc.matrix()
-    return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
-
-
-def check_outputs(*paths: Path | str | None, force: bool = False) -> None:
-    """Refuse, before any work, an output path that cannot be written: an existing file without ``force``
-    (:func:`landuse.output.check_writable`), a folder, or a missing parent folder. ``None`` and ``-``
-    (the terminal) are skipped."""
-    from landuse.output import check_writable
-
-    for p in paths:
-        if p is None or str(p) == "-":
-            continue
-        p = Path(p)
-        check_writable(p, force)
-        if not p.parent.exists():
-            raise InputError("output folder does not exist", Location.of(p.parent))
-
-
-def transitions_run(ds, plots: Path | str | None = None, *, report: str = "matrix",
-                    interval_years: float | None = None, level: int | None = None, by_unit: bool = False,
-                    gain: str | None = None, loss: str | None = None, estimate: bool = False,
-                    from_year: int | None = None, to_year: int | None = None, flows: Path | str | None = None,
-                    plot: Path | str | None = None, lang: str = "vi", number_format: str | None = None,
-                    force: bool = False, out: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """What ``landuse transitions`` does: the ``report`` table of a plot file's matrix, or of a matrix
-    estimated from ``ds``'s stocks and known flows (every line then says ``estimated``); optionally a picture
-    (``plot``: .png or .html). ``out`` (the caller writes the table there) is only checked, with ``plot``,
-    before anything is computed or written. Returns ``(table, matrix)``."""
-    check_outputs(out, plot, force=force)
-    if plot is not None:
-        from landuse.transitions.charts import check_plot_path
-
-        check_plot_path(plot, by_unit)
-    cls = ds.classification if ds is not None else default_classification()
-    if estimate:
-        if plots is not None:
-            raise InputError("give a PLOTS file or --estimate, not both")
-        if from_year is None or to_year is None or by_unit or level is not None:
-            raise InputError("--estimate needs --from YEAR --to YEAR (and no --by-unit or --level)")
-        res = estimate_transitions(ds, from_year, to_year, flows)
-        matrix = res.matrix
-        if report == "matrix":
-            table = res.table()
-        else:
-            table = report_table(matrix, report, cls, interval_years, gain, loss, lang)
-            table["status"] = res.table()["status"].iloc[0]
-    else:
-        if plots is None:
-            raise InputError("give a PLOTS file, or --estimate --from YEAR --to YEAR")
-        table, matrix = plot_transitions(plots, level=level, by_unit=by_unit, report=report,
-                                         interval_years=interval_years, gain=gain, loss=loss, classification=cls,
-                                         number_format=number_format, lang=lang)
-    if plot is not None:
-        from landuse.transitions.charts import write_plot
-
-        write_plot(matrix, plot, estimated=estimate, force=force)
-    return table, matrix
-
-
-def estimate_transitions(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
-                         **kwargs):
-    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`~.estimate.estimate`."""
-    from landuse.transitions.estimate import estimate
-
-    return estimate(ds, from_year, to_year, flows, **kwargs)
-
-
-def __getattr__(name: str):
-    if name == "EstimateResult":
-        from landuse.transitions.estimate import EstimateResult
-
-        return EstimateResult
-    raise AttributeError(name)
-
-
-# ---- `landuse run` step -----------------------------------------------------------------------------------
 def estimate_years(ds) -> tuple[int, int] | None:
     """The interval to estimate in ``landuse run``: the flows file's ``from_year``/``to_year`` in the manifest
     when both are inventory years, else the last two inventory years (``None`` with fewer than two)."""
@@ -573,30 +412,3 @@ def estimate_years(ds) -> tuple[int, int] | None:
     if a in ds.years and b in ds.years:
         return int(a), int(b)
     return (ds.years[-2], ds.years[-1]) if len(ds.years) >= 2 else None
-
-
-def run_step(ds, out_dir: Path, report) -> None:
-    """``landuse run``: net change tables for each pair of consecutive inventories and first → last
-    (``bien_dong_<from>_<to>.csv``), and the estimated matrix with its findings
-    (``chu_chuyen_uoc_tinh_<from>_<to>.csv``, ``…_findings.csv``); the estimate goes to
-    ``report.results["transitions"]``."""
-    from landuse.output import write_csv
-
-    years = ds.years
-    pairs = list(zip(years, years[1:], strict=False))
-    if len(years) > 2:
-        pairs.append((years[0], years[-1]))
-    for a, b in pairs:
-        report.files.append(write_csv(net_change(ds, a, b), out_dir / f"bien_dong_{a}_{b}.csv", force=True))
-    span = estimate_years(ds)
-    if span is None:
-        return
-    res = estimate_transitions(ds, *span)
-    a, b = span
-    report.files.append(write_csv(res.table(), out_dir / f"chu_chuyen_uoc_tinh_{a}_{b}.csv", force=True))
-    report.files.append(write_csv(res.findings, out_dir / f"chu_chuyen_uoc_tinh_{a}_{b}_findings.csv", force=True))
-    report.results["transitions"] = res
-    relaxed = res.flows.loc[res.flows["status"] == "relaxed", "flow"].tolist()
-    report.notes.append(f"transitions {a}→{b}: estimated matrix ({res.solver}, {res.status}); "
-                        f"{len(res.flows) - len(relaxed)} known flows held"
-                        + (f", relaxed: {', '.join(relaxed)}" if relaxed else ""))

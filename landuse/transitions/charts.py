@@ -56,7 +56,7 @@ def check_plot_path(path: Path | str, by_unit: bool = False) -> None:
     if path.suffix.lower() not in PICTURE_TYPES:
         raise InputError("unknown picture type", Location.of(path), expected=".png or .html", found=path.suffix)
     if by_unit:
-        raise InputError("--plot draws one matrix; drop --by-unit", Location.of(path))
+        raise InputError("a picture draws one matrix, not one matrix per unit", Location.of(path))
 
 
 def write_plot(matrix: pd.DataFrame, path: Path | str, title: str = "", estimated: bool = False,

@@ -43,16 +43,16 @@ from landuse.errors import (
     NonNumericError,
     NoSolutionError,
 )
+from landuse.findings import PRINTED_COLUMNS, conform
 from landuse.lp import Solution, SolveStatus, SparseLP
 from landuse.lp import solve as solve_lp
 from landuse.readers.tables import ROW, VALUE, parse_numbers, read_table, require_columns, resolve_number_format
-from landuse.transitions.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table, stocks
+from landuse.transitions.change import GAP, OTHER_DECREASE, OTHER_INCREASE, _with_totals, matrix_table
 
 ELASTIC_COST = 10000.0
 OTHER_COST = 1.0
 FLOW_KINDS = ("conversion", "other_increase", "other_decrease")
 FLOW_COLUMNS = ["from_code", "to_code", VALUE, "kind"]
-FINDING_COLUMNS = ["severity", "check", "source", "row", "column", "expected", "found", "difference", "message"]
 ESTIMATED = "estimated"
 TOL = 1e-6
 
@@ -91,7 +91,9 @@ def read_flows(ds, flows: pd.DataFrame | Path | str | None = None, number_format
                ) -> tuple[pd.DataFrame, str | None]:
     """Known flows as ``from_code, to_code, area_ha (float), kind, about_code, page, line, _row, mention``.
 
-    ``flows``: a table (strings or numbers), a file, or ``None`` for the dataset's ``flows`` file. Returns the
+    ``flows``: a table (strings or numbers), a file, or ``None`` for the dataset's ``flows`` file; numbers are
+    read in ``number_format``, else the dataset's format in force for the file (:meth:`Dataset.number_format`:
+    ``--number-format``, the manifest's, else detected). Returns the
     table and the file name (for messages). Raises for unreadable areas, negative areas, unknown kinds or
     codes, naming the row.
     """
@@ -100,12 +102,11 @@ def read_flows(ds, flows: pd.DataFrame | Path | str | None = None, number_format
         if "flows" not in ds.extras:
             return pd.DataFrame(columns=FLOW_COLUMNS + [ROW, "mention"]), None
         df, src = ds.extras["flows"].copy(), str(ds.file("flows"))
-        spec = ds.manifest.get("files", {}).get("flows", {})
-        number_format = number_format or spec.get("number_format") or ds.manifest.get("dataset", {}).get(
-            "number_format", "auto")
+        number_format = number_format or ds.number_format("flows")
     elif isinstance(flows, (str, Path)):
         src = str(flows)
         df = read_table(flows)
+        number_format = number_format or ds.number_format()
     else:
         df = flows.copy()
     if ROW not in df:
@@ -220,13 +221,9 @@ def _flow_terms(flows: pd.DataFrame, cls, pos: dict[str, int], n: int) -> list[l
     return out
 
 
-def _stocks(ds, year: int, codes: list[str]) -> pd.Series:
-    return ds.stock(year).reindex(codes)
-
-
 def _total(ds, year: int, leaves: pd.Series) -> float:
     """The year's printed/given total (root code), else the sum of its leaf areas (ha)."""
-    t = ds.stock(year).get(ds.classification.root, np.nan)
+    t = ds.stocks(year).get(ds.classification.root, np.nan)
     return float(np.nansum(leaves)) if np.isnan(t) else float(t)
 
 
@@ -241,8 +238,8 @@ def unbalanced_parents(ds, year: int, tol: float = TOL) -> list[tuple[str, float
     """(code, printed area, sum of its parts) of every parent whose printed area differs from the sum of its
     parts in ``year`` (parts: given area, else the sum of their leaves), in display order."""
     cls = ds.classification
-    given = ds.stock(year).reindex(cls.codes)
-    have = stocks(ds, year)
+    given = ds.stocks(year).reindex(cls.codes)
+    have = ds.stocks(year, derive=True)
     out = []
     for c in cls.codes:
         parts = cls.parts(c)
@@ -269,7 +266,7 @@ def estimate(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str 
             raise InputError(f"no inventory for year {y}", expected="one of " + ", ".join(map(str, ds.years)))
     raw, src = read_flows(ds, flows, number_format)
     known = dedupe_flows(raw)
-    s0, s1 = _stocks(ds, from_year, cls.leaves), _stocks(ds, to_year, cls.leaves)
+    s0, s1 = ds.stocks(from_year).reindex(cls.leaves), ds.stocks(to_year).reindex(cls.leaves)
     mentioned = set()
     for col in ("from_code", "to_code"):
         mentioned |= {c for c in known[col] if c and c in cls.table.index and c in cls.leaves}
@@ -385,4 +382,10 @@ def _findings(known: pd.DataFrame, src: str | None, notes: list[Note]) -> pd.Dat
         diff = found - expected if expected is not None and found is not None else None
         recs.append({"severity": severity, "check": check, "source": "inventory", "row": None, "column": None,
                      "expected": expected, "found": found, "difference": diff, "message": msg})
-    return pd.DataFrame(recs, columns=FINDING_COLUMNS)
+    return conform(pd.DataFrame(recs, columns=PRINTED_COLUMNS[:9]))
+
+
+def estimate_transitions(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
+                         **kwargs):
+    """Estimate the 05/TKKK matrix from two stocks and known flows: see :func:`~.estimate.estimate`."""
+    return estimate(ds, from_year, to_year, flows, **kwargs)

@@ -30,7 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from landuse.errors import InputError, Location
+from landuse.classification import Classification
+from landuse.errors import InputError, Location, UnknownCodeError
+from landuse.transitions.change import _names as code_names
+from landuse.transitions.change import split_matrix
 
 COLUMNS = ["level", "interval", "category", "from", "to", "direction", "intensity_pct_per_year",
            "uniform_pct_per_year", "behaviour"]
@@ -258,9 +261,7 @@ def stationarity(table: pd.DataFrame) -> pd.DataFrame:
 
 # ---- from files and from the dataset -------------------------------------------------------------------------
 def _names(cats: list[str], classification, lang: str) -> dict[str, str]:
-    from landuse.transitions.change import _names as names_of
-
-    return dict(zip(cats, names_of(cats, classification, lang), strict=True))
+    return dict(zip(cats, code_names(cats, classification, lang), strict=True))
 
 
 def analyse_files(paths: Sequence[Path | str], years: str | Sequence, *, layout: str = "auto", unit: str = "ha",
@@ -329,10 +330,10 @@ def intervals_run(ds, matrices: Sequence[Path | str], years: str, *, report: str
     """``landuse transitions --matrix … --years …`` (``ds`` None) or ``--estimate --years …`` (``ds`` given):
     the ``report`` table, and the pictures (:func:`landuse.transitions.charts.write_intensity_plot`) to
     ``plot``. ``out`` (written by the caller) and ``plot`` are checked before anything is read."""
-    from landuse.transitions.change import check_outputs
+    from landuse.output import check_outputs
     from landuse.transitions.charts import check_plot_path, write_intensity_plot
 
-    check_outputs(out, plot, force=force)
+    check_outputs([out, plot], force)
     if plot is not None:
         check_plot_path(plot)
     if ds is None:
@@ -351,29 +352,32 @@ def intervals_run(ds, matrices: Sequence[Path | str], years: str, *, report: str
 RUN_STEM = "cuong_do_bien_dong"  # cường độ biến động
 
 
-def run_step(ds, out_dir: Path, report) -> None:
-    """``landuse run``: the intensity analysis of the estimated matrices over every inventory interval
-    (``cuong_do_bien_dong.csv``, ``cuong_do_bien_dong_on_dinh.csv`` for stationarity) and its pictures
-    (``cuong_do_bien_dong.png`` when matplotlib is installed, ``cuong_do_bien_dong.html``) beside the workbook;
-    the result goes to ``report.results["intensity"]``. Needs at least two inventory years."""
-    from landuse.output import write_csv
-    from landuse.transitions.charts import write_intensity_plot
+# ---- one interval (``landuse transitions --report intensity``) ------------------------------------------
+def intensity(matrix: pd.DataFrame, interval_years: float | None = None, gain: str | None = None,
+              loss: str | None = None, classification: Classification | None = None,
+              lang: str = "vi") -> pd.DataFrame:
+    """Intensity analysis (Aldwaik & Pontius 2012) of one matrix: :func:`landuse.transitions.intensity.
+    intensity_analysis` (the one implementation) with one interval of ``interval_years`` years.
 
-    if len(ds.years) < 2:
-        return
-    res, _ = analyse_estimate(ds, list(ds.years))
-    report.files.append(write_csv(res.table, out_dir / f"{RUN_STEM}.csv", force=True))
-    report.files.append(write_csv(res.stationarity, out_dir / f"{RUN_STEM}_on_dinh.csv", force=True))
-    report.files.append(write_intensity_plot(res, out_dir / f"{RUN_STEM}.html", force=True))
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        report.notes.append("intensity: no PNG pictures (matplotlib is not installed); see the HTML file")
-    else:
-        report.files.append(write_intensity_plot(res, out_dir / f"{RUN_STEM}.png", force=True))
-    iv = res.level("interval")
-    speeds = ", ".join(f"{r.interval} {r.intensity_pct_per_year:.3g} %/yr ({r.behaviour})"
-                       for r in iv[iv["interval"] != ALL].itertuples())
-    report.notes.append(f"intensity analysis (estimated matrices): {speeds}; uniform "
-                        f"{iv['uniform_pct_per_year'].iloc[0]:.3g} %/yr")
-    report.results["intensity"] = res
+    Without ``interval_years`` the figures are per interval (duration 1; column ``per`` = ``interval``, else
+    ``year``). ``gain`` / ``loss``: keep only the transition rows of that gaining / losing category (default:
+    every category that gains / loses). Computed on the square core (giảm khác / tăng khác left out).
+    """
+    if interval_years is not None and not interval_years > 0:
+        raise InputError("the interval in years must be positive",
+                         expected="a number of years > 0", found=interval_years)
+    core, _, _ = split_matrix(matrix)
+    codes = list(core.index)
+    for code in (gain, loss):
+        if code is not None and code not in codes:
+            raise UnknownCodeError(f"category {code!r} is not in the matrix", expected=", ".join(codes))
+    names = _names(codes, classification, lang)
+    t = intensity_analysis([core], durations=[interval_years or 1.0], names=names).table
+    drop = pd.Series(False, index=t.index)
+    for direction, code in (("gain", gain), ("loss", loss)):
+        if code is not None:
+            drop |= (t["level"] == "transition") & (t["direction"] == direction) & (t["category"] != code)
+    t = t[~drop]
+    t = t.reset_index(drop=True)
+    t["per"] = "year" if interval_years is not None else "interval"
+    return t
