@@ -223,7 +223,9 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,
               help="Output folder.")
 @click.option("--force", is_flag=True, help="Write into a folder that has files this tool did not write.")
-def run(data: Path | None, number_format: str | None, out: Path, force: bool) -> None:
+@click.option("--png", is_flag=True, help="Also draw the intensity charts as PNG (needs matplotlib; the self-contained "
+              "HTML charts are always written).")
+def run(data: Path | None, number_format: str | None, out: Path, force: bool, png: bool) -> None:
     """Run the main job on a dataset: every table into the output folder, then a summary."""
     from landuse.pipeline import STEP_NAMES, run_summary
     from landuse.pipeline import run as run_job
@@ -233,7 +235,7 @@ def run(data: Path | None, number_format: str | None, out: Path, force: bool) ->
     def progress(step) -> None:
         click.echo(f"[{step.number}/{len(STEP_NAMES)}] {step.name} ({step.seconds:.1f} s)", err=True)
 
-    report = run_job(data, out, force, progress=progress, number_format=number_format)
+    report = run_job(data, out, force, progress=progress, number_format=number_format, png=png)
     click.echo(run_summary(report) + f"\nDone in {time.perf_counter() - start:.1f} s.")
 
 

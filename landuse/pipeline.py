@@ -76,6 +76,7 @@ class Results:
     workbook: TablesReport | None = None
     notes: list[str] = field(default_factory=list)
     part_notes: list[PartNote] = field(default_factory=list)
+    png: bool = False  # also draw the intensity charts as PNG (matplotlib, ~2-3 s); the HTML file is always written
 
 
 @dataclass
@@ -158,7 +159,7 @@ def step_intensity(r: Results) -> None:
                        for x in iv[iv["interval"] != ALL].itertuples())
     r.notes.append(f"intensity analysis (estimated matrices): {speeds}; uniform "
                    f"{iv['uniform_pct_per_year'].iloc[0]:.3g} %/yr")
-    if not has_matplotlib():
+    if r.png and not has_matplotlib():
         r.notes.append("intensity: no PNG pictures (matplotlib is not installed); see the HTML file")
 
 
@@ -230,7 +231,7 @@ def output_files(r: Results) -> list[tuple[str, Callable[[Path], object]]]:
         res = r.intensity
         out += [(f"{RUN_STEM}.csv", csv(res.table)), (f"{RUN_STEM}_on_dinh.csv", csv(res.stationarity))]
         out += [(f"{RUN_STEM}{ext}", lambda path, res=res: write_intensity_plot(res, path, force=True))
-                for ext in (".html", ".png") if ext == ".html" or has_matplotlib()]
+                for ext in (".html", ".png") if ext == ".html" or (r.png and has_matplotlib())]
     if r.fulfilment is not None:
         out.append((OUTPUT_FILE, csv(r.fulfilment.table)))
     if r.plan_versions is not None:
@@ -249,17 +250,18 @@ STEPS: tuple[Callable[[Results], None], ...] = (step_load, step_reconcile, step_
 
 
 def run(data: Path | str | None = None, out: Path | str = "outputs", force: bool = False,
-        progress: Callable[[StepTime], None] | None = None, number_format: str | None = None) -> RunReport:
+        progress: Callable[[StepTime], None] | None = None, number_format: str | None = None,
+        png: bool = False) -> RunReport:
     """Load ``data``, run every step, and write every table and the workbook into the folder ``out``.
 
     The folder is checked and locked first (a folder holding files the tool did not write, or changed since,
     is refused without ``force``; a second run into it is refused); the files are written into a staging
     folder that replaces ``out`` only when every step succeeded. ``progress`` is called with each step's
-    number, name and own time as it finishes.
+    number, name and own time as it finishes. ``png``: also draw the intensity charts as PNG.
     """
     t = time.perf_counter()
     ds = load_dataset(data, number_format=number_format)
-    results = Results(ds)
+    results = Results(ds, png=png)
     report = RunReport(Path(out), results)
     with StagedFolder(out, force) as staging:
         load_seconds = time.perf_counter() - t

@@ -196,7 +196,7 @@ def test_run_step_writes_tables_and_pictures(langson, tmp_path):
     from landuse.pipeline import STEP_NAMES, Results, output_files, step_intensity
 
     assert "intensity" in STEP_NAMES
-    results = Results(langson)
+    results = Results(langson, png=True)
     step_intensity(results)
     for name, writer in output_files(results):
         if name.startswith("cuong_do"):
@@ -207,6 +207,9 @@ def test_run_step_writes_tables_and_pictures(langson, tmp_path):
     assert set(t["interval"]) == {"2014-2019", "2019-2024", "all"} and set(t["status"]) == {"estimated"}
     assert "(ước tính)" in (tmp_path / "cuong_do_bien_dong.html").read_text(encoding="utf-8")
     assert results.intensity.estimated
+    results.png = False  # landuse run without --png: the HTML charts only
+    assert {n for n, _ in output_files(results) if n.startswith("cuong_do")} == {
+        "cuong_do_bien_dong.csv", "cuong_do_bien_dong_on_dinh.csv", "cuong_do_bien_dong.html"}
 
 
 def test_estimate_subprocess_json():
