@@ -158,14 +158,22 @@ def test_a_stale_lock_is_taken_over(tmp_path):
 
 
 def test_two_concurrent_runs_one_is_refused(mini_run, tmp_path):
+    """A run holding the folder's lock (here: this test process, alive, as a run would hold it) makes a second
+    run into the same folder exit 2 and leave the folder alone; once the lock is released the run goes through.
+    (Deterministic: two real runs racing each other would depend on how fast the first one is.)"""
+    import os
+
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "landuse", "run", "--data", str(MINI), "--out", str(out)]
-    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert first.stderr.readline().startswith("[1/7]")  # holds the lock now
+    lock = tmp_path / ".out.landuse-lock"
+    lock.write_text(str(os.getpid()))
     second = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    first.communicate(timeout=300)
-    assert first.returncode == 0
-    assert second.returncode == 2 and "another landuse run" in second.stderr
+    assert second.returncode == 2 and "another landuse run" in second.stderr and "Traceback" not in second.stderr
+    assert not out.exists() and lock.read_text() == str(os.getpid())
+    lock.unlink()
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert not lock.exists()
     assert read_marker(out) == {k: v for k, v in snapshot(out).items() if k != MARKER}
 
 
