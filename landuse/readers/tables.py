@@ -319,7 +319,7 @@ def _to_float(norm: pd.Series) -> np.ndarray:
         import pyarrow as pa
         import pyarrow.compute as pc
     except ImportError:
-        return pd.to_numeric(norm, errors="coerce").to_numpy(dtype=np.float64, copy=True)  # writable under copy-on-write
+        return pd.to_numeric(norm, errors="coerce").to_numpy(dtype=np.float64, copy=True)  # writable (copy-on-write)
     return pc.cast(pa.array(norm, type=pa.string()), pa.float64()).to_numpy(zero_copy_only=False).copy()
 
 
