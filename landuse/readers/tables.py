@@ -377,7 +377,7 @@ def check_number_format(cells: pd.Series, fmt: str, location: Location | None = 
     """Refuse a file whose numbers contradict the format ``fmt`` (vi | en) it is read in, naming the evidence
     and the option to set: numbers valid only in the other format and none valid only in ``fmt`` (``88,76``
     cannot be English), or at least :data:`GROUPING_EVIDENCE` numbers with separators that all have exactly
-    three digits after each (``830.732`` in a file read as English reads like Vietnamese grouping)."""
+    three digits after each (``123.456`` in a file read as English reads like Vietnamese grouping)."""
     head = clean_tokens(cells.iloc[:_HEAD])
     if len(cells) > _HEAD and _only(head, fmt).any():
         return  # a number valid only in ``fmt`` near the top: the file is consistent with it (the common case)
