@@ -109,13 +109,14 @@ class _Finding:
         self.where = table_name(ds, self.source) + (f", dòng {line}" if str(line or "").strip() else "")
         self.col = (column_words(ds, self.table, self.spec) if self.spec is not None
                     else self._free_column(str(row.get("column") or "")))
+        self.years = [str(int(y)) for y in (row.get("year_from"), row.get("year")) if pd.notna(y)]  # key columns
 
-    @staticmethod
-    def _free_column(col: str) -> str:
-        m = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", col)
-        if m:
-            return f"biến động diện tích năm {m.group(1)}–{m.group(2)}"
-        return f"diện tích năm {col}" if re.fullmatch(r"\d{4}", col) else (col or "")
+    def _free_column(self, col: str) -> str:
+        """The quantity of a finding outside a published table's columns, in words, from its year key columns."""
+        y0, y1 = self.row.get("year_from"), self.row.get("year")
+        if pd.notna(y0) and pd.notna(y1):
+            return f"biến động diện tích năm {int(y0)}–{int(y1)}"
+        return f"diện tích năm {int(y1)}" if pd.notna(y1) and col in ("", str(int(y1))) else (col or "")
 
     def n(self, key: str) -> str:
         return number(self.row.get(key), "vi")
@@ -188,7 +189,7 @@ def _vi_blank_result(f: _Finding) -> str:
 
 
 def _vi_boundary(f: _Finding) -> str:
-    years = re.findall(r"\d{4}", str(f.row.get("column") or "")) or ["?", "?"]
+    years = f.years or ["?", "?"]
     return (f"Tổng diện tích tự nhiên thay đổi {f.n('difference')} ha từ năm {years[0]} ({f.n('expected')}) đến năm "
             f"{years[-1]} ({f.n('found')}): do thay đổi địa giới hành chính, không phải biến động sử dụng đất")
 
