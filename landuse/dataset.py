@@ -181,9 +181,9 @@ class Dataset:
         return inv.groupby(["unit", "code"])[VALUE].sum(min_count=1).reindex(grid).reset_index()
 
     def _year_rows(self, year: int, unit: str | None) -> pd.DataFrame:
-        inv = self.inventory[self.inventory["year"] == year]
+        inv = self.inventory[self.inventory["year"].to_numpy() == year]
         if unit is not None:
-            return inv[inv["unit"] == unit]
+            return inv[inv["unit"].to_numpy() == unit]
         if inv["unit"].nunique() > 1 and (inv["unit"] == self.name).any():
             return inv[inv["unit"] == self.name]
         return inv
