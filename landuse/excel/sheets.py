@@ -155,7 +155,7 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
     return s
 
 
-def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series], str | None],
+def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[Mapping[str, object]], str | None],
                    lang: str = "vi", title: str = "") -> Sheet:
     """The reconciliation findings, errors first, each with an internal link to the cell it concerns.
 
@@ -172,7 +172,7 @@ def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series]
     numbers = {key: (pd.to_numeric(f[key], errors="coerce") if key in f else pd.Series(np.nan, index=f.index))
                .astype(float).to_numpy() for key in ("expected", "found", "difference")}
     r = s.first_data_row
-    for i, (_, row) in enumerate(f.iterrows()):
+    for i, row in enumerate(f.to_dict("records")):  # read with .get, as a Series would be
         sev = str(row.get("severity", ""))
         if sev == "error":
             s.row_styles[r] = "error"
