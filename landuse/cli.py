@@ -310,7 +310,9 @@ def map_options(f):
                           help="Raster maps: CSV with columns value, code (pixel value -> land code).")),
         ("--geodesic", dict(is_flag=True, help="Accept a geographic CRS (degrees): geodesic areas on its ellipsoid.")),
         ("--change-map", dict(type=click.Path(path_type=Path), default=None,
-                              help="Vector maps: write the pieces whose code changed to FILE.gpkg.")),
+                              help="Write where land changed: vector maps, the pieces whose code changed to "
+                                   "FILE.gpkg; raster maps, a GeoTIFF FILE.tif of from→to pairs per pixel "
+                                   "(0 = unchanged; pairs named in its tags).")),
         ("--map-findings", dict(type=click.Path(path_type=Path), default=None,
                                 help="Write the map checks (gaps, overlaps, repairs, coverage, …) as CSV to FILE.")),
     ]

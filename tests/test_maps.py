@@ -373,3 +373,31 @@ def test_cli_raster_pair(tmp_path):
     assert r.exit_code == 0, r.output
     m = pd.read_csv(StringIO(r.stdout)).set_index("from")
     assert m.loc["HNK", "CLN"] == pytest.approx(1) and m.loc["total", "total"] == pytest.approx(12)
+
+
+def test_cli_raster_change_map(tmp_path):
+    """Raster change map: per pixel 0 (same code), the pair's value i·n + j + 1 (i, j: places of the codes in the
+    legend's sorted codes), 65535 where a map has nodata — worked out here cell by cell from START and END."""
+    grid = [row[:] for row in END]
+    grid[0][0] = "NONE"  # nodata in the end map
+    b = write_raster(tmp_path / "b.tif", grid, nodata=0, legend=dict(LEGEND, NONE=0))
+    out = tmp_path / "change.tif"
+    args = ["transitions", "--map-from", str(write_raster(tmp_path / "a.tif", START)), "--map-to", str(b),
+            "--legend", str(write_legend(tmp_path / "legend.csv")), "--change-map", str(out)]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    codes = sorted(LEGEND)  # CLN, HNK, LUC, ONT, RSX
+    n = len(codes)
+    cells = np.array([[65535 if (r_, c) == (0, 0) else 0 if f == t else codes.index(f) * n + codes.index(t) + 1
+                       for c, (f, t) in enumerate(zip(START[r_], END[r_], strict=True))] for r_ in range(3)])
+    with rasterio.open(out) as src:
+        data, tags = src.read(1), src.tags(1)
+        assert src.crs.to_epsg() == 3405 and src.nodata == 65535 and src.dtypes[0] == "uint16"
+    assert (data == np.kron(cells, np.ones((10, 10), dtype=int))).all()
+    assert {v: tags[f"PAIR_{v}"] for v in np.unique(cells) if v not in (0, 65535)} == {
+        codes.index(f) * n + codes.index(t) + 1: f"{f}>{t}" for (f, t) in EXPECTED if f != t}
+    assert len([k for k in tags if k.startswith("PAIR_")]) == 4
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 2 and "exists" in again.stderr
+    wrong = CliRunner().invoke(main, args[:-1] + [str(tmp_path / "change.gpkg")])
+    assert wrong.exit_code == 2 and "expected a .tif file" in wrong.stderr

@@ -72,7 +72,8 @@ class MapOverlay:
     the intersection of feature ``fid_from`` of the first map with ``fid_to`` of the second; raster: one row per
     from→to pair, with its ``pixels``). ``findings``: the map checks. ``area_from``/``area_to``: area of each
     map (ha; after repairs, overlaps counted once); ``area_overlay`` = ``plots.area_ha.sum()``.
-    ``geometry``: the pieces' shapely polygons (vector only; for a change map).
+    ``geometry``: the pieces' shapely polygons (vector only; for a change map). ``rasters``: the two rasters and
+    the legend (raster only; for a change map).
     """
 
     plots: pd.DataFrame
@@ -82,6 +83,7 @@ class MapOverlay:
     area_from: float
     area_to: float
     geometry: np.ndarray | None = field(default=None, repr=False)
+    rasters: tuple[Path, Path, Path] | None = None
 
     @property
     def area_overlay(self) -> float:
@@ -596,7 +598,7 @@ def overlay_raster(path_from: Path | str, path_to: Path | str, legend: Path | st
         step = max(1, block_pixels // a.width)
         if not np.ndim(px) and a.dtypes[0] == b.dtypes[0] == "uint8":
             cells = _cells_8bit(a, b, step, values, lut_a, (pa, pb), legend)
-            return _raster_overlay(cells.reshape(k, k), px, codes, crs_a.to_string(), pa.name, pb.name)
+            return _raster_overlay(cells.reshape(k, k), px, codes, crs_a.to_string(), (pa, pb, Path(legend)))
         cells = np.zeros(k * k, dtype=np.float64 if np.ndim(px) else np.int64)
         for r0 in range(0, a.height, step):
             win = Window(0, r0, a.width, min(step, a.height - r0))
@@ -609,7 +611,7 @@ def overlay_raster(path_from: Path | str, path_to: Path | str, legend: Path | st
             key = ia.astype(np.int64) * k + ib
             w = None if not np.ndim(px) else np.repeat(px[r0:r0 + win.height], a.width)
             cells += np.bincount(key.ravel(), weights=w, minlength=k * k).astype(cells.dtype)
-    return _raster_overlay(cells.reshape(k, k), px, codes, crs_a.to_string(), pa.name, pb.name)
+    return _raster_overlay(cells.reshape(k, k), px, codes, crs_a.to_string(), (pa, pb, Path(legend)))
 
 
 def _strips(src, step: int):
@@ -657,9 +659,11 @@ def _cells_8bit(a, b, step: int, values, lut, paths, legend) -> np.ndarray:
                        minlength=n * n).round().astype(np.int64)
 
 
-def _raster_overlay(cells: np.ndarray, px, codes: np.ndarray, crs: str, src_a: str, src_b: str) -> MapOverlay:
+def _raster_overlay(cells: np.ndarray, px, codes: np.ndarray, crs: str,
+                    rasters: tuple[Path, Path, Path]) -> MapOverlay:
     """Plot records and findings from the (legend + nodata)² table of pixel counts (or areas, ha, when the
     pixel area varies by row)."""
+    src_a, src_b = rasters[0].name, rasters[1].name
     area = cells * px if not np.ndim(px) else cells
     n = len(codes)
     core = area[:n, :n]
@@ -674,7 +678,7 @@ def _raster_overlay(cells: np.ndarray, px, codes: np.ndarray, crs: str, src_a: s
     found += [_findings(severity=_severity(x).item(), check="map-nodata", source=s, row="", column="band 1",
                         expected=0.0, found=x, difference=x,
                         message=f"{x:,.4f} ha of {s} fall on nodata pixels of {o}") for s, o, x in only if x > 0]
-    return MapOverlay(plots, pd.concat(found, ignore_index=True), crs, "raster", area_a, area_b)
+    return MapOverlay(plots, pd.concat(found, ignore_index=True), crs, "raster", area_a, area_b, rasters=rasters)
 
 
 # ---- both ------------------------------------------------------------------------------------------------
@@ -701,18 +705,20 @@ def read_map_pair(spec_from: MapSpec, spec_to: MapSpec, *, legend: Path | str | 
 
 
 def write_change_map(overlay: MapOverlay, path: Path | str, force: bool = False) -> Path:
-    """Write the pieces whose code changed (fields ``code_from, code_to, area_ha, fid_from, fid_to``) as a
-    GeoPackage layer ``change`` in the maps' CRS (vector overlays only); atomically, refusing to replace a file
-    without ``force``."""
+    """Write where land changed, atomically, refusing to replace a file without ``force``. Vector maps: the pieces
+    whose code changed (fields ``code_from, code_to, area_ha, fid_from, fid_to``) as a GeoPackage layer
+    ``change`` in the maps' CRS. Raster maps: a GeoTIFF, see :func:`write_raster_change_map`."""
     import pyogrio.raw
     import shapely
 
     from landuse.output import atomic_path
 
     path = Path(path)
+    if overlay.rasters is not None:
+        return write_raster_change_map(*overlay.rasters, path, force=force)
     if overlay.geometry is None:
-        raise InputError("a change map is written for vector maps only", Location.of(path),
-                         expected="--change-map with two vector maps")
+        raise InputError("the overlay was made without its pieces' polygons", Location.of(path),
+                         expected="read_map_pair(..., keep_geometry=True)")
     if path.suffix.lower() != ".gpkg":
         raise InputError("unsupported change-map format", Location.of(path), expected="a .gpkg file",
                          found=path.suffix)
@@ -726,4 +732,61 @@ def write_change_map(overlay: MapOverlay, path: Path | str, force: bool = False)
         Path(tmp).unlink()  # GDAL creates the GeoPackage itself
         pyogrio.raw.write(tmp, shapely.to_wkb(geoms), data, fields, layer="change", driver="GPKG",
                           geometry_type="MultiPolygon", promote_to_multi=True, crs=overlay.crs)
+    return path
+
+
+CHANGE_NODATA = 65535  # change map (raster): pixels that are nodata in either map
+
+
+def change_pair_codes(codes) -> tuple[np.ndarray, dict[int, tuple[str, str]]]:
+    """The land codes of a legend, distinct and sorted, and the value of each from→to pair in a raster change
+    map: ``i · n + j + 1`` for the i-th and j-th of the ``n`` codes (i ≠ j; 0 = unchanged)."""
+    distinct = np.unique(np.asarray(codes, dtype=str))
+    n = len(distinct)
+    return distinct, {i * n + j + 1: (distinct[i], distinct[j]) for i in range(n) for j in range(n) if i != j}
+
+
+def write_raster_change_map(path_from: Path | str, path_to: Path | str, legend: Path | str, path: Path | str,
+                            force: bool = False, block_pixels: int = BLOCK_PIXELS) -> Path:
+    """A GeoTIFF of where land changed between two rasters on the same grid (their CRS and grid), written strip
+    by strip (memory bounded by the strip): ``0`` where the land code is the same at both dates, the pair's value
+    of :func:`change_pair_codes` (uint16, hence at most 255 distinct codes) where it changed, :data:`CHANGE_NODATA`
+    where either map has nodata. Band 1's tags name each pair present (``PAIR_<value> = FROM>TO``)."""
+    import rasterio
+
+    from landuse.output import atomic_path
+
+    path = Path(path)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        raise InputError("unsupported change-map format for raster maps", Location.of(path),
+                         expected="a .tif file", found=path.suffix)
+    pa, pb = Path(path_from), Path(path_to)
+    values, codes = read_legend(legend)
+    distinct, pairs = change_pair_codes(codes)
+    if len(distinct) > 255:
+        raise InputError(f"the legend has {len(distinct)} land codes", Location.of(Path(legend)),
+                         expected="at most 255 codes for a uint16 change map")
+    code_of = np.r_[np.searchsorted(distinct, codes.astype(str)), 0].astype(np.int64)  # legend index → code index
+    n = len(distinct)
+    with _open_raster(pa) as a, _open_raster(pb) as b:
+        _same_grid(a, b, pa, pb)
+        step = max(1, block_pixels // a.width)
+        lut_a, lut_b = _lookup_table(np.dtype(a.dtypes[0]), values), _lookup_table(np.dtype(b.dtypes[0]), values)
+        profile = dict(driver="GTiff", width=a.width, height=a.height, count=1, dtype="uint16", crs=a.crs,
+                       transform=a.transform, nodata=CHANGE_NODATA, compress="deflate")
+        seen = np.zeros(n * n + 1, dtype=bool)
+        with atomic_path(path, force) as tmp:
+            Path(tmp).unlink()  # GDAL creates the file itself
+            with rasterio.open(tmp, "w", **profile) as dst:
+                for r0, win in _strips(a, step):
+                    ia, ma = _count_block(a, win, values, lut_a)
+                    ib, mb = _count_block(b, win, values, lut_b)
+                    _unknown_pixel(ia, ma, a, pa, Path(legend), r0, win)
+                    _unknown_pixel(ib, mb, b, pb, Path(legend), r0, win)
+                    ca, cb = code_of[ia], code_of[ib]
+                    out = np.where(ca == cb, 0, ca * n + cb + 1)
+                    out[ma | mb] = CHANGE_NODATA
+                    seen[np.unique(out[out != CHANGE_NODATA])] = True
+                    dst.write(out.astype(np.uint16), 1, window=win)
+                dst.update_tags(1, **{f"PAIR_{v}": f"{f}>{t}" for v, (f, t) in pairs.items() if seen[v]})
     return path
