@@ -23,10 +23,19 @@ it), so entries and exits always pair up. Points exactly on a side count as outs
 ring that only touches the triangle from outside, or runs along its side, neither enters nor leaves it. All
 arithmetic is in coordinates relative to the triangle's first vertex. Candidate pairs may include pairs that do
 not intersect (their area is 0), so an STRtree query on bounding boxes alone is enough.
+
+Speed: the (pair, triangle, edge) rows are evaluated in chunks of :data:`CHUNK_ROWS` (the temporaries stay in
+the processor's cache). Which rows are evaluated at all is decided on bounding boxes held as float32 copies,
+rounded outwards and widened by :data:`MARGIN`: such a test may keep a row that is not needed (it then adds
+nothing), never drop one that is. Only the rows whose edge is not wholly outside one side of the triangle are
+clipped. Measured against GEOS (``shapely.intersection`` + ``area`` on the same candidate pairs): several times
+faster on tessellations of 50,000 polygons, which is why this is written by hand (see benchmarks/bench_maps.py).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +43,7 @@ import numpy as np
 PHI = 0.3819660112501051  # where the reference point sits on side 0 (a fraction unlikely to be a vertex)
 TIE = 1e-9  # boundary events closer than this fraction of a side are at the same point
 CHUNK_ROWS = 1 << 18  # (pair, triangle, edge) rows evaluated at a time: bounds the temporaries
+THREADS = min(4, os.cpu_count() or 1)  # chunks evaluated in parallel
 MARGIN = 1e-9  # bounding-box tests are widened by this fraction of the largest coordinate (a superset is safe)
 
 
@@ -201,11 +211,15 @@ def _areas(rings: Rings, tris: Triangles, abox: np.ndarray, i: np.ndarray, j: np
     cum = np.cumsum(rings.count[i[pair]])
     cuts = np.searchsorted(cum, np.arange(CHUNK_ROWS, cum[-1] if len(cum) else 0, CHUNK_ROWS), side="right")
     ends = np.unique(np.r_[0, cuts, len(pair)])
-    for lo, hi in zip(ends[:-1], ends[1:], strict=True):
-        sl = slice(lo, hi)
-        area = _pair_triangle_areas(rings, tris, i[pair[sl]], tri[sl])
-        p0 = pair[lo]  # ``pair`` is sorted
-        out[p0:pair[hi - 1] + 1] += np.bincount(pair[sl] - p0, weights=area)
+
+    def chunk(lo: int, hi: int) -> np.ndarray:
+        return np.bincount(pair[lo:hi] - pair[lo], weights=_pair_triangle_areas(rings, tris, i[pair[lo:hi]],
+                                                                                  tri[lo:hi]))
+
+    with ThreadPoolExecutor(THREADS) as pool:  # numpy releases the GIL in its array loops
+        for lo, area in zip(ends[:-1], pool.map(chunk, ends[:-1], ends[1:]), strict=True):
+            p0 = pair[lo]  # ``pair`` is sorted; a pair may straddle two chunks
+            out[p0:p0 + len(area)] += area
     return out
 
 
