@@ -12,6 +12,7 @@ import pytest
 
 shapely = pytest.importorskip("shapely")
 
+from landuse.readers import polygon_area  # noqa: E402
 from landuse.readers.polygon_area import fan_triangles, intersection_areas  # noqa: E402
 
 T = shapely.Polygon([(0, 0), (4, 0), (0, 4)])  # area 8
@@ -60,8 +61,11 @@ def voronoi(points: np.ndarray, box) -> np.ndarray:
     return shapely.intersection(cells, box)
 
 
-@pytest.mark.parametrize("kind", ["independent", "shared", "holes"])
-def test_same_areas_as_geos(kind):
+@pytest.mark.parametrize("kind", ["independent", "shared", "holes", "small chunks"])
+def test_same_areas_as_geos(kind, monkeypatch):
+    if kind == "small chunks":  # many chunks, evaluated in threads; pairs straddle chunk ends
+        monkeypatch.setattr(polygon_area, "CHUNK_ROWS", 97)
+        monkeypatch.setattr(polygon_area, "THREADS", 3)
     rng = np.random.default_rng(7)
     n, side = 600, 2_000.0
     x0, y0 = 500_000.0, 2_300_000.0  # VN-2000-sized coordinates
