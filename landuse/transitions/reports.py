@@ -58,12 +58,27 @@ def plot_transitions(path: Path | str | pd.DataFrame, *, level: int | None = Non
     acc = MatrixSum(cls, level, by_unit)
     if isinstance(path, pd.DataFrame):  # plot records already read (e.g. the overlay of two maps)
         acc.add(path)
-    else:
+    elif not _lean_parquet(Path(path), acc):
+        acc = MatrixSum(cls, level, by_unit)
         for batch in scan_plots(path, number_format=number_format or "auto", by_unit=by_unit):
             acc.add(batch.frame, batch.rows, str(path))
             del batch  # let the batch go before the next one is read
     matrix = acc.matrix()
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
+
+
+def _lean_parquet(path: Path, acc: MatrixSum) -> bool:
+    """Sum a Parquet plot file into ``acc`` by :mod:`landuse.readers.plots_parquet` (pyarrow and numpy, small
+    batches); ``False`` when that path declines the file or finds a code that is not a land type — then
+    ``acc`` is void and the batch path reads the file again and names what is wrong."""
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return False
+    from landuse.readers.plots_parquet import Declined, coded_chunks
+
+    try:
+        return all(acc.add_coded(chunk) for chunk in coded_chunks(path, acc.by_unit))
+    except Declined:
+        return False
 
 
 def estimated_report(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
