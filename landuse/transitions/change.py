@@ -259,7 +259,7 @@ class MatrixSum:
         return lut
 
     def add_coded(self, chunk) -> bool:
-        """Add the plots of a :class:`landuse.readers.plots_parquet.CodedChunk` (codes as indices into the
+        """Add the plots of a :class:`landuse.readers.plots_lean.CodedChunk` (codes as indices into the
         file's code texts; areas checked already). ``False`` (nothing added) when a plot's code is not a land
         type: :meth:`add` on the batch path names its row.
 

@@ -1,18 +1,21 @@
-"""The lean path for a Parquet plot file: pyarrow and numpy only, small read batches, no DataFrame per batch.
+"""The lean path for a plot file: pyarrow and numpy only, plots kept as small integer arrays, no DataFrame of
+plots.
 
-:func:`coded_chunks` reads the needed columns :data:`READ_ROWS` plots at a time and hands them on as
-integer arrays: codes and units as indices into the file's distinct texts (:class:`CodedChunk`), areas in ha.
-It checks what needs no classification — areas present, finite and ≥ 0, plot ids present and unique within
-a unit — and *declines* (raises :class:`Declined`) at the first thing that is not plainly right, or when the
-file is not one it takes (text areas or ids, ``unit_from``/``unit_to``, ids without min/max statistics or
-too far apart for a dense check). The caller then reads the file again with
-:func:`landuse.readers.plots.scan_plots`, which applies the same rules and names the file row: the wording of
-every error lives in one place, and this path only has to be right about *whether* something is wrong.
+:func:`parquet_chunks` reads a Parquet file's needed columns :data:`READ_ROWS` plots at a time; :func:`csv_chunks`
+reads a UTF-8 CSV file :data:`CSV_BLOCK` bytes at a time. Both hand the plots on as integer arrays: codes and
+units as indices into the file's distinct texts (:class:`CodedChunk`), areas in ha. They check what needs no
+classification — areas present, finite and ≥ 0 (CSV: each distinct area text read by the batch path's own
+number rules), plot ids present and unique within a unit — and *decline* (raise :class:`Declined`) at the first
+thing that is not plainly right, or when the file is not one they take (text ids that are not canonical
+integers, ``unit_from``/``unit_to``, ids without min/max statistics or too far apart for a dense check, a CSV
+that is not plain UTF-8). The caller then reads the file again with :func:`landuse.readers.plots.scan_plots`,
+which applies the same rules and names the file row: the wording of every error lives in one place, and this
+path only has to be right about *whether* something is wrong.
 
-Chunks end where :func:`~landuse.readers.plots.scan_plots`'s batches (row groups, or every
-:data:`~landuse.readers.plots.BATCH_ROWS` plots) and their :data:`CHUNK`-plot bincount chunks end, so that a
-matrix summed chunk by chunk adds the same areas in the same order as the batch path (the same floating-point
-sums, to the last bit).
+Chunks end where :func:`~landuse.readers.plots.scan_plots`'s batches (Parquet: row groups, or every
+:data:`~landuse.readers.plots.BATCH_ROWS` plots; CSV: the whole file) and their :data:`CHUNK`-plot bincount
+chunks end, so that a matrix summed chunk by chunk adds the same areas in the same order as the batch path (the
+same floating-point sums, to the last bit).
 """
 
 from __future__ import annotations
@@ -125,10 +128,7 @@ def _columns(path: Path):
     # the reader takes the default memory pool when it is made: jemalloc (else the system allocator) here,
     # because pyarrow's default, mimalloc, keeps the freed batches' pages (60 MB more at the peak at 10 M plots)
     before = pa.default_memory_pool()
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:  # a pyarrow built without jemalloc (e.g. on Windows)
-        pa.set_memory_pool(pa.system_memory_pool())
+    pa.set_memory_pool(_pool())
     try:
         pf = pq.ParquetFile(path, read_dictionary=text, pre_buffer=False)
     finally:
@@ -177,9 +177,8 @@ def _batches(pf, columns: list[str]) -> Iterator:
         raise Declined from None
 
 
-def _ids(batch, col: int, low: int, high: int) -> np.ndarray:
-    """The batch's plot ids minus ``low`` (int64), or decline (a blank id, or an id outside the statistics)."""
-    a = batch.column(col)
+def _ids(a, low: int, high: int) -> np.ndarray:
+    """A batch's plot ids minus ``low`` (int64), or decline (a blank id, or an id outside [low, high])."""
     if a.null_count:
         raise Declined
     ids = a.to_numpy().astype(np.int64, copy=False)
@@ -188,8 +187,8 @@ def _ids(batch, col: int, low: int, high: int) -> np.ndarray:
     return ids - low
 
 
-def _area(batch, col: int) -> np.ndarray:
-    a = batch.column(col)
+def _area(a) -> np.ndarray:
+    """A batch's areas (ha, float64), or decline (missing, not finite or negative)."""
     if a.null_count:
         raise Declined
     area = a.to_numpy().astype(np.float64, copy=False)
@@ -199,33 +198,40 @@ def _area(batch, col: int) -> np.ndarray:
 
 
 class _Chunks:
-    """Read batches cut and joined into the chunks that end at :func:`_boundaries` (reused buffers)."""
+    """Read batches cut and joined into chunks that end at ``chunk_ends`` (reused buffers)."""
 
-    def __init__(self, pf, n: int, by_unit: bool) -> None:
-        size = int(min(CHUNK, n))
-        self.by_unit, self.n = by_unit, n
-        self.texts = {c: _Texts() for c in ("code_from", "code_to", "unit")}
+    def __init__(self, chunk_ends: list[int], batch_ends: set[int], by_unit: bool,
+                 texts: dict[str, _Texts] | None = None) -> None:
+        self.n = chunk_ends[-1]
+        size = int(min(CHUNK, self.n))
+        self.by_unit = by_unit
+        self.texts = texts or {c: _Texts() for c in ("code_from", "code_to", "unit")}
         self.buf = {"code_from": np.empty(size, np.int32), "code_to": np.empty(size, np.int32),
                     "unit": np.empty(size if by_unit else 0, np.int32), VALUE: np.empty(size, np.float64)}
-        chunk_ends, self.batch_ends = _boundaries(pf, n)
+        self.batch_ends = batch_ends
         self.ends = iter(chunk_ends)
         self.start, self.end, self.fill = 0, next(self.ends), 0  # chunk [start, end); ``fill`` plots buffered
 
     def _chunk(self) -> CodedChunk:
         buf, texts, fill = self.buf, self.texts, self.fill
         return CodedChunk(buf["code_from"][:fill], buf["code_to"][:fill], buf["unit"][:fill] if self.by_unit else None,
-                          buf[VALUE][:fill], texts["code_from"].texts, texts["code_to"].texts, texts["unit"].texts,
+                          buf[VALUE][:fill], texts["code_from"].texts, texts["code_to"].texts,
+                          texts["unit"].texts if "unit" in texts else [],
                           self.start + fill in self.batch_ends)
 
-    def add(self, batch, at: dict[str, int], area: np.ndarray) -> Iterator[CodedChunk]:
-        """Buffer a read batch (``at``: column positions; areas checked already); yield each chunk it completes."""
-        parts = {VALUE: (None, area)}
+    def coded(self, batch, at: dict[str, int]) -> dict[str, tuple[np.ndarray | None, np.ndarray]]:
+        """The batch's code (and unit) columns as (file index of each dictionary entry or ``None``, indices)."""
+        parts = {}
         for c in ("code_from", "code_to") + (("unit",) if self.by_unit else ()):
             col = batch.column(at[c])
             if col.null_count:
                 raise Declined
             parts[c] = (self.texts[c].lut(col), col.indices.to_numpy())
-        pos, m = 0, len(batch)
+        return parts
+
+    def add(self, parts: dict[str, tuple[np.ndarray | None, np.ndarray]]) -> Iterator[CodedChunk]:
+        """Buffer a batch (each column as (look-up table or ``None``, values)); yield each chunk it completes."""
+        pos, m = 0, len(parts[VALUE][1])
         while pos < m:
             take = min(m - pos, self.end - self.start - self.fill)
             if take <= 0:  # more plots than the metadata says
@@ -246,7 +252,7 @@ class _Chunks:
         return self.start + self.fill == self.n
 
 
-def coded_chunks(path: Path | str, by_unit: bool = False) -> Iterator[CodedChunk]:
+def parquet_chunks(path: Path | str, by_unit: bool = False) -> Iterator[CodedChunk]:
     """The plots of a Parquet file as :class:`CodedChunk` s (see the module docstring), or :class:`Declined`.
 
     The duplicate-plot check spans the file and declines, if it must, after the last chunk: a consumer that
@@ -262,38 +268,174 @@ def coded_chunks(path: Path | str, by_unit: bool = False) -> Iterator[CodedChunk
         raise Declined
     wanted = ["plot_id", "code_from", "code_to", VALUE] + (["unit"] if by_unit else [])
     at = {c: i for i, c in enumerate(wanted)}
-    chunks = _Chunks(pf, n, by_unit)
+    chunks = _Chunks(*_boundaries(pf, n), by_unit)
     seen = np.zeros(span, dtype=bool)  # plot ids seen (id - low): all different when n are marked
     for batch in _batches(pf, [names[c] for c in wanted]):
-        seen[_ids(batch, at["plot_id"], low, high)] = True
-        yield from chunks.add(batch, at, _area(batch, at[VALUE]))
+        seen[_ids(batch.column(at["plot_id"]), low, high)] = True
+        yield from chunks.add(chunks.coded(batch, at) | {VALUE: (None, _area(batch.column(at[VALUE])))})
     if not chunks.done():
         raise Declined  # the file held fewer plots than its metadata says
     if int(np.count_nonzero(seen)) != n:  # some plot ids repeat: fine when each repeat is in another unit
         del seen
-        _unit_ids_distinct(pf, names, n, low, span)
+        if "unit" not in names:
+            raise Declined
+        _unit_ids_distinct(_parquet_unit_ids(pf, names, low, span), n, span)
 
 
-def _unit_ids_distinct(pf, names: dict[str, str], n: int, low: int, span: int) -> None:
-    """Decline unless every (unit, plot_id) is different: one pass marking each (unit, id) seen, densely over
-    units × ids (rows added as units appear; declines when that would pass 4 bytes a plot)."""
-    if "unit" not in names:
-        raise Declined
-    limit = 4 * n + 4096
+def _parquet_unit_ids(pf, names: dict[str, str], low: int, span: int) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+    """(plot id − low, unit file index, units so far) of each read batch: a second pass over two columns."""
     units = _Texts()
-    seen = np.zeros((0, span), dtype=bool)
     for batch in _batches(pf, [names["plot_id"], names["unit"]]):
         col = batch.column(1)
         if col.null_count:
             raise Declined
         lut, unit = units.lut(col), col.indices.to_numpy()
         unit = unit if lut is None else np.take(lut, unit)
-        if len(units.texts) > len(seen):
-            if len(units.texts) * span > limit:
+        yield _ids(batch.column(0), low, low + span - 1), unit, len(units.texts)
+
+
+def _unit_ids_distinct(pairs: Iterator[tuple[np.ndarray, np.ndarray, int]], n: int, span: int) -> None:
+    """Decline unless every (unit, plot_id) of ``pairs`` ((id − low, unit index, number of units so far) per
+    batch) is different: one pass marking each seen, densely over units × ids (rows added as units appear;
+    declines when that would pass 4 bytes a plot)."""
+    limit = 4 * n + 4096
+    seen = np.zeros((0, span), dtype=bool)
+    for ids, unit, n_units in pairs:
+        if n_units > len(seen):
+            if n_units * span > limit:
                 raise Declined
-            grown = np.zeros((min(max(2 * len(seen), len(units.texts)), limit // span), span), dtype=bool)
+            grown = np.zeros((min(max(2 * len(seen), n_units), limit // span), span), dtype=bool)
             grown[:len(seen)] = seen
             seen = grown
-        seen[unit, _ids(batch, 0, low, low + span - 1)] = True
+        seen[unit, ids] = True
     if int(np.count_nonzero(seen)) != n:
         raise Declined
+
+
+# ---- CSV ------------------------------------------------------------------------------------------------
+CSV_BLOCK = 4 << 20  # bytes of CSV text parsed at a time
+_POWERS = 10 ** np.arange(1, 19, dtype=np.int64)
+
+
+def _canonical_ids(a) -> np.ndarray:
+    """Plot ids written as canonical integers ("7", not "007", "+7" or " 7": then equal texts are equal
+    numbers) as int64, or decline (the batch path compares other ids as text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        v = pc.cast(a, pa.int64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise Declined from None
+    digits = np.searchsorted(_POWERS, np.abs(v), side="right") + 1 + (v < 0)
+    if not np.array_equal(digits, pc.binary_length(a).to_numpy()):
+        raise Declined
+    return v
+
+
+def _narrow(a: np.ndarray, top: int) -> np.ndarray:
+    """``a`` (values in [0, top) or, for ids, any int64) in the narrowest of int16 / int32 / int64 that holds it."""
+    for t in (np.int16, np.int32):
+        if len(a) == 0 or (int(a.min()) >= np.iinfo(t).min and max(int(a.max()), top - 1) <= np.iinfo(t).max):
+            return a.astype(t)
+    return a
+
+
+def _csv_blocks(path: Path, by_unit: bool):
+    """(blocks of (plot ids, {column: file indices}), the columns' file texts, whether there is a unit column)
+    of a UTF-8 CSV read :data:`CSV_BLOCK` bytes at a time, or decline."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+    except ImportError:
+        raise Declined from None
+    from landuse.errors import LanduseError
+
+    try:
+        head = _plots._header(path)
+    except (LanduseError, OSError):
+        raise Declined from None
+    if head is None:
+        raise Declined
+    names, delim = head
+    use = [c for c in names if c in _plots.REQUIRED + ["unit"]]
+    if ({"unit_from", "unit_to"} & set(names) or len(set(use)) != len(use)
+            or any(c not in use for c in _plots.REQUIRED) or (by_unit and "unit" not in use)):
+        raise Declined
+    cat = pa.dictionary(pa.int32(), pa.string())
+    coded = ["code_from", "code_to", VALUE] + (["unit"] if "unit" in use else [])
+    types = {c: cat if c in coded else pa.string() for c in use}
+    texts = {c: _Texts() for c in coded}
+    blocks = []
+    try:
+        reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK),
+                               parse_options=pcsv.ParseOptions(delimiter=delim),
+                               convert_options=pcsv.ConvertOptions(
+                                   include_columns=use, column_types=types, strings_can_be_null=False,
+                                   null_values=[]),
+                               memory_pool=_pool())
+        for batch in reader:
+            at = {c: i for i, c in enumerate(batch.schema.names)}
+            cols = {}
+            for c in coded:
+                col = batch.column(at[c])
+                lut, idx = texts[c].lut(col), col.indices.to_numpy()
+                cols[c] = _narrow(idx if lut is None else np.take(lut, idx), len(texts[c].texts))
+            blocks.append((_narrow(_canonical_ids(batch.column(at["plot_id"])), 0), cols))
+    except (pa.ArrowInvalid, pa.ArrowKeyError, KeyError, UnicodeDecodeError, ValueError, OSError):
+        raise Declined from None
+    return blocks, texts, "unit" in use
+
+
+def _pool():
+    """jemalloc (else the system allocator): pyarrow's default, mimalloc, keeps freed batches' pages."""
+    import pyarrow as pa
+
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without jemalloc (e.g. on Windows)
+        return pa.system_memory_pool()
+
+
+def csv_chunks(path: Path | str, by_unit: bool = False, number_format: str = "auto") -> Iterator[CodedChunk]:
+    """The plots of a UTF-8 CSV file as :class:`CodedChunk` s (see the module docstring), or :class:`Declined`.
+
+    The file is read whole first — its area texts decide the number format — but kept small: each plot as its
+    id (int32 when the ids fit) and indices into the file's distinct codes, units and area texts (int16 / int32),
+    about 14 bytes a plot. Each distinct area text is parsed once by the batch path's own rules
+    (:func:`landuse.readers.plots.parse_areas`). Then the plots are summed in :data:`CHUNK`-plot chunks, as
+    the batch path sums its one batch.
+    """
+    import pandas as pd
+
+    from landuse.errors import LanduseError
+
+    path = Path(path)
+    blocks, texts, with_unit = _csv_blocks(path, by_unit)
+    n = sum(len(ids) for ids, _ in blocks)
+    if n == 0:
+        raise Declined
+    try:
+        values, _ = _plots.parse_areas(pd.Series(texts[VALUE].texts, dtype=object), number_format, path)
+    except LanduseError:
+        raise Declined from None
+    if not (values >= 0).all():
+        raise Declined
+    low = min(int(ids.min()) for ids, _ in blocks)
+    span = max(int(ids.max()) for ids, _ in blocks) - low + 1
+    if span > 4 * n + 4096:
+        raise Declined
+    seen = np.zeros(span, dtype=bool)
+    for ids, _ in blocks:
+        seen[ids.astype(np.int64) - low] = True
+    if int(np.count_nonzero(seen)) != n:
+        del seen
+        if not with_unit:
+            raise Declined
+        n_units = len(texts["unit"].texts)
+        _unit_ids_distinct(((ids.astype(np.int64) - low, cols["unit"], n_units) for ids, cols in blocks), n, span)
+    chunks = _Chunks(list(range(CHUNK, n, CHUNK)) + [n], {n}, by_unit, texts)
+    while blocks:
+        _, cols = blocks.pop(0)
+        parts = {c: (None, cols[c]) for c in ("code_from", "code_to") + (("unit",) if by_unit else ())}
+        yield from chunks.add(parts | {VALUE: (values, cols[VALUE])})

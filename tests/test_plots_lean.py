@@ -1,4 +1,4 @@
-"""The lean Parquet path (pyarrow + numpy, :mod:`landuse.readers.plots_parquet`) gives the batch path's matrix to the
+"""The lean Parquet path (pyarrow + numpy, :mod:`landuse.readers.plots_lean`) gives the batch path's matrix to the
 last bit, and declines — so that the batch path names the row — whenever something is wrong or unusual.
 
 The batch path (``scan_plots`` + ``MatrixSum.add``, what ``plot_transitions`` ran before) is the second method; the
@@ -14,13 +14,14 @@ import pyarrow.parquet as pq
 import pytest
 
 import landuse.readers.plots as plots_mod
-import landuse.readers.plots_parquet as lean
+import landuse.readers.plots_lean as lean
 import landuse.transitions.change as change_mod
 from landuse.errors import DuplicateKeyError, InputError, NegativeAreaError, NonNumericError, UnknownCodeError
 from landuse.readers.plots import scan_plots
-from landuse.readers.plots_parquet import Declined, coded_chunks
+from landuse.readers.plots_lean import Declined, parquet_chunks
 from landuse.transitions.change import TOTAL, MatrixSum, default_classification
-from landuse.transitions.reports import _lean_parquet, plot_transitions
+from landuse.transitions.reports import _lean as lean_sum
+from landuse.transitions.reports import plot_transitions
 
 CODES = ["LUC", "LUK", "CLN", "RSX", "ONT", "ODT", "SON", "DGT"]
 
@@ -53,7 +54,7 @@ def _batch_path(path, level=None, by_unit=False) -> pd.DataFrame:
 
 def _lean(path, level=None, by_unit=False) -> pd.DataFrame:
     acc = MatrixSum(default_classification(), level, by_unit)
-    for chunk in coded_chunks(path, by_unit):  # raises Declined if the lean path does not take the file
+    for chunk in parquet_chunks(path, by_unit):  # raises Declined if the lean path does not take the file
         assert acc.add_coded(chunk)
     return acc.matrix()
 
@@ -127,13 +128,13 @@ def test_memory_pool_is_restored(tmp_path):
 def test_files_the_lean_path_does_not_take(tmp_path, change):
     path = _write(change(_plots(50)), tmp_path / "p.parquet")
     with pytest.raises(Declined):
-        list(coded_chunks(path))
+        list(parquet_chunks(path))
 
 
 def test_no_statistics_declines(tmp_path):
     path = _write(_plots(50), tmp_path / "p.parquet", write_statistics=False)
     with pytest.raises(Declined):
-        list(coded_chunks(path))
+        list(parquet_chunks(path))
     assert plot_transitions(path)[1].loc[TOTAL, TOTAL] == pytest.approx(_plots(50)["area_ha"].sum())
 
 
@@ -154,7 +155,7 @@ def test_bad_plots_in_a_late_batch_are_named_by_the_batch_path(tmp_path, small_b
         df[column] = df[column].astype("Int64")
     df.loc[row, column] = value
     path = _write(df, tmp_path / "p.parquet", row_group_size=50)
-    assert not _lean_parquet(path, MatrixSum(default_classification()))  # declined: the batch path names the row
+    assert not lean_sum(path, MatrixSum(default_classification()), "auto")  # declined: the batch path names the row
     with pytest.raises(error, match=match):
         plot_transitions(path)
 
@@ -165,7 +166,78 @@ def test_a_plot_twice_in_one_unit_when_communes_number_their_plots(tmp_path, sma
     late = df.index[df["unit"] == "U3"][-1]
     df.loc[late, "plot_id"] = df.loc[first, "plot_id"]
     path = _write(df, tmp_path / "p.parquet", row_group_size=50)
-    assert not _lean_parquet(path, MatrixSum(default_classification(), by_unit=True))
+    assert not lean_sum(path, MatrixSum(default_classification(), by_unit=True), "auto")
     with pytest.raises(DuplicateKeyError, match=rf"row {late + 2}:column plot_id: plot_id '1' occurs twice in unit "
                                                 rf"'U3', also at row {first + 2}"):
+        plot_transitions(path)
+
+
+# ---- CSV ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def small_csv_blocks(monkeypatch):
+    """Parse 256 bytes of CSV at a time and sum in chunks of 8 plots: codes, units and area texts first appear
+    in later blocks, and chunks straddle blocks."""
+    monkeypatch.setattr(lean, "CSV_BLOCK", 256)
+    monkeypatch.setattr(lean, "CHUNK", 8)
+    monkeypatch.setattr(change_mod, "CHUNK", 8)
+
+
+def _csv(df: pd.DataFrame, path, sep: str = ",", decimal: str = "."):
+    df.to_csv(path, index=False, sep=sep, decimal=decimal)
+    return path
+
+
+def _lean_csv(path, level=None, by_unit=False, number_format="auto") -> pd.DataFrame:
+    acc = MatrixSum(default_classification(), level, by_unit)
+    for chunk in lean.csv_chunks(path, by_unit, number_format):  # raises Declined if not taken
+        assert acc.add_coded(chunk)
+    return acc.matrix()
+
+
+@pytest.mark.parametrize("level", [None, 1])
+@pytest.mark.parametrize("by_unit", [False, True])
+@pytest.mark.parametrize("per_unit_ids", [False, True])
+def test_csv_same_matrix_to_the_last_bit(tmp_path, small_csv_blocks, level, by_unit, per_unit_ids):
+    path = _csv(_plots(300, per_unit_ids=per_unit_ids), tmp_path / "p.csv")
+    batch_m = _batch_path(path, level, by_unit)
+    pd.testing.assert_frame_equal(_lean_csv(path, level, by_unit), batch_m, check_exact=True)
+    pd.testing.assert_frame_equal(plot_transitions(path, level=level, by_unit=by_unit)[1], batch_m, check_exact=True)
+
+
+def test_csv_vietnamese_numbers_read_by_the_shared_rules(tmp_path, small_csv_blocks):
+    df = pd.DataFrame({"plot_id": [1, 2, 3], "code_from": ["LUC", "LUC", "RSX"], "code_to": ["LUC", "ONT", "RSX"],
+                       "area_ha": ["1.234,5", "0,25", "12"]})
+    path = _csv(df, tmp_path / "p.csv", sep=";")
+    m = _lean_csv(path)
+    assert m.loc["LUC", "LUC"] == 1234.5 and m.loc["LUC", "ONT"] == 0.25 and m.loc[TOTAL, TOTAL] == 1246.75
+    pd.testing.assert_frame_equal(m, _batch_path(path), check_exact=True)
+
+
+@pytest.mark.parametrize("ids", [["007", "1", "2"], ["+7", "1", "2"], ["T-1", "T-2", "T-3"], [" 7", "1", "2"]])
+def test_csv_ids_that_are_not_canonical_integers_decline(tmp_path, ids):
+    text = "plot_id,code_from,code_to,area_ha\n" + "".join(f"{i},LUC,LUC,1\n" for i in ids)
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    with pytest.raises(Declined):
+        list(lean.csv_chunks(path))
+    assert plot_transitions(path)[1].loc[TOTAL, TOTAL] == 3.0
+
+
+@pytest.mark.parametrize(("line", "error", "match"), [
+    ("98,U1,LUC,LUC,-1", NegativeAreaError, r"row 100:column area_ha: negative area"),
+    ("98,U1,LUC,LUC,", NonNumericError, r"row 100:column area_ha: missing area"),
+    ("98,U1,LUC,LUC,1.2.3", NonNumericError, r"row 100:column area_ha: not a number"),
+    ("98,U1,LUC,XYZ,1", UnknownCodeError, r"row 100:column code_to: unknown land code 'XYZ'"),
+    ("3,U1,LUC,LUC,1", DuplicateKeyError, r"row 100:column plot_id: plot_id '3' occurs twice in unit 'U1', also "
+                                           r"at row 5"),
+    (",U1,LUC,LUC,1", InputError, r"row 100:column plot_id: empty plot_id"),
+])
+def test_csv_bad_plots_are_named_by_the_batch_path(tmp_path, small_csv_blocks, line, error, match):
+    df = _plots(120).assign(unit="U1")
+    lines = df.to_csv(index=False).splitlines()
+    lines[99] = line  # file row 100
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert not lean_sum(path, MatrixSum(default_classification()), "auto")
+    with pytest.raises(error, match=match):
         plot_transitions(path)
