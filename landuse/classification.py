@@ -242,10 +242,20 @@ class Classification:
 
     def complete(self, long: pd.DataFrame, value: str = "area_ha", include_aggregates: bool = False) -> pd.Series:
         """Area by code (display order) for one unit and year: the value given in ``long`` where present,
-        else the sum of its leaves; NaN only when nothing below it is given."""
+        else the sum of its leaves; NaN only when nothing below it is given (as :meth:`rollup`, for one row)."""
         given = long.groupby("code", sort=False)[value].sum(min_count=1)
-        rolled = self.rollup(long[["code", value]], [], value, include_aggregates).set_index("code")[value]
+        m = self.membership
+        leaf = given.reindex(m.columns).to_numpy(dtype=float)
+        mm = self._membership_floats
+        sums = np.nan_to_num(leaf) @ mm.T
+        sums[(~np.isnan(leaf)).astype(float) @ mm.T == 0] = np.nan
+        rows = list(m.index) if include_aggregates else self.codes
+        rolled = pd.Series(sums, index=pd.Index(list(m.index), name="code"), name=value).reindex(rows)
         return given.reindex(rolled.index).fillna(rolled)
+
+    @cached_property
+    def _membership_floats(self) -> np.ndarray:
+        return self.membership.to_numpy(dtype=float)
 
 
 def _nearest_hint(code: str, known: set[str]) -> str:

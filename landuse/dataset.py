@@ -105,10 +105,21 @@ class PublishedTable:
                 return c
         raise KeyError(cid)
 
+    _by_column: dict[str, pd.Series] | None = field(default=None, init=False, repr=False, compare=False)
+
     def values(self, cid: str) -> pd.Series:
-        """Parsed values of column ``cid`` indexed by code (rows without a code dropped; NaN = blank)."""
-        c = self.cells[(self.cells["column"] == cid) & (self.cells["code"] != "")]
-        return c.set_index("code")["value"]
+        """Parsed values of column ``cid`` indexed by code (rows without a code dropped; NaN = blank).
+
+        The columns are split once, on the first call (``cells`` does not change after loading); each call
+        returns its own copy."""
+        if self._by_column is None:
+            coded = self.cells[self.cells["code"] != ""]
+            self._by_column = {str(k): g.set_index("code")["value"]
+                               for k, g in coded.groupby("column", sort=False)}
+        got = self._by_column.get(cid)
+        if got is None:
+            return self.cells.iloc[:0].set_index("code")["value"]
+        return got.copy()
 
 
 @dataclass
@@ -170,9 +181,9 @@ class Dataset:
         return inv.groupby(["unit", "code"])[VALUE].sum(min_count=1).reindex(grid).reset_index()
 
     def _year_rows(self, year: int, unit: str | None) -> pd.DataFrame:
-        inv = self.inventory[self.inventory["year"] == year]
+        inv = self.inventory[self.inventory["year"].to_numpy() == year]
         if unit is not None:
-            return inv[inv["unit"] == unit]
+            return inv[inv["unit"].to_numpy() == unit]
         if inv["unit"].nunique() > 1 and (inv["unit"] == self.name).any():
             return inv[inv["unit"] == self.name]
         return inv

@@ -16,6 +16,8 @@ A finding is one row of a DataFrame with the columns :data:`COLUMNS`:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -26,17 +28,24 @@ KEY_COLUMNS = ["table", "column_id", "unit", "year_from", "year", "code"]
 COLUMNS = PRINTED_COLUMNS + KEY_COLUMNS
 NUMBERS = ("expected", "found", "difference")
 YEARS = ("year_from", "year")
+TEXT_KEYS = ("table", "column_id", "unit", "code")
 
 
 def empty_findings() -> pd.DataFrame:
     """A findings table with no rows and the schema's dtypes."""
+    return _EMPTY().copy()
+
+
+@functools.cache
+def _EMPTY() -> pd.DataFrame:  # noqa: N802 - a constant built on first use
     return conform(pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS}))
 
 
 def findings(**cols) -> pd.DataFrame:
     """A findings table from equal-length columns (scalars are broadcast); columns not given are blank.
 
-    Columns whose name starts with ``_`` are kept (helpers of a check, dropped by :func:`conform`).
+    Columns whose name starts with ``_`` are kept (helpers of a check, dropped by :func:`conform`). Each column
+    is put in the schema's dtype as it is built (the same result as :func:`conform` of the plain table).
     """
     arrays = [v for v in cols.values() if isinstance(v, (list, np.ndarray, pd.Series, pd.Index))]
     n = max((len(v) for v in arrays), default=1)
@@ -45,25 +54,59 @@ def findings(**cols) -> pd.DataFrame:
         v = cols.get(c, np.nan if c in NUMBERS + YEARS else "")
         if isinstance(v, (pd.Series, pd.Index)):
             v = v.to_numpy()
-        data[c] = v if isinstance(v, (list, np.ndarray)) else [v] * n
-    return conform(pd.DataFrame(data), keep_helpers=True)
+        data[c] = _schema_column(c, v, n)
+    return pd.DataFrame(data)
+
+
+def _schema_column(c: str, v: object, n: int) -> object:
+    """Column ``c`` of the schema from ``v`` (a list, an array or a scalar broadcast to ``n`` rows)."""
+    scalar = not isinstance(v, (list, np.ndarray))
+    if c in NUMBERS:
+        if scalar:
+            return np.full(n, _number(v))
+        a = np.asarray(v)
+        if a.dtype.kind in "fiub":
+            return a.astype(float)
+        return pd.to_numeric(pd.Series(v), errors="coerce").astype(float).to_numpy()
+    if c in YEARS:
+        if scalar:
+            x = _number(v)
+            return pd.array([pd.NA if np.isnan(x) else round(x)] * n, dtype="Int64")
+        return pd.to_numeric(pd.Series(v), errors="coerce").round().astype("Int64").array
+    if c in TEXT_KEYS:
+        if scalar:
+            return ["" if pd.isna(v) else str(v)] * n
+        return pd.Series(v).fillna("").astype(str).array
+    return [v] * n if scalar else v
+
+
+def _number(v: object) -> float:
+    """A scalar as ``pandas.to_numeric(..., errors="coerce")`` reads it (NaN when not a number)."""
+    if v is None or isinstance(v, (bool, int, float, np.number)):
+        return np.nan if v is None else float(v)
+    return float(pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0])
 
 
 def conform(df: pd.DataFrame, keep_helpers: bool = False) -> pd.DataFrame:
     """``df`` in the schema: every column of :data:`COLUMNS` in order (missing ones blank), numbers as float,
     years as nullable integers, text columns without NaN; helper columns (``_…``) dropped unless asked."""
-    out = df.copy()
+    n = len(df)
+    data: dict[str, object] = {}
     for c in COLUMNS:
-        if c not in out:
-            out[c] = np.nan if c in NUMBERS + YEARS else ""
-    for c in NUMBERS:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    for c in YEARS:
-        out[c] = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
-    for c in ("table", "column_id", "unit", "code"):
-        out[c] = out[c].fillna("").astype(str)
-    extra = [c for c in out.columns if c.startswith("_")] if keep_helpers else []
-    return out[COLUMNS + extra]
+        if c not in df:
+            data[c] = (np.full(n, np.nan) if c in NUMBERS else pd.array([pd.NA] * n, dtype="Int64") if c in YEARS
+                       else pd.Series("", index=df.index, dtype=str))
+        elif c in NUMBERS:
+            data[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+        elif c in YEARS:
+            data[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64")
+        elif c in TEXT_KEYS:
+            data[c] = df[c].fillna("").astype(str)
+        else:
+            data[c] = df[c]
+    if keep_helpers:
+        data.update({c: df[c] for c in df.columns if c.startswith("_")})
+    return pd.DataFrame(data, index=df.index)
 
 
 def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

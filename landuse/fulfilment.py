@@ -33,6 +33,7 @@ default 1 % of the baseline or 10 ha, whichever is larger), where ratios explode
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -576,7 +577,8 @@ def compare_plans(ds: Dataset, plans: list[str] | tuple[str, ...] | None = None,
 def compare_versions(ds: Dataset, plans: list[str] | tuple[str, ...] | None = None, base_year: int | None = None,
                      year: int | None = None, level: int | None = None, low_base: LowBase | str | None = None, *,
                      plan_file: Path | str | None = None, status_file: Path | str | None = None,
-                     over_tolerance: float = DEFAULT_OVER_TOLERANCE, number_format: str = "auto") -> PlanComparison:
+                     over_tolerance: float = DEFAULT_OVER_TOLERANCE, number_format: str = "auto",
+                     known: Mapping[str, Fulfilment] | None = None) -> PlanComparison:
     """Fulfilment under several plan versions side by side (default: :func:`versions_of` the default plan).
 
     Columns ``code, name, level``, then ``baseline_<id>, plan_<id>, actual_<id>, ratio_pct_<id>,
@@ -584,11 +586,13 @@ def compare_versions(ds: Dataset, plans: list[str] | tuple[str, ...] | None = No
     and ``difference`` (which figures or statuses differ, with the spread in ha). A ``plan_file`` is added
     as one more version (id ``file:<name>``). Rows: every category for which at least one version sets a
     figure, in display order; ``status_<id>`` is ``not-covered`` where a version has no such row.
+    ``known``: versions already assessed with these same arguments (by plan id), used as they are.
     """
     ids = list(plans) if plans else versions_of(ds)
     kw = dict(base_year=base_year, year=year, level=level, low_base=low_base, status_file=status_file,
               over_tolerance=over_tolerance, number_format=number_format)
-    results = {p: assess(ds, p, **kw) for p in ids}
+    known = known or {}
+    results = {p: known[p] if p in known else assess(ds, p, **kw) for p in ids}
     if plan_file is not None:
         r = assess(ds, ids[0] if ids else None, plan_file=plan_file, **kw)
         results[r.plan] = r

@@ -251,8 +251,7 @@ class StagedFolder:
         self._take_lock()
         try:
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.staging-", dir=self.path.parent))
-            os.chmod(self.staging, 0o777 & ~_umask())
-            write_marker(self.staging, {})
+            os.chmod(self.staging, 0o777 & ~_umask())  # its marker is written once, on commit
         except BaseException:
             self._release()
             raise

@@ -10,7 +10,7 @@ English text. Figures are in ha, in the language's number format (vi: 719.739 an
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -97,7 +97,7 @@ def find_column(table: PublishedTable, column: object) -> ColumnSpec | None:
 class _Finding:
     """One finding's fields with the words derived from them (table, column, code, place in the text)."""
 
-    def __init__(self, ds: Dataset, row: pd.Series):
+    def __init__(self, ds: Dataset, row: Mapping[str, object]):
         self.ds, self.row = ds, row
         self.source = str(row.get("source") or "")
         self.table = ds.tables.get(self.source)
@@ -230,7 +230,7 @@ VI_TEMPLATES: dict[str, Callable[[_Finding], str]] = {
 SEVERITY_SUFFIX = {"rounding": " — trong sai số làm tròn"}
 
 
-def finding_message(ds: Dataset, row: pd.Series, lang: str = "vi") -> str:
+def finding_message(ds: Dataset, row: Mapping[str, object], lang: str = "vi") -> str:
     """One finding in words: Vietnamese composed from its fields; English is the check's own message. A check
     without a Vietnamese template keeps its message."""
     msg = "" if pd.isna(row.get("message")) else str(row.get("message"))
@@ -242,8 +242,8 @@ def finding_message(ds: Dataset, row: pd.Series, lang: str = "vi") -> str:
 
 def finding_messages(ds: Dataset, findings: pd.DataFrame, lang: str = "vi") -> pd.Series:
     """:func:`finding_message` of every row (index kept)."""
-    return pd.Series([finding_message(ds, r, lang) for _, r in findings.iterrows()], index=findings.index,
-                     dtype=object)
+    rows = findings.to_dict("records")  # each row read with .get, as a Series would be
+    return pd.Series([finding_message(ds, r, lang) for r in rows], index=findings.index, dtype=object)
 
 
 def column_label(ds: Dataset, source: object, column: object, lang: str = "vi") -> str:

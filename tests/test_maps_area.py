@@ -42,6 +42,8 @@ def one(a, b) -> float:
 ])
 def test_areas_by_hand(a, b, area):
     assert one(a, b) == pytest.approx(area, abs=1e-12)
+    # rings the other way round (clockwise exteriors, counter-clockwise holes) give the same area
+    assert one(shapely.reverse(a), shapely.reverse(b)) == pytest.approx(area, abs=1e-12)
 
 
 def test_fan_of_a_non_convex_polygon_adds_up_to_its_area():

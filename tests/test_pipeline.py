@@ -294,3 +294,31 @@ def test_staging_folder_is_beside_the_target_and_renamed(tmp_path):
         assert not (tmp_path / "out").exists()
     assert any(".out.staging-" in n for n in seen) and any(n.endswith("landuse-lock") for n in seen)
     assert (tmp_path / "out" / "a.csv").read_text(encoding="utf-8") == "1" and leftovers(tmp_path) == []
+
+
+def _sheets(xlsx: Path) -> dict[str, bytes]:
+    """The parts of a workbook that carry its content (the file's creation time left out)."""
+    import zipfile
+
+    with zipfile.ZipFile(xlsx) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def test_python_backed_strings_change_no_output_and_do_not_leak(tmp_path, monkeypatch):
+    """The run job stores str columns as Python strings for speed (issue 16); every file it writes is the same
+    byte for byte as with pandas' default (pyarrow) strings, and the option is restored afterwards."""
+    import contextlib
+
+    before = pd.get_option("mode.string_storage")
+    pipeline.run(LANGSON, tmp_path / "fast")
+    assert pd.get_option("mode.string_storage") == before
+    monkeypatch.setattr(pipeline, "python_strings", contextlib.nullcontext)
+    pipeline.run(LANGSON, tmp_path / "default")
+    fast, default = snapshot(tmp_path / "fast"), snapshot(tmp_path / "default")
+    xlsx = [n for n in fast if n.endswith(".xlsx")]
+    assert xlsx and set(fast) == set(default)
+    for name in fast:
+        if name.endswith(".xlsx"):
+            assert _sheets(tmp_path / "fast" / name) == _sheets(tmp_path / "default" / name), name
+        elif name != MARKER:
+            assert fast[name] == default[name], name

@@ -505,6 +505,7 @@ def _matrix_body(s: Sheet, cls: Classification | None, matrix: pd.DataFrame, fro
     r, n = s.first_data_row + 1, 0
     leaf_rows: list[int] = []
     group_rows: dict[str, tuple[int, list[int]]] = {}
+    rows = matrix.to_dict("index")  # {row code: {column code: ha}}; the index is unique
     for group, codes in by_group.items():
         if group is not None:
             group_rows[group] = (r, [])
@@ -518,7 +519,7 @@ def _matrix_body(s: Sheet, cls: Classification | None, matrix: pd.DataFrame, fro
             s.put(r, 0, Cell(str(n), align="center"))
             s.put(r, 1, Cell(display_name(cls, code, lang) if cls else str(code)))
             s.put(r, 2, Cell(str(code), align="center"))
-            _matrix_row(s, r, matrix.loc[code], columns, col_of, code)
+            _matrix_row(s, r, rows[code], columns, col_of, code)
             leaf_rows.append(r)
             if group is not None:
                 group_rows[group][1].append(r)
@@ -530,7 +531,7 @@ def _matrix_body(s: Sheet, cls: Classification | None, matrix: pd.DataFrame, fro
             s.put(r, 0, Cell(""))
             s.put(r, 1, Cell(t(MATRIX_SPECIAL[key], lang)))
             s.put(r, 2, Cell(""))
-            _matrix_row(s, r, matrix.loc[key], columns, col_of, key)
+            _matrix_row(s, r, rows[key], columns, col_of, key)
             special_rows.append(r)
             r += 1
     return leaf_rows, special_rows, group_rows
@@ -643,7 +644,8 @@ def _matrix_headers(s: Sheet, columns: list[str], from_year: object, to_year: ob
                    else str(c))
 
 
-def _matrix_row(s: Sheet, r: int, row: pd.Series, columns: list[str], col_of: Mapping[str, int], code: str) -> None:
+def _matrix_row(s: Sheet, r: int, row: Mapping[str, object], columns: list[str], col_of: Mapping[str, int],
+                code: str) -> None:
     for c in columns:
         s.put(r, col_of[c], Cell(_num(row.get(c)), fmt="matrix", bold=(c == code)))
         s.anchors[(str(code), ("to", str(c)))] = (r, col_of[c])

@@ -98,7 +98,7 @@ def is_missing(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One cell: a constant ``value`` or a ``formula`` (without the leading ``=``) whose cached result is ``value``.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from landuse.classification import Classification
@@ -154,7 +155,7 @@ def allocation_sheet(name: str, cls: Classification, table: pd.DataFrame, base: 
     return s
 
 
-def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series], str | None],
+def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[Mapping[str, object]], str | None],
                    lang: str = "vi", title: str = "") -> Sheet:
     """The reconciliation findings, errors first, each with an internal link to the cell it concerns.
 
@@ -168,8 +169,10 @@ def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series]
     f = findings.copy()
     f["_order"] = f["severity"].map(SEVERITY_ORDER).fillna(9)
     f = f.sort_values("_order", kind="stable")
+    numbers = {key: (pd.to_numeric(f[key], errors="coerce") if key in f else pd.Series(np.nan, index=f.index))
+               .astype(float).to_numpy() for key in ("expected", "found", "difference")}
     r = s.first_data_row
-    for i, (_, row) in enumerate(f.iterrows()):
+    for i, row in enumerate(f.to_dict("records")):  # read with .get, as a Series would be
         sev = str(row.get("severity", ""))
         if sev == "error":
             s.row_styles[r] = "error"
@@ -179,8 +182,8 @@ def findings_sheet(name: str, findings: pd.DataFrame, link: Callable[[pd.Series]
         for c, v in enumerate(values):
             s.put(r, c, Cell("" if is_missing(v) else str(v), align="center" if c in (0, 4, 5) else None))
         for c, key in [(6, "expected"), (7, "found"), (8, "difference")]:
-            v = pd.to_numeric(pd.Series([row.get(key)]), errors="coerce").iloc[0]
-            s.put(r, c, Cell(None if pd.isna(v) else float(v), fmt="num"))
+            v = numbers[key][i]
+            s.put(r, c, Cell(None if np.isnan(v) else float(v), fmt="num"))
         msg = row.get("message_text", row.get("message"))
         s.put(r, 9, Cell("" if is_missing(msg) else str(msg)))
         page = row.get("page")

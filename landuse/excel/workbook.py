@@ -8,7 +8,7 @@ the layout. A part that is missing is left out, with a note on the cover sheet. 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -173,7 +173,7 @@ def plan_values(ds: Dataset, pid: str | None, which: str = "column") -> dict:
 
 
 # ---- links from findings to cells -------------------------------------------------------------------------
-def finding_key(ds: Dataset, f: pd.Series) -> tuple | None:
+def finding_key(ds: Dataset, f: Mapping[str, object]) -> tuple | None:
     """What a finding points at, in the keys the sheets register (see ``column_key``), from its key columns
     (:data:`landuse.findings.KEY_COLUMNS`): a published table's column, else a change between two years, else
     the status of a year."""
@@ -188,10 +188,10 @@ def finding_key(ds: Dataset, f: pd.Series) -> tuple | None:
     return None
 
 
-def link_resolver(ds: Dataset, sheets: list[Sheet]) -> Callable[[pd.Series], str | None]:
+def link_resolver(ds: Dataset, sheets: list[Sheet]) -> Callable[[Mapping[str, object]], str | None]:
     """``finding row → 'Sheet'!F12`` (the cell it concerns), else the row of its land code, else None."""
 
-    def resolve(f: pd.Series) -> str | None:
+    def resolve(f: Mapping[str, object]) -> str | None:
         source, code = str(f.get("source", "") or ""), str(f.get("code", "") or f.get("row", "") or "")
         key = finding_key(ds, f)
         ordered = sorted(sheets, key=lambda s: s.mirrors != source)

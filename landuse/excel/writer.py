@@ -35,6 +35,7 @@ class Formats:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.wb = wb
         self.cache: dict[tuple, object] = {}
+        self.by_cell: dict[tuple, object] = {}  # the same formats keyed by what a cell asks for
         self.size: float = 11  # body font of the sheet being written (pt)
 
     def get(self, **props: object) -> object:
@@ -46,6 +47,14 @@ class Formats:
         return self.cache[key]
 
     def cell(self, cell: Cell, style: str, bordered: bool, wrap: bool = True) -> object:
+        key = (self.size, style, cell.fmt, cell.fmt == "text" and wrap, cell.bold, cell.italic, cell.align,
+               bool(cell.link), bordered)
+        got = self.by_cell.get(key)
+        if got is None:
+            got = self.by_cell[key] = self._cell(cell, style, bordered, wrap)
+        return got
+
+    def _cell(self, cell: Cell, style: str, bordered: bool, wrap: bool) -> object:
         props: dict[str, object] = dict(STYLE_FONT.get(style, {}))
         if cell.fmt != "text":
             props["num_format"] = NUM_FORMATS[cell.fmt]

@@ -37,9 +37,11 @@ __all__ = ["FINDING_COLUMNS", "SEVERITIES", "reconcile", "reconciled_table", "su
 DEFAULT_TOLERANCE = 2.0
 
 
-def reconcile(ds: Dataset, tolerance: float = DEFAULT_TOLERANCE) -> pd.DataFrame:
-    """Run every check on ``ds``; ``tolerance`` in ha. Returns the findings, errors first, then rounding, info."""
-    obs, carried = observations(ds)
+def reconcile(ds: Dataset, tolerance: float = DEFAULT_TOLERANCE,
+              observed: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Run every check on ``ds``; ``tolerance`` in ha. Returns the findings, errors first, then rounding, info.
+    ``observed``: :func:`~landuse.reconcile.base.observations` of ``ds`` when already made."""
+    obs, carried = observed or observations(ds)
     ctx = Context(ds, float(tolerance), obs, carried, ds.year_classes)
     parts = [skipped(ds), non_numeric(ctx), printed_codes(ctx), derived_cells(ctx)]
     parts += [hierarchy(ctx), boundary(ctx), continuity(ctx), cross_table(ctx), flows(ctx)]

@@ -46,22 +46,36 @@ def _order(specs: list[ColumnSpec]) -> list[ColumnSpec]:
 
 
 class _Wide:
-    """A table's cells as wide arrays by printed row (code rows only)."""
+    """A table's cells as wide arrays (printed rows × table columns; code rows only).
+
+    ``rows``: ``code, line, page`` of each row (index ``_row``); ``col``: column id → array column;
+    ``value`` (a dash read as 0, NaN = blank), ``half`` (half a unit of the printed value, 0 for a dash) and the
+    masks ``dash``, ``blank`` (not a dash), ``bad`` (not a number)."""
 
     def __init__(self, t: PublishedTable):
         c = t.cells[t.cells["code"] != ""]
-        idx = ["_row"]
         self.rows = c.drop_duplicates("_row").set_index("_row")[["code", "line", "page"]]
+        self.codes = self.rows["code"].to_numpy()
+        names = sorted(set(c["column"]))
+        self.col = {k: j for j, k in enumerate(names)}
+        i = self.rows.index.get_indexer(c["_row"])
+        j = c["column"].map(self.col).to_numpy(dtype=np.intp)
+        shape = (len(self.rows), len(names))
 
-        def piv(col: str) -> pd.DataFrame:
-            return c.pivot(index=idx, columns="column", values=col).reindex(self.rows.index)
+        def grid(col: str, fill: object, dtype: type) -> np.ndarray:
+            out = np.full(shape, fill, dtype=dtype)
+            out[i, j] = c[col].to_numpy(dtype=dtype)
+            return out
 
-        self.dash = piv("dash").astype(bool)
-        self.blank = piv("blank").astype(bool) & ~self.dash
-        self.bad = piv("bad").astype(bool)
-        self.value = piv("value").where(~self.dash, 0.0)
-        self.half = pd.DataFrame(half_unit(self.value.to_numpy()), index=self.value.index,
-                                 columns=self.value.columns).where(~self.dash, 0.0)
+        # a (row, column) without a cell counts as a dash, not blank, not a number (as the former pivot read it)
+        self.dash = grid("dash", True, bool)
+        self.blank = grid("blank", True, bool) & ~self.dash
+        self.bad = grid("bad", True, bool)
+        self.value = np.where(self.dash, 0.0, grid("value", np.nan, float))
+        self.half = np.where(self.dash, 0.0, half_unit(self.value))
+
+    def ix(self, cids: list[str] | tuple[str, ...]) -> list[int]:
+        return [self.col[c] for c in cids]
 
 
 def _expand(cid: str, cols: dict[str, ColumnSpec], w: _Wide) -> np.ndarray:
@@ -72,43 +86,44 @@ def _expand(cid: str, cols: dict[str, ColumnSpec], w: _Wide) -> np.ndarray:
     underlying value keeps its own ±half unit and a value shared by two operands is one input; a difference
     printed otherwise (an author's own rounding, a slip, a blank) is an input of its own.
     """
-    n, names = len(w.value), list(w.value.columns)
-    unit = np.zeros((n, len(names)))
-    unit[:, names.index(cid)] = 1.0
+    unit = np.zeros(w.value.shape)
+    unit[:, w.col[cid]] = 1.0
     spec = cols[cid]
     if spec.kind != "diff":
         return unit
     a, b = spec.operands
-    va, vb, vp = (w.value[c].to_numpy(dtype=float) for c in (a, b, cid))
+    va, vb, vp = (w.value[:, w.col[c]] for c in (a, b, cid))
     exact = ~np.isnan(vp) & (np.abs(vp - (np.nan_to_num(va) - np.nan_to_num(vb))) < EPS)
-    exact &= ~(w.bad[[a, b, cid]].any(axis=1) | w.blank[[a, b]].any(axis=1)).to_numpy()
+    exact &= ~(w.bad[:, w.ix([a, b, cid])].any(axis=1) | w.blank[:, w.ix([a, b])].any(axis=1))
     combined = _expand(a, cols, w) - _expand(b, cols, w)
     return np.where(exact[:, None], combined, unit)
 
 
 def _interval(spec: ColumnSpec, cols: dict[str, ColumnSpec], w: _Wide,
-              root_row) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              root_row: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(point, lo, hi) of the recomputation from the printed cells, blanks read as 0; lo … hi is what unrounded
-    inputs within ±half a unit of the underlying printed values can give (see :mod:`landuse.intervals`)."""
-    values = w.value.fillna(0).to_numpy(dtype=float)
-    half = w.half.to_numpy(dtype=float)
-    a = values[:, list(w.value.columns).index(spec.operands[0])]
+    inputs within ±half a unit of the underlying printed values can give (see :mod:`landuse.intervals`).
+    ``root_row``: the position of the root code's row (None when the table has none)."""
+    values = np.nan_to_num(w.value, nan=0.0)
+    half = w.half
+    a = values[:, w.col[spec.operands[0]]]
     if spec.kind == "diff":
-        b = values[:, list(w.value.columns).index(spec.operands[1])]
+        b = values[:, w.col[spec.operands[1]]]
         _, lo, hi = linear_bounds(_expand(spec.operands[0], cols, w) - _expand(spec.operands[1], cols, w),
                                   values, half)
         return a - b, lo, hi
     if spec.kind == "ratio_pct":
-        b = values[:, list(w.value.columns).index(spec.operands[1])]
+        b = values[:, w.col[spec.operands[1]]]
         _, lo, hi = ratio_bounds(_expand(spec.operands[0], cols, w), _expand(spec.operands[1], cols, w),
                                  values, half)
     else:  # share of the root row's value: two inputs, the row's cell and the root's
         if root_row is None:
             nan = np.full(len(a), np.nan)
             return nan, nan, nan
-        b = np.full(len(a), np.nan_to_num(w.value.at[root_row, spec.operands[0]]))
-        hb = np.full(len(a), w.half.at[root_row, spec.operands[0]])
-        ha = w.half[spec.operands[0]].to_numpy(dtype=float)
+        j = w.col[spec.operands[0]]
+        b = np.full(len(a), np.nan_to_num(w.value[root_row, j]))
+        hb = np.full(len(a), w.half[root_row, j])
+        ha = w.half[:, j]
         ones, zeros = np.ones(len(a)), np.zeros(len(a))
         _, lo, hi = ratio_bounds(np.column_stack([ones, zeros]), np.column_stack([zeros, ones]),
                                  np.column_stack([a, b]), np.column_stack([ha, hb]))
@@ -134,62 +149,65 @@ def _table_derived(ctx: Context, t: PublishedTable) -> pd.DataFrame:
     if not derived or t.cells["code"].eq("").all():
         return empty_findings()
     w = _Wide(t)
-    codes = w.rows["code"]
-    roots = w.rows.index[codes == ctx.cls.root]
-    root_row = roots[0] if len(roots) else None
+    roots = np.flatnonzero(w.codes == ctx.cls.root)
+    root_row = int(roots[0]) if len(roots) else None
     # blank operand cells: "real" blanks, and blanks of categories that did not exist that year (continuity)
-    new_blank = pd.DataFrame(False, index=w.value.index, columns=w.value.columns)
+    new_blank = np.zeros_like(w.blank)
     for c in t.columns:
-        if c.kind == "value" and c.quantity == "status" and c.year is not None:
-            new_blank[c.id] = w.blank[c.id] & codes.isin(ctx.new_codes(c.year))
+        if c.kind == "value" and c.quantity == "status" and c.year is not None and c.id in w.col:
+            j = w.col[c.id]
+            new_blank[:, j] = w.blank[:, j] & np.isin(w.codes, list(ctx.new_codes(c.year)))
     real_blank = w.blank & ~new_blank
-    taint_real = pd.DataFrame(False, index=w.value.index, columns=w.value.columns)
-    taint_new = taint_real.copy()
+    taint_real = np.zeros_like(w.blank)
+    taint_new = np.zeros_like(w.blank)
     frames = []
     for spec in derived:
-        ops = list(spec.operands) if spec.kind != "share_pct" else list(spec.operands)
-        op_real = (real_blank[ops] | taint_real[ops]).any(axis=1)
-        op_new = (new_blank[ops] | taint_new[ops]).any(axis=1) & ~op_real
+        ops = list(spec.operands)
+        oj, pj = w.ix(ops), w.col[spec.id]
+        op_real = (real_blank[:, oj] | taint_real[:, oj]).any(axis=1)
+        op_new = (new_blank[:, oj] | taint_new[:, oj]).any(axis=1) & ~op_real
         if spec.kind == "share_pct" and root_row is not None:
-            op_real |= bool(w.blank.at[root_row, ops[0]])
-        op_bad = w.bad[ops].any(axis=1)
-        p, hp = w.value[spec.id], w.half[spec.id]
-        pblank, pbad = w.blank[spec.id], w.bad[spec.id]
-        taint_real[spec.id] = op_real & ~pblank
-        taint_new[spec.id] = op_new & ~pblank
+            op_real |= bool(w.blank[root_row, oj[0]])
+        op_bad = w.bad[:, oj].any(axis=1)
+        pblank, pbad = w.blank[:, pj], w.bad[:, pj]
+        taint_real[:, pj] = op_real & ~pblank
+        taint_new[:, pj] = op_new & ~pblank
         point, lo, hi = _interval(spec, cols, w, root_row)
-        ok = ~(op_bad | pbad).to_numpy()
+        ok = ~(op_bad | pbad)
         f = formula(spec, cols, ctx.cls.root)
         base = dict(source=t.id, column=spec.number.split("=")[0], table=t.id, column_id=spec.id, year=spec.year)
-        frames.append(_blank_operand(ctx, t, w, spec, f, base, ok & ~pblank.to_numpy() & op_real.to_numpy(),
-                                     point, lo, hi, real_blank, taint_real, ops))
-        frames.append(_blank_result(ctx, t, w, spec, f, base, ok & pblank.to_numpy() & ~(op_real | op_new).to_numpy()
-                                    & ~w.blank[ops].any(axis=1).to_numpy(), point))
-        frames.append(_arithmetic(ctx, t, w, spec, f, base, ok & ~pblank.to_numpy() & ~(op_real | op_new).to_numpy(),
-                                  point, lo, hi, p.to_numpy(), hp.to_numpy()))
-    return pd.concat(frames, ignore_index=True)
+        frames.append(_blank_operand(ctx, t, w, spec, base, ok & ~pblank & op_real, lo, hi, real_blank, taint_real,
+                                     ops))
+        frames.append(_blank_result(ctx, t, w, spec, f, base,
+                                    ok & pblank & ~(op_real | op_new) & ~w.blank[:, oj].any(axis=1), point))
+        frames.append(_arithmetic(ctx, t, w, spec, f, base, ok & ~pblank & ~(op_real | op_new), point, lo, hi,
+                                  w.value[:, pj], w.half[:, pj]))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty_findings()
 
 
 def _rows(w: _Wide, mask: np.ndarray) -> pd.DataFrame:
     return w.rows[mask]
 
 
-def _blank_operand(ctx, t, w, spec, f, base, mask, point, lo, hi, real_blank, taint, ops) -> pd.DataFrame:
+def _blank_operand(ctx, t, w, spec, base, mask, lo, hi, real_blank, taint, ops) -> pd.DataFrame:
     if not mask.any():
         return empty_findings()
     r = _rows(w, mask)
-    p = w.value[spec.id].to_numpy()[mask]
-    hp = w.half[spec.id].to_numpy()[mask]
+    pj, oj = w.col[spec.id], w.ix(ops)
+    p = w.value[mask, pj]
+    hp = w.half[mask, pj]
     as_zero = (p >= lo[mask] - hp - EPS) & (p <= hi[mask] + hp + EPS)
-    blanks = real_blank[ops][mask]
-    names = [[ctx_number(t, o) for o in ops if blanks.at[i, o]] for i in blanks.index]
-    derived_ops = [[ctx_number(t, o) for o in ops if taint.at[i, o]] for i in blanks.index]
+    blanks, tainted, codes = real_blank[mask][:, oj], taint[mask][:, oj], w.codes[mask]
+    numbers = [ctx_number(t, o) for o in ops]
+    names = [[n for n, b in zip(numbers, row, strict=True) if b] for row in blanks]
+    derived_ops = [[n for n, d in zip(numbers, row, strict=True) if d] for row in tainted]
     names = [f"{' and '.join(n)} {'are' if len(n) > 1 else 'is'} blank" if n
              else f"{', '.join(d)} was computed from a blank" for n, d in zip(names, derived_ops, strict=True)]
-    for i, keep in zip(blanks.index[as_zero], as_zero[as_zero], strict=False):
-        for o in ops:
-            if keep and blanks.at[i, o]:
-                ctx.read_as_zero.add((t.id, ctx_number(t, o), str(w.rows.at[i, "code"])))
+    for k in np.flatnonzero(as_zero):
+        for n, b in zip(numbers, blanks[k], strict=True):
+            if b:
+                ctx.read_as_zero.add((t.id, n, str(codes[k])))
     small = (np.abs(p) <= ctx.tolerance + EPS) if spec.kind == "diff" else (np.abs(p) < EPS)
     how = np.where(as_zero, "it equals the formula with the blank read as 0",
                    "it does not equal the formula even with the blank read as 0")

@@ -16,14 +16,16 @@ from landuse.reconcile.base import Context, fmt_value, observations
 RECONCILED_COLUMNS = ["unit", "year", "code", "area_ha", "source", "column", "line", "status", "reason"]
 
 
-def reconciled_table(ds: Dataset, found: pd.DataFrame | None = None) -> pd.DataFrame:
+def reconciled_table(ds: Dataset, found: pd.DataFrame | None = None,
+                     observed: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
     """One value per (unit, year, code) for every status year printed anywhere; see the module docstring.
 
     ``status``: ``agreed`` (several sources, same value), ``single`` (one source), ``conflict`` (other sources
     differ; listed in ``reason``), ``not-in-classification`` or ``blank`` (no value anywhere).
-    ``found`` (the findings) adds the sum errors of the chosen cell to ``reason``.
+    ``found`` (the findings) adds the sum errors of the chosen cell to ``reason``. ``observed``:
+    :func:`~landuse.reconcile.base.observations` of ``ds`` when already made.
     """
-    obs, carried = observations(ds)
+    obs, carried = observed or observations(ds)
     ctx = Context(ds, 0.0, obs, carried, ds.year_classes)
     o = obs[obs["quantity"] == "status"].copy()
     if o.empty:

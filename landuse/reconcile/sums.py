@@ -60,11 +60,11 @@ def hierarchy(ctx: Context) -> pd.DataFrame:
     parts["not_given"] = parts["blank"] & ~zero & ~new
     parts["missing"] = ~parts["row"] & parts["child"].isin(present)
     parts["listed"] = parts["row"] & ~parts["blank"]
-    parts["ng_name"] = parts["child"].where(parts["not_given"], "")
+    parts["ng_name"] = (parts["child"] + ", ").where(parts["not_given"], "")
     g = parts.groupby(COL_KEYS + ["parent", "year", "table", "col_id"], sort=False, dropna=False)
-    agg = g.agg(total=("value", lambda s: s.sum(min_count=1)), listed=("listed", "sum"),
-                not_given=("not_given", "sum"), missing=("missing", "sum"),
-                ng=("ng_name", lambda s: ", ".join(x for x in s if x))).reset_index()
+    agg = pd.DataFrame({"total": g["value"].sum(min_count=1), "listed": g["listed"].sum(),
+                        "not_given": g["not_given"].sum(), "missing": g["missing"].sum(),
+                        "ng": g["ng_name"].sum().str.removesuffix(", ")}).reset_index()
     par = obs.rename(columns={"code": "parent"})
     agg = agg.merge(par[COL_KEYS + ["parent", "key", "value", "printed", "blank", "line", "page"]],
                     on=COL_KEYS + ["parent"], how="inner")

@@ -181,7 +181,12 @@ def dedupe_flows(df: pd.DataFrame) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=["flow", "kind", "from_code", "to_code", VALUE, "mentions", "row", "n_stated"])
     g = df.groupby(["kind", "from_code", "to_code", VALUE], sort=False)
-    out = g.agg(mentions=("mention", "; ".join), row=(ROW, "first")).reset_index()
+    mentions: list[list[str]] = [[] for _ in range(g.ngroups)]
+    for k, m in zip(g.ngroup().to_numpy(), df["mention"], strict=True):  # statements: tens of rows
+        if k >= 0:
+            mentions[k].append(m)
+    out = g[ROW].first().rename("row").reset_index()
+    out.insert(len(out.columns) - 1, "mentions", ["; ".join(m) for m in mentions])
     out["n_stated"] = out.groupby(["kind", "from_code", "to_code"])[VALUE].transform("size")
     names = zip(out["kind"], out["from_code"], out["to_code"], strict=True)
     out.insert(0, "flow", [_flow_name(k, f, t) for k, f, t in names])

@@ -282,26 +282,32 @@ def analyse_files(paths: Sequence[Path | str], years: str | Sequence, *, layout:
     return res
 
 
-def estimate_matrices(ds, years: Sequence[int]) -> list:
+def estimate_matrices(ds, years: Sequence[int], known: Sequence = ()) -> list:
     """An estimated matrix (:func:`landuse.transitions.estimate.estimate`) per interval of ``years``, each from
     the two stocks and the flows the dataset states for that interval (the manifest's ``files.flows``
-    ``from_year``/``to_year``); an interval with no stated flows is estimated from the stocks alone."""
+    ``from_year``/``to_year``); an interval with no stated flows is estimated from the stocks alone.
+    ``known``: estimates already made by ``estimate(ds, a, b)`` (defaults: the dataset's flows), used as they
+    are for an interval with stated flows (the same call)."""
     from landuse.transitions.estimate import FLOW_COLUMNS, estimate
 
     spec = ds.manifest.get("files", {}).get("flows", {})
+    made = {(e.from_year, e.to_year): e for e in known}
     out = []
     for a, b in zip(years, years[1:], strict=False):
         stated = "flows" in ds.extras and spec.get("from_year") == a and spec.get("to_year") == b
-        out.append(estimate(ds, a, b, None if stated else pd.DataFrame(columns=FLOW_COLUMNS)))
+        if stated and (a, b) in made:
+            out.append(made[(a, b)])
+        else:
+            out.append(estimate(ds, a, b, None if stated else pd.DataFrame(columns=FLOW_COLUMNS)))
     return out
 
 
-def analyse_estimate(ds, years: str | Sequence, lang: str = "vi") -> tuple[IntensityResult, list]:
+def analyse_estimate(ds, years: str | Sequence, lang: str = "vi", known: Sequence = ()) -> tuple[IntensityResult, list]:
     """Intensity analysis of the matrices estimated for each interval of ``years`` (every row ``estimated``).
 
     The estimated matrices may list different codes (a code with data in neither year of an interval is not
     in its matrix): they are aligned on the union, a code missing from an interval's matrix having no area
-    there. Returns ``(result, estimates)``."""
+    there. ``known``: estimates already made (see :func:`estimate_matrices`). Returns ``(result, estimates)``."""
     parts = years.split(",") if isinstance(years, str) else list(years)
     if len(parts) < 2:
         raise InputError("years: one interval needs two years", Location(column="years"),
@@ -311,7 +317,7 @@ def analyse_estimate(ds, years: str | Sequence, lang: str = "vi") -> tuple[Inten
         if y not in ds.years:
             raise InputError(f"years: no inventory for year {y}", Location(column="years"),
                              expected="inventory years: " + ", ".join(map(str, ds.years)))
-    ests = estimate_matrices(ds, ys)
+    ests = estimate_matrices(ds, ys, known)
     from landuse.transitions.change import split_matrix
 
     cores = [split_matrix(e.matrix)[0] for e in ests]
