@@ -241,3 +241,20 @@ def test_csv_bad_plots_are_named_by_the_batch_path(tmp_path, small_csv_blocks, l
     assert not lean_sum(path, MatrixSum(default_classification()), "auto")
     with pytest.raises(error, match=match):
         plot_transitions(path)
+
+
+@pytest.mark.parametrize("per_unit_ids", [False, True])
+def test_csv_ids_far_apart_are_checked_by_a_sort(tmp_path, small_csv_blocks, per_unit_ids):
+    df = _plots(200, per_unit_ids=per_unit_ids)
+    df["plot_id"] = df["plot_id"] * 10 ** 9 - 5  # parcel numbers: far apart, one negative
+    path = _csv(df, tmp_path / "p.csv")
+    pd.testing.assert_frame_equal(_lean_csv(path, by_unit=True), _batch_path(path, by_unit=True), check_exact=True)
+    lines = path.read_text().splitlines()
+    same_unit = df.index[(df["unit"] == df.loc[150, "unit"]) & (df.index < 150)][0]
+    lines[151] = lines[151].replace(lines[151].split(",")[0], str(df.loc[same_unit, "plot_id"]), 1)  # file row 152
+    bad = tmp_path / "q.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(Declined):
+        _lean_csv(bad)
+    with pytest.raises(DuplicateKeyError, match=rf"row 152:column plot_id: .* also at row {same_unit + 2}"):
+        plot_transitions(bad)

@@ -72,6 +72,8 @@ class _Texts:
         values = column.dictionary.to_pylist()
         if values == self.texts[:len(values)]:
             return None
+        if None in values:  # a null behind a valid index: the batch path decides what it means
+            raise Declined
         lut = np.array([self.index.get(v, -1) for v in values], dtype=np.int32)
         new = (np.bincount(idx, minlength=len(values)) > 0) & (lut < 0) if (lut < 0).any() else lut < 0
         if new.any():
@@ -197,6 +199,15 @@ def _area(a) -> np.ndarray:
     return area
 
 
+def _dictionary(col):
+    """A text column as a dictionary array (as read, or encoded here), or decline when it has a null."""
+    import pyarrow as pa
+
+    if col.null_count:
+        raise Declined
+    return col if pa.types.is_dictionary(col.type) else col.dictionary_encode()
+
+
 class _Chunks:
     """Read batches cut and joined into chunks that end at ``chunk_ends`` (reused buffers)."""
 
@@ -223,9 +234,7 @@ class _Chunks:
         """The batch's code (and unit) columns as (file index of each dictionary entry or ``None``, indices)."""
         parts = {}
         for c in ("code_from", "code_to") + (("unit",) if self.by_unit else ()):
-            col = batch.column(at[c])
-            if col.null_count:
-                raise Declined
+            col = _dictionary(batch.column(at[c]))
             parts[c] = (self.texts[c].lut(col), col.indices.to_numpy())
         return parts
 
@@ -286,9 +295,7 @@ def _parquet_unit_ids(pf, names: dict[str, str], low: int, span: int) -> Iterato
     """(plot id − low, unit file index, units so far) of each read batch: a second pass over two columns."""
     units = _Texts()
     for batch in _batches(pf, [names["plot_id"], names["unit"]]):
-        col = batch.column(1)
-        if col.null_count:
-            raise Declined
+        col = _dictionary(batch.column(1))
         lut, unit = units.lut(col), col.indices.to_numpy()
         unit = unit if lut is None else np.take(lut, unit)
         yield _ids(batch.column(0), low, low + span - 1), unit, len(units.texts)
@@ -382,7 +389,7 @@ def _csv_blocks(path: Path, by_unit: bool):
                 lut, idx = texts[c].lut(col), col.indices.to_numpy()
                 cols[c] = _narrow(idx if lut is None else np.take(lut, idx), len(texts[c].texts))
             blocks.append((_narrow(_canonical_ids(batch.column(at["plot_id"])), 0), cols))
-    except (pa.ArrowInvalid, pa.ArrowKeyError, KeyError, UnicodeDecodeError, ValueError, OSError):
+    except (pa.ArrowException, KeyError, UnicodeDecodeError, ValueError, OSError):
         raise Declined from None
     return blocks, texts, "unit" in use
 
@@ -395,6 +402,37 @@ def _pool():
         return pa.jemalloc_memory_pool()
     except NotImplementedError:  # a pyarrow built without jemalloc (e.g. on Windows)
         return pa.system_memory_pool()
+
+
+def _csv_ids_distinct(blocks: list, n: int, n_units: int) -> None:
+    """Decline unless every (unit, plot_id) of the CSV's blocks is different (``n_units`` = 0: no unit column).
+
+    The ids alone first — one pass marking each seen when they are dense, else a sort — then, if they repeat,
+    (unit, id) the same way (a key ``unit · span + id``)."""
+    low = min(int(ids.min()) for ids, _ in blocks)
+    span = max(int(ids.max()) for ids, _ in blocks) - low + 1
+    if span <= 4 * n + 4096:
+        seen = np.zeros(span, dtype=bool)
+        for ids, _ in blocks:
+            seen[ids.astype(np.int64) - low] = True
+        if int(np.count_nonzero(seen)) == n:
+            return
+        del seen
+        if not n_units:
+            raise Declined
+        _unit_ids_distinct(((ids.astype(np.int64) - low, cols["unit"], n_units) for ids, cols in blocks), n, span)
+        return
+    if n_units and span >= 2 ** 62 // n_units:
+        raise Declined
+    keys = np.sort(np.concatenate([ids.astype(np.int64) - low for ids, _ in blocks]))
+    if not (keys[1:] == keys[:-1]).any():
+        return
+    if not n_units:
+        raise Declined
+    keys = np.concatenate([cols["unit"].astype(np.int64) * span + (ids.astype(np.int64) - low) for ids, cols in blocks])
+    keys.sort()
+    if (keys[1:] == keys[:-1]).any():
+        raise Declined
 
 
 def csv_chunks(path: Path | str, by_unit: bool = False, number_format: str = "auto") -> Iterator[CodedChunk]:
@@ -421,19 +459,7 @@ def csv_chunks(path: Path | str, by_unit: bool = False, number_format: str = "au
         raise Declined from None
     if not (values >= 0).all():
         raise Declined
-    low = min(int(ids.min()) for ids, _ in blocks)
-    span = max(int(ids.max()) for ids, _ in blocks) - low + 1
-    if span > 4 * n + 4096:
-        raise Declined
-    seen = np.zeros(span, dtype=bool)
-    for ids, _ in blocks:
-        seen[ids.astype(np.int64) - low] = True
-    if int(np.count_nonzero(seen)) != n:
-        del seen
-        if not with_unit:
-            raise Declined
-        n_units = len(texts["unit"].texts)
-        _unit_ids_distinct(((ids.astype(np.int64) - low, cols["unit"], n_units) for ids, cols in blocks), n, span)
+    _csv_ids_distinct(blocks, n, len(texts["unit"].texts) if with_unit else 0)
     chunks = _Chunks(list(range(CHUNK, n, CHUNK)) + [n], {n}, by_unit, texts)
     while blocks:
         _, cols = blocks.pop(0)
