@@ -218,6 +218,8 @@ class MatrixSum:
         self.present = np.zeros(self.k, dtype=bool)
         self.units: dict[object, int] = {}
         self.cells = np.zeros((0 if by_unit else 1, self.k, self.k), dtype=np.float64)
+        self._luts: dict[str, np.ndarray] = {}
+        self._batch = np.zeros((0, self.k, self.k))
 
     def add(self, plots_df: pd.DataFrame, rows: pd.Series | Callable[[int], int] | None = None,
             file: str | None = None) -> None:
@@ -244,6 +246,69 @@ class MatrixSum:
             grown[:len(self.cells)] = self.cells
             self.cells = grown
         self.cells[glob] += _bincount([(ucodes, len(names)), (f, k), (t, k)], w).reshape(len(names), k, k)
+
+    def _code_lut(self, column: str, texts: list[str]) -> np.ndarray:
+        """Index (after ``level``) of each of a file's code texts, -1 for one that is not a land type;
+        extended as the file shows more texts."""
+        lut = self._luts.get(column, np.empty(0, dtype=np.int64))
+        if len(lut) < len(texts):
+            more = [self.allowed.get(str(c).strip().upper(), -1) for c in texts[len(lut):]]
+            rep = np.append(self.rep, -1)  # -1 stays -1
+            lut = np.concatenate([lut, rep[np.array(more, dtype=np.int64)].astype(np.int64)])
+            self._luts[column] = lut
+        return lut
+
+    def add_coded(self, chunk) -> bool:
+        """Add the plots of a :class:`landuse.readers.plots_lean.CodedChunk` (codes as indices into the
+        file's code texts; areas checked already). ``False`` (nothing added) when a plot's code is not a land
+        type: :meth:`add` on the batch path names its row.
+
+        The areas are summed by (unit,) from-text, to-text with one :func:`numpy.bincount`; when each text is a
+        cell of its own (no ``level``, no two spellings of a code) every cell is the sum of the same plots in the
+        same order as :meth:`add`'s bincount of cell keys, so the matrix is the same to the last bit; else the
+        pair keys are turned into cell keys first (as :meth:`add` does).
+        """
+        k = self.k
+        lf, lt = self._code_lut(FROM, chunk.from_texts), self._code_lut(TO, chunk.to_texts)
+        nf, nt = len(lf), len(lt)
+        key = chunk.code_from.astype(np.int64)
+        key *= nt
+        key += chunk.code_to
+        pairs = np.bincount(key, minlength=nf * nt).reshape(nf, nt) > 0
+        used_f, used_t = np.flatnonzero(pairs.any(axis=1)), np.flatnonzero(pairs.any(axis=0))
+        if (lf[used_f] < 0).any() or (lt[used_t] < 0).any():
+            return False
+        self.present[lf[used_f]] = True
+        self.present[lt[used_t]] = True
+        nu, glob = 1, np.zeros(1, dtype=np.int64)
+        if self.by_unit:
+            here = np.bincount(chunk.unit, minlength=len(chunk.unit_texts)) > 0  # this chunk's units, file order
+            local = np.cumsum(here) - 1
+            nu = int(local[-1]) + 1
+            key += np.take(local * (nf * nt), chunk.unit)
+            glob = np.array([self.units.setdefault(chunk.unit_texts[u], len(self.units))
+                             for u in np.flatnonzero(here)], dtype=np.int64)
+            if len(self.units) > len(self.cells):
+                grown = np.zeros((len(self.units), k, k), dtype=np.float64)
+                grown[:len(self.cells)] = self.cells
+                self.cells = grown
+        if self._batch.shape != self.cells.shape:  # a batch's chunks add up here first, as in :func:`_bincount`
+            grown = np.zeros_like(self.cells)
+            grown[:len(self._batch)] = self._batch
+            self._batch = grown
+        vf, vt = np.flatnonzero(lf >= 0), np.flatnonzero(lt >= 0)
+        if len(np.unique(lf[vf])) == len(vf) and len(np.unique(lt[vt])) == len(vt):  # one cell per text pair
+            sums = np.bincount(key, weights=chunk.area, minlength=nu * nf * nt).reshape(nu, nf, nt)
+            self._batch[np.ix_(glob, lf[vf], lt[vt])] += sums[np.ix_(np.arange(nu), vf, vt)]
+        else:
+            cell = (np.maximum(lf, 0)[:, None] * k + np.maximum(lt, 0)[None, :]).ravel()  # text pair -> cell key
+            cell = (np.arange(nu)[:, None] * (k * k) + cell[None, :]).ravel()
+            self._batch[glob] += np.bincount(np.take(cell, key), weights=chunk.area,
+                                             minlength=nu * k * k).reshape(nu, k, k)
+        if chunk.batch_end:
+            self.cells += self._batch
+            self._batch[:] = 0.0
+        return True
 
     def matrix(self, all_codes: bool = False) -> pd.DataFrame:
         """The matrix (see :func:`transition_matrix`) of what was added."""

@@ -58,12 +58,30 @@ def plot_transitions(path: Path | str | pd.DataFrame, *, level: int | None = Non
     acc = MatrixSum(cls, level, by_unit)
     if isinstance(path, pd.DataFrame):  # plot records already read (e.g. the overlay of two maps)
         acc.add(path)
-    else:
+    elif not _lean(Path(path), acc, number_format or "auto"):
+        acc = MatrixSum(cls, level, by_unit)
         for batch in scan_plots(path, number_format=number_format or "auto", by_unit=by_unit):
             acc.add(batch.frame, batch.rows, str(path))
             del batch  # let the batch go before the next one is read
     matrix = acc.matrix()
     return report_table(matrix, report, cls, interval_years, gain, loss, lang), matrix
+
+
+def _lean(path: Path, acc: MatrixSum, number_format: str) -> bool:
+    """Sum a Parquet or CSV plot file into ``acc`` by :mod:`landuse.readers.plots_lean` (pyarrow and numpy,
+    small integer arrays); ``False`` when that path declines the file or finds a code that is not a land type —
+    then ``acc`` is void and the batch path reads the file again and names what is wrong."""
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv", ".txt", ".tsv") or not path.is_file():
+        return False
+    from landuse.readers import plots_lean
+
+    chunks = (plots_lean.parquet_chunks(path, acc.by_unit) if suffix == ".parquet"
+              else plots_lean.csv_chunks(path, acc.by_unit, number_format))
+    try:
+        return all(acc.add_coded(chunk) for chunk in chunks)
+    except plots_lean.Declined:
+        return False
 
 
 def estimated_report(ds, from_year: int, to_year: int, flows: pd.DataFrame | Path | str | None = None,
