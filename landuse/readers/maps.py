@@ -437,12 +437,8 @@ def _unit_columns(a: Layer, b: Layer, i: np.ndarray, j: np.ndarray, by_unit: boo
 def overlay_vector(spec_from: MapSpec, spec_to: MapSpec, classification=None, geodesic: bool = False,
                    by_unit: bool = False, check_topology: bool = True, keep_geometry: bool = False) -> MapOverlay:
     """Overlay two vector maps into plot records (one per piece; areas in ha) with the map checks."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(2) as pool:  # the two maps read and checked side by side (GDAL and GEOS release the GIL)
-        fa = pool.submit(read_layer, spec_from, classification, geodesic, "--layer-from", check_topology)
-        fb = pool.submit(read_layer, spec_to, classification, geodesic, "--layer-to", check_topology)
-        a, b = fa.result(), fb.result()  # the first map's error first
+    a = read_layer(spec_from, classification, geodesic, "--layer-from", check_topology)
+    b = read_layer(spec_to, classification, geodesic, "--layer-to", check_topology)
     _same_crs(a.crs, b.crs, Path(spec_from.path), Path(spec_to.path))
     i, j, area, pieces = overlay_pieces(a.geoms, b.geoms, keep_geometry or a.factor is None)
     area = areas_ha(pieces, None, a.crs) if a.factor is None else area * (a.factor * a.factor / M2_PER_HA)
