@@ -19,7 +19,7 @@ Raster: two R × R uint8 GeoTIFFs (100 × 100-pixel patches of random codes; the
 changed), 10 m pixels. ``landuse``: :func:`landuse.readers.maps.overlay_raster` reading strips of
 ``BLOCK_PIXELS`` pixels; baselines: ``numpy.bincount`` of ``a * 256 + b`` (int32) and of uint16 keys
 ``a << 8 | b`` over both rasters already held in memory (reading them is not timed). Peak Python memory of
-each (tracemalloc) next to the size of one raster.
+each (tracemalloc) next to the size of one raster. Also the raster change map (``--change-map change.tif``).
 
     python benchmarks/bench_maps.py [--polygons 200000] [--kind edited|independent|both] [--raster 10000]
                                     [--skip-vector] [--skip-raster]
@@ -40,7 +40,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from landuse.readers.maps import BLOCK_PIXELS, MapSpec, overlay_raster, read_map_pair  # noqa: E402
+from landuse.readers.maps import (  # noqa: E402
+    BLOCK_PIXELS,
+    MapSpec,
+    overlay_raster,
+    read_map_pair,
+    write_raster_change_map,
+)
 from landuse.transitions.change import default_classification, transition_matrix  # noqa: E402
 
 X0, Y0 = 500_000.0, 2_300_000.0
@@ -204,6 +210,10 @@ def bench_raster(size: int) -> None:
         t_lu, ours = timed(lambda: overlay_raster(a, b, legend))
         peak_lu = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+        tracemalloc.start()
+        t_cm, _ = timed(lambda: write_raster_change_map(a, b, legend, Path(tmp) / "change.tif"))
+        peak_cm = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
         with rasterio.open(a) as sa, rasterio.open(b) as sb:
             xa, xb = sa.read(1), sb.read(1)
         tracemalloc.start()
@@ -228,6 +238,8 @@ def bench_raster(size: int) -> None:
           f"peak {peak_np / 2**20:,.0f} MiB (+ {2 * xa.nbytes / 2**20:,.0f} MiB holding the maps)")
     print(f"  numpy.bincount of uint16 keys (va << 8 | vb) in memory            {t_best:7.2f} s, "
           f"peak {peak_best / 2**20:,.0f} MiB")
+    print(f"  landuse --change-map change.tif (GeoTIFF of from→to pairs, written in strips)            {t_cm:7.2f} s, "
+          f"peak {peak_cm / 2**20:,.0f} MiB")
     same = same and bool((counts == counts_best).all())
     print(f"  ratio {t_lu / t_np:.2f}× the first, {t_lu / t_best:.2f}× the fastest "
           f"({'OK' if t_lu <= 2 * min(t_np, t_best) else 'FAIL'}: ≤ 2×); same counts: {same}; "
