@@ -23,6 +23,7 @@ def one(a, b) -> float:
 
 
 @pytest.mark.parametrize(("a", "b", "area"), [
+    (shapely.box(5, 5, 6, 6), T, 0.0),  # not even the bounding boxes meet
     (shapely.box(-2, -2, 0, 0), T, 0.0),  # touches a corner from outside
     (shapely.box(4, -2, 6, 0), T, 0.0),
     (shapely.box(-2, 0, 0, 2), T, 0.0),  # shares part of a side, outside

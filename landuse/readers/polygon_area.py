@@ -216,7 +216,7 @@ def _areas(rings: Rings, tris: Triangles, abox: np.ndarray, i: np.ndarray, j: np
         return np.bincount(pair[lo:hi] - pair[lo], weights=_pair_triangle_areas(rings, tris, i[pair[lo:hi]],
                                                                                   tri[lo:hi]))
 
-    with ThreadPoolExecutor(THREADS) as pool:  # numpy releases the GIL in its array loops
+    with ThreadPoolExecutor(max(1, min(THREADS, len(ends) - 1))) as pool:  # numpy releases the GIL in its loops
         for lo, area in zip(ends[:-1], pool.map(chunk, ends[:-1], ends[1:]), strict=True):
             p0 = pair[lo]  # ``pair`` is sorted; a pair may straddle two chunks
             out[p0:p0 + len(area)] += area
