@@ -98,14 +98,13 @@ class PublishedTable:
     columns: list[ColumnSpec]
     raw: pd.DataFrame
     cells: pd.DataFrame
+    _by_column: dict[str, pd.Series] | None = field(default=None, init=False, repr=False, compare=False)  # values()
 
     def column(self, cid: str) -> ColumnSpec:
         for c in self.columns:
             if c.id == cid:
                 return c
         raise KeyError(cid)
-
-    _by_column: dict[str, pd.Series] | None = field(default=None, init=False, repr=False, compare=False)
 
     def values(self, cid: str) -> pd.Series:
         """Parsed values of column ``cid`` indexed by code (rows without a code dropped; NaN = blank).
