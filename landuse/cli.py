@@ -257,12 +257,13 @@ def tables(data: Path | None, number_format: str | None, scenario: Path | None, 
     """Write the official tables (Bảng 2, 3, 4, 26, 05/TKKK, checks) to one Excel workbook."""
     from landuse.excel.workbook import check_workbook_path
     from landuse.output import check_outputs
-    from landuse.pipeline import build_tables
+    from landuse.pipeline import build_tables, python_strings
 
     check_workbook_path(out)
     check_outputs([out], force)
-    res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force,
-                       by_unit=by_unit, projects=not no_projects)
+    with python_strings():  # the dataset too, as `landuse run` reads it
+        res = build_tables(open_dataset(data, number_format), out, scenario=scenario, lang=lang, force=force,
+                           by_unit=by_unit, projects=not no_projects)
     click.echo(f"Wrote {res.path} ({len(res.sheets)} sheets: {', '.join(res.sheets)})")
     for n in res.notes:
         click.echo(f"- {n}")
