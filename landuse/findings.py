@@ -33,11 +33,12 @@ TEXT_KEYS = ("table", "column_id", "unit", "code")
 
 def empty_findings() -> pd.DataFrame:
     """A findings table with no rows and the schema's dtypes."""
-    return _EMPTY().copy()
+    return _empty_template().copy()
 
 
 @functools.cache
-def _EMPTY() -> pd.DataFrame:  # noqa: N802 - a constant built on first use
+def _empty_template() -> pd.DataFrame:
+    """The empty findings table, built once (each caller gets a copy)."""
     return conform(pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS}))
 
 
