@@ -279,32 +279,60 @@ def _check_finite(values: np.ndarray, s: pd.Series, path: Path, row_of) -> None:
 
 
 def _integer_ids(ids: pd.Series) -> np.ndarray | None:
-    """The plot ids as int64 when every id is an integer written canonically (no sign +, no leading zero, no
-    space: then two ids are the same text exactly when they are the same integer), else ``None``."""
+    """The plot ids as int64 when every id is an integer written canonically (:func:`canonical_ints`), else
+    ``None``."""
     if pd.api.types.is_integer_dtype(ids.dtype):
         return ids.to_numpy(dtype=np.int64)
     if not _has_pyarrow() or pd.api.types.is_numeric_dtype(ids.dtype):
         return None
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     text = ids.array.__arrow_array__() if isinstance(ids.array, pd.arrays.ArrowStringArray) \
         else pa.array(ids.to_numpy(dtype=object), type=pa.string())
     text = text if isinstance(text, pa.ChunkedArray) else pa.chunked_array([text])
     out = np.empty(len(ids), dtype=np.int64)
-    powers = 10 ** np.arange(1, 19, dtype=np.int64)
     for s in range(0, len(ids), BATCH_ROWS):  # in slices: temporaries stay small
-        part = text.slice(s, BATCH_ROWS)
-        try:
-            ints = pc.cast(part, pa.int64()).to_numpy()
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
-        # canonical: as many characters as the digits of |x| (1 for 0) plus the minus sign
-        digits = np.searchsorted(powers, np.abs(ints), side="right") + 1 + (ints < 0)
-        if not np.array_equal(digits, pc.binary_length(part).to_numpy()):
+        ints = canonical_ints(text.slice(s, BATCH_ROWS))
+        if ints is None:
             return None
         out[s:s + len(ints)] = ints
     return out
+
+
+_POWERS = 10 ** np.arange(1, 19, dtype=np.int64)
+
+
+def canonical_ints(text) -> np.ndarray | None:
+    """pyarrow text as int64 when every entry is an integer written canonically (no sign +, no leading zero, no
+    space: then two entries are the same text exactly when they are the same integer), else ``None``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        ints = pc.cast(text, pa.int64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    # canonical: as many characters as the digits of |x| (1 for 0) plus the minus sign
+    digits = np.searchsorted(_POWERS, np.abs(ints), side="right") + 1 + (ints < 0)
+    return ints if np.array_equal(digits, pc.binary_length(text).to_numpy()) else None
+
+
+class SeenKeys:
+    """Integer keys in ``[low, low + space)`` marked as seen, piece by piece: they are all different exactly
+    when as many keys are marked as were added (one pass, no sort)."""
+
+    def __init__(self, space: int, low: int = 0) -> None:
+        self.seen = np.zeros(space, dtype=bool)
+        self.low, self.added = low, 0
+
+    def add(self, key: np.ndarray) -> None:
+        for s in range(0, len(key), 1 << 20):  # in slices: no full-size temporary when shifted
+            part = key[s:s + (1 << 20)]
+            self.seen[part if self.low == 0 else part.astype(np.int64) - self.low] = True
+        self.added += len(key)
+
+    def all_different(self) -> bool:
+        return int(np.count_nonzero(self.seen)) == self.added
 
 
 class _PlotIds:
@@ -392,14 +420,10 @@ class _PlotIds:
 
 
 def _distinct(key: np.ndarray, space: int, low: int = 0) -> bool:
-    """Whether the keys (``low`` ≤ key < ``low + space``) are all different: one pass marking each key seen."""
-    seen = np.zeros(space, dtype=bool)
-    if low == 0:
-        seen[key] = True
-    else:
-        for s in range(0, len(key), 1 << 20):  # shifted in slices: no full-size temporary
-            seen[key[s:s + (1 << 20)].astype(np.int64) - low] = True
-    return int(np.count_nonzero(seen)) == len(key)
+    """Whether the keys (``low`` ≤ key < ``low + space``) are all different (:class:`SeenKeys`)."""
+    seen = SeenKeys(space, low)
+    seen.add(key)
+    return seen.all_different()
 
 
 def _check_blank_ids(ids: pd.Series, path: Path, row_of) -> None:

@@ -278,13 +278,13 @@ def parquet_chunks(path: Path | str, by_unit: bool = False) -> Iterator[CodedChu
     wanted = ["plot_id", "code_from", "code_to", VALUE] + (["unit"] if by_unit else [])
     at = {c: i for i, c in enumerate(wanted)}
     chunks = _Chunks(*_boundaries(pf, n), by_unit)
-    seen = np.zeros(span, dtype=bool)  # plot ids seen (id - low): all different when n are marked
+    seen = _plots.SeenKeys(span)  # plot ids (id - low)
     for batch in _batches(pf, [names[c] for c in wanted]):
-        seen[_ids(batch.column(at["plot_id"]), low, high)] = True
+        seen.add(_ids(batch.column(at["plot_id"]), low, high))
         yield from chunks.add(chunks.coded(batch, at) | {VALUE: (None, _area(batch.column(at[VALUE])))})
     if not chunks.done():
         raise Declined  # the file held fewer plots than its metadata says
-    if int(np.count_nonzero(seen)) != n:  # some plot ids repeat: fine when each repeat is in another unit
+    if not seen.all_different():  # some plot ids repeat: fine when each repeat is in another unit
         del seen
         if "unit" not in names:
             raise Declined
@@ -321,23 +321,15 @@ def _unit_ids_distinct(pairs: Iterator[tuple[np.ndarray, np.ndarray, int]], n: i
 
 # ---- CSV ------------------------------------------------------------------------------------------------
 CSV_BLOCK = 4 << 20  # bytes of CSV text parsed at a time
-_POWERS = 10 ** np.arange(1, 19, dtype=np.int64)
 
 
 def _canonical_ids(a) -> np.ndarray:
     """Plot ids written as canonical integers ("7", not "007", "+7" or " 7": then equal texts are equal
     numbers) as int64, or decline (the batch path compares other ids as text)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        v = pc.cast(a, pa.int64()).to_numpy()
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise Declined from None
-    digits = np.searchsorted(_POWERS, np.abs(v), side="right") + 1 + (v < 0)
-    if not np.array_equal(digits, pc.binary_length(a).to_numpy()):
+    ints = _plots.canonical_ints(a)
+    if ints is None:
         raise Declined
-    return v
+    return ints
 
 
 def _narrow(a: np.ndarray, top: int) -> np.ndarray:
@@ -412,10 +404,10 @@ def _csv_ids_distinct(blocks: list, n: int, n_units: int) -> None:
     low = min(int(ids.min()) for ids, _ in blocks)
     span = max(int(ids.max()) for ids, _ in blocks) - low + 1
     if span <= 4 * n + 4096:
-        seen = np.zeros(span, dtype=bool)
+        seen = _plots.SeenKeys(span, low)
         for ids, _ in blocks:
-            seen[ids.astype(np.int64) - low] = True
-        if int(np.count_nonzero(seen)) == n:
+            seen.add(ids)
+        if seen.all_different():
             return
         del seen
         if not n_units:
