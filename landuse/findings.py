@@ -60,8 +60,8 @@ def findings(**cols) -> pd.DataFrame:
 
 
 def _schema_column(c: str, v: object, n: int) -> object:
-    """Column ``c`` of the schema from ``v`` (a list, an array or a scalar broadcast to ``n`` rows)."""
-    scalar = not isinstance(v, (list, np.ndarray))
+    """Column ``c`` of the schema from ``v`` (a list, an array, a Series or a scalar broadcast to ``n`` rows)."""
+    scalar = not isinstance(v, (list, np.ndarray, pd.Series))
     if c in NUMBERS:
         if scalar:
             return np.full(n, _number(v))
@@ -91,20 +91,8 @@ def _number(v: object) -> float:
 def conform(df: pd.DataFrame, keep_helpers: bool = False) -> pd.DataFrame:
     """``df`` in the schema: every column of :data:`COLUMNS` in order (missing ones blank), numbers as float,
     years as nullable integers, text columns without NaN; helper columns (``_…``) dropped unless asked."""
-    n = len(df)
-    data: dict[str, object] = {}
-    for c in COLUMNS:
-        if c not in df:
-            data[c] = (np.full(n, np.nan) if c in NUMBERS else pd.array([pd.NA] * n, dtype="Int64") if c in YEARS
-                       else pd.Series("", index=df.index, dtype=str))
-        elif c in NUMBERS:
-            data[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-        elif c in YEARS:
-            data[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64")
-        elif c in TEXT_KEYS:
-            data[c] = df[c].fillna("").astype(str)
-        else:
-            data[c] = df[c]
+    data = {c: _schema_column(c, df[c] if c in df else np.nan if c in NUMBERS + YEARS else "", len(df))
+            for c in COLUMNS}
     if keep_helpers:
         data.update({c: df[c] for c in df.columns if c.startswith("_")})
     return pd.DataFrame(data, index=df.index)
