@@ -44,6 +44,11 @@ class LanduseError(Exception):
 
     exit_code = 2
 
+    def __reduce__(self):
+        """Pickled with its attributes (location, expected, conflicts …), not just its message, so an error
+        raised in a background process (:mod:`landuse.background`) is the same error in the parent."""
+        return _rebuild, (type(self), self.args, self.__dict__)
+
 
 class InputError(LanduseError):
     """Input that cannot be read or is invalid. ``str(err)`` names the location and what was expected."""
@@ -127,6 +132,13 @@ class NoSolutionError(LanduseError):
     model). Exit code 4."""
 
     exit_code = 4
+
+
+def _rebuild(cls: type[LanduseError], args: tuple, state: dict) -> LanduseError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
 
 
 def did_you_mean(word: str, choices) -> str:

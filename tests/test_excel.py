@@ -15,13 +15,15 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from landuse.cli import main
 from landuse.errors import InputError
 from landuse.excel.layouts import matrix_sheet
 from landuse.excel.sheets import allocation_sheet, findings_sheet, fulfilment_sheet
 from landuse.excel.workbook import Parts, build_sheets, link_resolver
-from landuse.excel.writer import write_workbook
+from landuse.excel.writer import CLASSIC_FUNCTIONS, FastFormulaWorksheet, write_workbook
 from landuse.findings import conform
 from landuse.pipeline import build_tables
 from landuse.transitions.estimate import estimate_transitions
@@ -783,3 +785,31 @@ def test_every_fulfilment_status_has_a_label():
 
     assert set(STATUS_TEXT) == set(STATUSES)
     assert all(vi and en and vi != en for vi, en in STATUS_TEXT.values())
+
+
+# ---- the formula shortcut (issue 16) --------------------------------------------------------------------
+_NAMES = sorted(CLASSIC_FUNCTIONS) + ["XLOOKUP", "SORT", "FILTER", "STDEV.S", "SINGLE", "LAMBDA", "XSUM", "CONCAT",
+                                      "TEXTJOIN", "sum", "_xlfn.SORT", "IFS", "SUMX"]
+_ARGS = st.sampled_from(["A1", "B7:B9", "'Bảng 2'!C4", "1.5", '"SORT(x)"', "D2,D4:D6", ""])
+
+
+@st.composite
+def _formula(draw, depth=2):
+    name = draw(st.sampled_from(_NAMES))
+    args = [draw(_formula(depth - 1)) if depth and draw(st.booleans()) else draw(_ARGS)
+            for _ in range(draw(st.integers(1, 3)))]
+    return f"{name}({','.join(args)})"
+
+
+@settings(max_examples=400, deadline=None)
+@given(body=_formula(), prefix=st.sampled_from(["", "=", "{=", "{"]), future=st.booleans())
+def test_the_formula_shortcut_gives_xlsxwriters_own_text(body, prefix, future):
+    """FastFormulaWorksheet._prepare_formula against xlsxwriter's Worksheet._prepare_formula on generated formulas
+    mixing classic and newer functions, with and without '=' and array braces, future functions on or off."""
+    from xlsxwriter.worksheet import Worksheet
+
+    formula = prefix + body + ("}" if prefix.startswith("{") else "")
+    fast, plain = FastFormulaWorksheet(), Worksheet()
+    fast.use_future_functions = plain.use_future_functions = future
+    assert fast._prepare_formula(formula) == plain._prepare_formula(formula)
+    assert fast._prepare_formula(formula, True) == plain._prepare_formula(formula, True)

@@ -30,6 +30,17 @@ def snapshot(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
+def workbook_parts(path: Path) -> dict[str, bytes]:
+    """Every part of an .xlsx file, its creation time (to the second, in docProps/core.xml) blanked."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["docProps/core.xml"] = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"T", parts["docProps/core.xml"])
+    return parts
+
+
 def leftovers(parent: Path) -> list[str]:
     """Staging folders, old folders and locks the run should have cleaned up."""
     return [p.name for p in parent.iterdir() if ".staging-" in p.name or ".old-" in p.name or p.name.endswith("lock")]
@@ -322,3 +333,53 @@ def test_python_backed_strings_change_no_output_and_do_not_leak(tmp_path, monkey
             assert _sheets(tmp_path / "fast" / name) == _sheets(tmp_path / "default" / name), name
         elif name != MARKER:
             assert fast[name] == default[name], name
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+def test_two_processes_write_the_same_files_notes_and_steps_as_one(tmp_path):
+    """--jobs 2 (reconcile in a forked child, the workbook in another) against --jobs 1 on the bundled data:
+    every file byte for byte, the notes in the same order, the same steps (issue 16)."""
+    one = pipeline.run(LANGSON, tmp_path / "one", jobs=1)
+    two = pipeline.run(LANGSON, tmp_path / "two", jobs=2)
+    a, b = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
+    book = pipeline.WORKBOOK_NAME
+    assert {k: v for k, v in a.items() if k not in (book, MARKER)} == {k: v for k, v in b.items()
+                                                                       if k not in (book, MARKER)}
+    assert workbook_parts(tmp_path / "one" / book) == workbook_parts(tmp_path / "two" / book)
+    assert one.notes == two.notes and [p.name for p in one.files] == [p.name for p in two.files]
+    assert [(s.number, s.name) for s in one.steps] == [(s.number, s.name) for s in two.steps]
+    assert len(one.steps) == len(pipeline.STEP_NAMES)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_when_two_steps_fail_the_earlier_ones_error_is_raised(tmp_path, monkeypatch, jobs):
+    """Reconcile (run in a child with --jobs 2) and change both fail: the error is reconcile's either way, as
+    the steps run one after the other would raise it; nothing is written."""
+    steps = list(pipeline.STEPS)
+    steps[1], steps[2] = failing("reconcile"), failing("change")
+    monkeypatch.setattr(pipeline, "STEPS", tuple(steps))
+    with pytest.raises(InputError, match="reconcile failed on purpose"):
+        pipeline.run(MINI, tmp_path / "out", jobs=jobs)
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failing_background_step_exits_2_with_its_message_in_a_real_process(tmp_path, jobs):
+    """Through a real process whose reconciliation (a forked child with --jobs 2) raises an input error: the same
+    one line on stderr and exit code 2 either way, no traceback, no output folder, no child left behind."""
+    script = (
+        "import sys\n"
+        "from landuse import pipeline\n"
+        "from landuse.cli import main\n"
+        "from landuse.errors import InputError, Location\n"
+        "def bad(r):\n"
+        "    raise InputError('plan row is odd', Location.of('plan.csv', row=4, column='area_ha'),\n"
+        "                     expected='a number')\n"
+        "pipeline.STEPS = (pipeline.STEPS[0], bad, *pipeline.STEPS[2:])\n"
+        "main(sys.argv[1:])\n")
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-c", script, "run", "--data", str(MINI), "--out", str(out), "--jobs", jobs],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2, p.stderr
+    assert "plan.csv:row 4:column area_ha: plan row is odd: expected a number" in p.stderr
+    assert "Traceback" not in p.stderr and not out.exists() and leftovers(tmp_path) == []

@@ -10,9 +10,11 @@ header rows repeated on every page, page numbers in the footer, frozen panes bel
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from landuse.errors import InputError, Location
 from landuse.excel.model import Cell, Sheet
@@ -27,6 +29,36 @@ PAPER = {"A4": 9, "A3": 8}
 FOOTER = {"vi": "&CTrang &P / &N", "en": "&CPage &P of &N"}
 LINE_HEIGHT = 15.0
 UNBORDERED = ("sign", "chart")  # row styles printed without the table's borders (signature, chart data)
+
+
+# Functions Excel has had since 2007, which xlsxwriter never rewrites; the layouts' formulas use only these.
+CLASSIC_FUNCTIONS = frozenset({"SUM", "IF", "IFERROR", "ROUND", "ABS", "MIN", "MAX", "AND", "OR", "NOT",
+                               "HYPERLINK"})
+_CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(?=\()")
+
+
+class FastFormulaWorksheet(Worksheet):
+    """xlsxwriter's worksheet, with a shortcut for formulas that call only :data:`CLASSIC_FUNCTIONS`.
+
+    xlsxwriter runs about thirty regular-expression substitutions over every formula to prefix the functions
+    Excel added later (``XLOOKUP`` → ``_xlfn.XLOOKUP``): on the bundled workbook's 1,290 formulas, 0.03 s of a
+    0.2 s workbook. None of them can match a formula whose every call is a classic function, so such a
+    formula is only stripped of its ``=`` (and array braces) as xlsxwriter strips it; any other formula goes
+    through xlsxwriter's own rewriting. A test checks both give the same text over generated formulas.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        if self.use_future_functions or expand_future_functions or "_xlfn." in formula:
+            return super()._prepare_formula(formula, expand_future_functions)
+        if not all(name in CLASSIC_FUNCTIONS for name in _CALL.findall(formula)):
+            return super()._prepare_formula(formula, expand_future_functions)
+        if formula.startswith("{"):
+            formula = formula[1:]
+        if formula.startswith("="):
+            formula = formula[1:]
+        if formula.endswith("}"):
+            formula = formula[:-1]
+        return formula
 
 
 class Formats:
@@ -209,7 +241,7 @@ def _print_setup(ws, s: Sheet, lang: str) -> None:
 
 
 def write_sheet(wb: xlsxwriter.Workbook, fm: Formats, s: Sheet, lang: str = "vi") -> None:
-    ws = wb.add_worksheet(s.name)
+    ws = wb.add_worksheet(s.name, worksheet_class=FastFormulaWorksheet)
     fm.size = s.font_size
     for c, w in enumerate(_widths(s)):
         ws.set_column(c, c, w)

@@ -1,0 +1,155 @@
+"""Run one function in a forked child process while this process goes on with other work.
+
+``landuse run`` uses it to put independent steps on a machine's second core: the reconciliation next to
+change → allocation, and the workbook next to the CSV files. :func:`background` forks; the child calls the
+function, sends its value or its exception back pickled through a pipe, and leaves with ``os._exit`` (no
+``atexit`` handlers, no flushing of buffers it inherited, no clean-up of the parent's staging folder);
+:meth:`Task.result` waits for it and returns the value or raises the same exception. Leaving the ``with``
+block without taking the result kills and reaps the child, so no process outlives the job.
+
+With ``enabled=False``, or where ``os.fork`` does not exist (Windows), the function runs at once in this
+process and :meth:`Task.result` hands over what it returned or raised: the caller's code and its results are
+the same either way (a test compares every file of ``landuse run`` byte for byte).
+
+The child inherits the parent's memory as it was at the fork and shares nothing after it: caches the
+function fills there are lost, which is why only functions whose whole result is their return value (or
+files they write) go to the background.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from landuse.errors import LanduseError
+
+
+class BackgroundError(LanduseError):
+    """The child process ended without sending back a result (it was killed, or ran out of memory)."""
+
+
+def can_fork() -> bool:
+    """Whether this platform can fork (POSIX)."""
+    return hasattr(os, "fork")
+
+
+class Task:
+    """A function running in a forked child (or already run here). ``seconds``: the function's own wall time,
+    known once :meth:`result` has returned or raised."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._pid: int | None = None
+        self._fd: int | None = None
+        self._outcome: tuple[bool, Any] | None = None
+
+    def start(self, fn: Callable[[], Any], enabled: bool = True) -> None:
+        """Fork a child calling ``fn`` (or, not ``enabled`` or no fork here, call it now)."""
+        if not (enabled and can_fork()):  # here and now: what fn raises propagates at once, as without this module
+            t = time.perf_counter()
+            self._outcome = (True, fn())
+            self.seconds = time.perf_counter() - t
+            return
+        r, w = os.pipe()
+        # Ctrl-C is held back over the fork until the child's pid is recorded: a KeyboardInterrupt raised in
+        # os.fork's own after-fork handlers is swallowed by Python ("Exception ignored in ... _releaseLock"),
+        # and one raised before the pid is known would leave the child running. It is raised when the mask is
+        # restored, and the ``with`` block of :func:`background` then kills the child.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            pid = os.fork()
+            if pid == 0:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                _child(fn, r, w)  # never returns
+            os.close(w)
+            self._pid, self._fd = pid, r
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+    def result(self) -> Any:
+        """The function's return value; raises what it raised (or :class:`BackgroundError` if the child died)."""
+        if self._outcome is None:
+            self._outcome, self.seconds = self._collect()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+    def _collect(self) -> tuple[tuple[bool, Any], float]:
+        assert self._fd is not None and self._pid is not None
+        fd, self._fd = self._fd, None
+        with os.fdopen(fd, "rb") as f:  # read to the end before waiting: a full pipe would block the child
+            data = f.read()
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        if not data:
+            return (False, BackgroundError(f"the background step ended without a result "
+                                           f"({_describe(status)})")), 0.0
+        outcome, seconds = pickle.loads(data)
+        return outcome, seconds
+
+    def cancel(self) -> None:
+        """Kill and reap the child if it is still there (its result is not wanted)."""
+        fd, pid, self._fd, self._pid = self._fd, self._pid, None, None
+        if fd is not None:
+            with suppress(OSError):  # closed already (interrupted while being read)
+                os.close(fd)
+        if pid is not None:
+            with suppress(ProcessLookupError, ChildProcessError):  # gone, or reaped already
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+@contextmanager
+def background(fn: Callable[[], Any], enabled: bool = True) -> Iterator[Task]:
+    """``fn()`` in a forked child while the ``with`` block runs here; take its value with ``task.result()``.
+
+    The child is killed and reaped when the block is left without taking the result (an exception here)."""
+    task = Task()
+    try:
+        task.start(fn, enabled)
+        yield task
+    finally:
+        task.cancel()
+
+
+def _child(fn: Callable[[], Any], r: int, w: int) -> None:
+    """The child's whole life: call ``fn``, send back (outcome, seconds) pickled, leave with ``os._exit``."""
+    status = 1
+    try:
+        os.close(r)
+        outcome, seconds = _call(fn)
+        try:
+            data = pickle.dumps((outcome, seconds), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # a value or an exception that cannot be pickled: say so instead
+            data = pickle.dumps(((False, BackgroundError(f"the background step's result could not be sent back: "
+                                                         f"{type(e).__name__}: {e}")), seconds))
+        with os.fdopen(w, "wb") as f:
+            f.write(data)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _call(fn: Callable[[], Any]) -> tuple[tuple[bool, Any], float]:
+    """In the child: (ok, value or exception), seconds. A bug's traceback from the child goes with it as a note."""
+    t = time.perf_counter()
+    try:
+        outcome: tuple[bool, Any] = (True, fn())
+    except BaseException as e:  # noqa: BLE001 - sent to the parent, which raises it
+        if not isinstance(e, LanduseError):
+            e.add_note("in the background process:\n" + "".join(traceback.format_exception(e)).rstrip())
+        outcome = (False, e)
+    return outcome, time.perf_counter() - t
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
