@@ -7,6 +7,8 @@ traceback).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import math
 import sys
 import time
@@ -36,8 +38,22 @@ class FiniteFloat(click.FloatRange):
         return v
 
 
+def skip_collection_at_exit() -> None:
+    """Let the process end without Python's last walk over every object still alive.
+
+    At exit Python looks for reference cycles among all the objects left (pandas alone leaves about 70,000):
+    0.1 s of a one-second command, spent finding garbage the operating system reclaims anyway. By then every
+    file a command writes is closed (each is written in a ``with`` block, then renamed into place), so an
+    ``atexit`` hook freezes the objects (:func:`gc.freeze`) and the last collection skips them. Measured on
+    ``landuse run``: 0.13 s from the end of the command to the end of the process, 0.035 s with the hook.
+    """
+    atexit.unregister(gc.freeze)  # once, however many commands this process runs (tests)
+    atexit.register(gc.freeze)
+
+
 class LanduseGroup(click.Group):
     def invoke(self, ctx: click.Context):
+        skip_collection_at_exit()
         try:
             return super().invoke(ctx)
         except LanduseError as e:
