@@ -231,6 +231,21 @@ def _column_specs(tid: str, spec: dict, path: Path) -> list[ColumnSpec]:
     return cols
 
 
+def cells_of(raw: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """The cells of a wide table, one row each, column by column: ``keys`` repeated, ``column`` (its id) and
+    ``printed`` (its text) — what ``raw.melt(id_vars=keys, value_vars=columns, var_name="column",
+    value_name="printed")`` gives (a test compares them), without melt's cost on tables this small (≈ 2.5 ms
+    against 0.7 ms a table)."""
+    if not columns:  # nothing to stack: pandas' own answer (its column types)
+        return raw.melt(id_vars=keys, value_vars=columns, var_name="column", value_name="printed")
+    n = len(raw)
+    out = raw[keys].take(np.tile(np.arange(n), len(columns))).reset_index(drop=True)
+    out["column"] = raw.columns[raw.columns.get_indexer(columns)].repeat(n)  # typed as the file's headers
+    out["printed"] = pd.concat([raw[c] for c in columns], ignore_index=True)
+    out.columns = pd.Index([*keys, "column", "printed"])  # labels typed as melt types them
+    return out
+
+
 def load_published_table(root: Path, tid: str, spec: dict, fmt: str, manifest_path: Path,
                          skipped: list[str] | None = None) -> PublishedTable:
     """Read one published table (wide, as printed) and melt it to long cells.
@@ -256,15 +271,15 @@ def load_published_table(root: Path, tid: str, spec: dict, fmt: str, manifest_pa
     raw["code"] = raw["code"].str.strip().str.upper()
     if "code_printed" not in raw:
         raw["code_printed"] = raw["code"] if spec.get("code_printed", True) else ""
-    ids = [c.id for c in columns]
-    long = raw.melt(id_vars=TABLE_BASE_COLUMNS + [ROW], value_vars=ids, var_name="column", value_name="printed")
+    long = cells_of(raw, TABLE_BASE_COLUMNS + [ROW], [c.id for c in columns])
     fmt = resolve_number_format(long["printed"], spec.get("number_format", fmt), Location.of(path), long[ROW],
                                 "value cells")
     values, bad = parse_numbers(long["printed"], fmt)
     long["value"] = values
     long["bad"] = bad
-    long["blank"] = long["printed"].str.strip().eq("")
-    long["dash"] = long["printed"].str.strip().isin(["-", "–", "—"])
+    stripped = long["printed"].str.strip()
+    long["blank"] = stripped.eq("")
+    long["dash"] = stripped.isin(["-", "–", "—"])
     meta = pd.DataFrame([{"column": c.id, "number": c.number, "kind": c.kind, "quantity": c.quantity,
                           "year": c.year, "plan": c.plan} for c in columns])
     long = long.merge(meta, on="column", how="left")

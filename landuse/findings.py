@@ -103,7 +103,22 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if f is not None and not f.empty]
     if not frames:
         return empty_findings()
-    return pd.concat([conform(f, keep_helpers=True) for f in frames], ignore_index=True)
+    return pd.concat([f if in_schema(f) else conform(f, keep_helpers=True) for f in frames], ignore_index=True)
+
+
+def in_schema(df: pd.DataFrame) -> bool:
+    """Whether ``df`` is already what :func:`conform` (helpers kept) would make of it: the schema's columns
+    first, in order, numbers, years and text keys in the dtypes conform gives them (the other columns it passes
+    through as they are), text keys without NaN, then only helper columns. (Most tables come from
+    :func:`findings`, which builds them so; conforming them again cost a third of the checks' table work.)"""
+    cols = list(df.columns)
+    if cols[:len(COLUMNS)] != COLUMNS or not all(str(c).startswith("_") for c in cols[len(COLUMNS):]):
+        return False
+    text = pd.StringDtype(na_value=np.nan)  # what conform makes of a text key now (it follows the string option)
+    typed = [(NUMBERS, np.dtype(float)), (YEARS, pd.Int64Dtype()), (TEXT_KEYS, text)]
+    if not all(df[c].dtype == dtype for names, dtype in typed for c in names):
+        return False
+    return not any(df[c].isna().any() for c in TEXT_KEYS)
 
 
 def order_by_severity(df: pd.DataFrame) -> pd.DataFrame:
