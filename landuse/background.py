@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -39,6 +40,16 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+def forks_by_default() -> bool:
+    """Whether to use a background child unless told otherwise: on Linux with two CPUs or more available to this
+    process. Not on macOS, where a forked child may crash if the parent touched Apple's system frameworks
+    (Python's own multiprocessing stopped forking there by default), nor on Windows (no fork); there
+    ``--jobs 2`` still forks where it can."""
+    if not sys.platform.startswith("linux"):
+        return False
+    return len(os.sched_getaffinity(0)) > 1
+
+
 class Task:
     """A function running in a forked child (or already run here). ``seconds``: the function's own wall time,
     known once :meth:`result` has returned or raised."""
@@ -50,25 +61,38 @@ class Task:
         self._outcome: tuple[bool, Any] | None = None
 
     def start(self, fn: Callable[[], Any], enabled: bool = True) -> None:
-        """Fork a child calling ``fn`` (or, not ``enabled`` or no fork here, call it now)."""
-        if not (enabled and can_fork()):  # here and now: what fn raises propagates at once, as without this module
-            t = time.perf_counter()
-            self._outcome = (True, fn())
-            self.seconds = time.perf_counter() - t
+        """Fork a child calling ``fn``; not ``enabled``, or where no child can be made (no fork on this
+        platform, no memory, process slot or file descriptor for one), call it here and now instead: what it
+        raises then propagates at once, as it would without this module."""
+        if enabled and can_fork() and self._fork(fn):
             return
-        r, w = os.pipe()
+        t = time.perf_counter()
+        self._outcome = (True, fn())
+        self.seconds = time.perf_counter() - t
+
+    def _fork(self, fn: Callable[[], Any]) -> bool:
+        try:
+            r, w = os.pipe()
+        except OSError:
+            return False
         # Ctrl-C is held back over the fork until the child's pid is recorded: a KeyboardInterrupt raised in
         # os.fork's own after-fork handlers is swallowed by Python ("Exception ignored in ... _releaseLock"),
         # and one raised before the pid is known would leave the child running. It is raised when the mask is
         # restored, and the ``with`` block of :func:`background` then kills the child.
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(r)
+                os.close(w)
+                return False
             if pid == 0:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 _child(fn, r, w)  # never returns
             os.close(w)
             self._pid, self._fd = pid, r
+            return True
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 

@@ -10,7 +10,6 @@ Areas in ha.
 from __future__ import annotations
 
 import gc
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from allocation.api import AllocationResult, allocate
-from landuse.background import Task, background, can_fork
+from landuse.background import Task, background, forks_by_default
 from landuse.dataset import Dataset, load_dataset, summary
 from landuse.errors import InfeasibleError, LanduseError, NoSolutionError
 from landuse.excel.workbook import WORKBOOK_NAME, PartNote, Parts, TablesReport, inventory_table, write_tables
@@ -278,14 +277,15 @@ def run(data: Path | str | None = None, out: Path | str = "outputs", force: bool
     folder that replaces ``out`` only when every step succeeded. ``progress`` is called with each step's
     number, name and own time, in step order. ``png``: also draw the intensity charts as PNG.
 
-    ``jobs``: processes to use (default: 2 where the machine has two cores or more and can fork, else 1).
+    ``jobs``: processes to use (default: 2 on Linux with two CPUs or more, else 1; see
+    :func:`landuse.background.forks_by_default`).
     With 2, the reconciliation runs in a forked child while change → allocation run here, and the workbook
     is written in a child while the CSV files are written here (:mod:`landuse.background`). The files, the
     notes and their order, and which error is raised when several steps fail, are the same either way: the
     child's step counts as the earlier one.
     """
     if jobs is None:
-        jobs = 2 if can_fork() and (os.cpu_count() or 1) > 1 else 1
+        jobs = 2 if forks_by_default() else 1
     with python_strings(), frozen_heap():
         return _run(data, out, force, progress, number_format, png, jobs > 1)
 

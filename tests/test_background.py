@@ -110,3 +110,17 @@ def test_leaving_the_block_kills_and_reaps_the_child(tmp_path):
     with pytest.raises(ProcessLookupError):  # killed and reaped: no such process, not even a zombie
         os.kill(pid, 0)
 
+
+
+@forking
+def test_when_no_child_can_be_made_the_function_runs_here(monkeypatch):
+    """os.fork failing (no memory or process slot): the same value, computed in this process."""
+    def no_fork():
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    with background(lambda: os.getpid()) as task:
+        assert task.result() == os.getpid()
+    if before is not None:  # the pipe made for the child is closed again
+        assert len(os.listdir("/proc/self/fd")) == before
