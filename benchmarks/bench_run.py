@@ -2,8 +2,9 @@
 
 Times whole processes, interleaved and repeated: ``python -c "import pandas, pulp, xlsxwriter, highspy"`` (the
 floor: what any tool built on these libraries pays before doing anything), ``landuse run`` into a temporary
-folder, and ``landuse --help`` (startup of the command line alone). Prints the median wall and CPU (user +
-system) time of each and the ratio run / imports.
+folder (its default: two processes on a machine with two cores), the same with ``--jobs 1`` (one process), and
+``landuse --help`` (startup of the command line alone). Prints the median wall and CPU (user + system; a run's
+forked children included) time of each and the ratio run / imports.
 
     python benchmarks/bench_run.py [--repeat 7] [--data DIR]
 
@@ -55,6 +56,8 @@ def main() -> None:
         cmds = {
             "imports (pandas, pulp, xlsxwriter, highspy)": [py, "-c", "import pandas, pulp, xlsxwriter, highspy"],
             "landuse run": [py, "-m", "landuse", "run", *data, "--out", str(Path(tmp) / "out"), "--force"],
+            "landuse run --jobs 1": [py, "-m", "landuse", "run", *data, "--out", str(Path(tmp) / "out1"), "--force",
+                                     "--jobs", "1"],
             "landuse --help": [py, "-m", "landuse", "--help"],
         }
         runs: dict[str, list[tuple[float, float]]] = {k: [] for k in cmds}
@@ -65,8 +68,10 @@ def main() -> None:
     med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in runs.items()}
     for name, (wall, cpu) in med.items():
         print(f"{name:46s} wall {wall:5.2f} s   CPU {cpu:5.2f} s")
-    base, run = med["imports (pandas, pulp, xlsxwriter, highspy)"], med["landuse run"]
-    print(f"landuse run / imports: wall {run[0] / base[0]:.2f}x, CPU {run[1] / base[1]:.2f}x")
+    base = med["imports (pandas, pulp, xlsxwriter, highspy)"]
+    for name in ("landuse run", "landuse run --jobs 1"):
+        run = med[name]
+        print(f"{name} / imports: wall {run[0] / base[0]:.2f}x, CPU {run[1] / base[1]:.2f}x")
 
 
 if __name__ == "__main__":
