@@ -241,24 +241,27 @@ def intensity_panels(res, gain: str | None = None, loss: str | None = None, lang
     u = float(iv.loc[iv["interval"] == "all", "uniform_pct_per_year"].iloc[0])
     panels = [Panel(tx["interval"], list(per["interval"]), per["intensity_pct_per_year"].to_numpy(), u,
                     f"{tx['uniform_u']} = {u:.3g}", horizontal=False)]
-    cat = res.level("category")
-    moving = set(cat.loc[cat["change"] > 0, "category"])
+    cat = res.level("category")[["interval", "direction", "category", "change", "intensity_pct_per_year"]]
+    cat = cat[cat["category"].isin(set(cat.loc[cat["change"] > 0, "category"]))]  # those that change somewhere
+    by_key = {k: g for k, g in cat.groupby(["direction", "interval"], sort=False)}
+    rate = dict(zip(per["interval"], per["intensity_pct_per_year"], strict=True))
     for direction in ("gain", "loss"):
         for label in res.labels:
-            t = cat[(cat["interval"] == label) & (cat["direction"] == direction) & cat["category"].isin(moving)]
-            s = float(per.loc[per["interval"] == label, "intensity_pct_per_year"].iloc[0])
+            t = by_key.get((direction, label), cat.iloc[:0])
+            s = float(rate[label])
             panels.append(Panel(f"{tx[direction]}, {label}", list(t["category"]),
                                 t["intensity_pct_per_year"].fillna(0).to_numpy(), s, f"{tx['s_line']} = {s:.3g}"))
-    tr = res.level("transition")
+    tr = res.level("transition")[["interval", "direction", "category", "from", "to", "change",
+                                  "intensity_pct_per_year", "uniform_pct_per_year"]]
     for direction, code, key, line in (("gain", _pick(res, "gain", gain), "into", "w_line"),
                                        ("loss", _pick(res, "loss", loss), "outof", "v_line")):
         if code is None:
             continue
         other = "from" if direction == "gain" else "to"
+        mine = tr[(tr["direction"] == direction) & (tr["category"] == code)]
+        mine = mine[mine[other].isin(set(mine.loc[mine["change"] > 0, other]))]  # partners it has in some interval
         for label in res.labels:
-            t = tr[(tr["interval"] == label) & (tr["direction"] == direction) & (tr["category"] == code)]
-            t = t[t[other].isin(set(tr.loc[(tr["direction"] == direction) & (tr["category"] == code)
-                                          & (tr["change"] > 0), other]))]
+            t = mine[mine["interval"] == label]
             if t.empty:
                 continue
             w = float(t["uniform_pct_per_year"].iloc[0])
