@@ -365,16 +365,15 @@ def _run(data: Path | str | None, out: Path | str, force: bool, progress: Callab
     report = RunReport(Path(out), results)
     done: dict[int, _StepDone] = {}
 
-    def report_steps(upto: int, seconds: dict[int, float] | None = None) -> None:
+    def report_steps(upto: int) -> None:  # progress in step order, as far as the steps are done
         for i in range(len(report.steps), upto):
-            report.steps.append(StepTime(i + 1, STEP_NAMES[i], (seconds or {}).get(i, done[i].seconds
-                                                                                   if i in done else 0.0)))
+            report.steps.append(StepTime(i + 1, STEP_NAMES[i], done[i].seconds))
             if progress:
                 progress(report.steps[-1])
 
     with StagedFolder(out, force) as staging:
         done[0] = _take(STEPS[0], results)
-        done[0].seconds += time.perf_counter() - t - done[0].seconds  # the load counts from the start
+        done[0].seconds = time.perf_counter() - t  # the load counts from the start
         report_steps(1)
         with background(partial(step_alone, STEPS[BACKGROUND_STEP], ds), parallel) as rec:
             with _first_error(rec):
@@ -400,9 +399,9 @@ def _run(data: Path | str | None, out: Path | str, force: bool, progress: Callab
         report.files.append(report.out_dir / WORKBOOK_NAME)
         results.notes.append(f"workbook: {len(results.workbook.sheets)} sheets ({', '.join(results.workbook.sheets)})")
         results.notes.extend(results.workbook.notes)
-        report_steps(len(STEP_NAMES) - 1)
-        wall = time.perf_counter() - t - sum(done[i].seconds for i in AFTER_WORKBOOK)
-        report_steps(len(STEP_NAMES), {len(STEP_NAMES) - 1: wall})
+        files = time.perf_counter() - t - sum(done[i].seconds for i in AFTER_WORKBOOK)
+        done[len(STEP_NAMES) - 1] = _StepDone(files, [], [])  # the last step: the workbook and the files
+        report_steps(len(STEP_NAMES))
     return report
 
 
