@@ -138,6 +138,19 @@ def test_no_statistics_declines(tmp_path):
     assert plot_transitions(path)[1].loc[TOTAL, TOTAL] == pytest.approx(_plots(50)["area_ha"].sum())
 
 
+def test_a_corrupt_page_in_a_late_row_group_declines_and_the_batch_path_words_it(tmp_path):
+    """The page is decoded in the read-ahead thread: its error still reaches the lean path (decline)."""
+    path = _write(_plots(3000), tmp_path / "p.parquet", row_group_size=500)
+    start = pq.ParquetFile(path).metadata.row_group(5).column(4).data_page_offset
+    data = bytearray(path.read_bytes())
+    data[start + 40:start + 200] = b"\xab" * 160
+    path.write_bytes(bytes(data))
+    with pytest.raises(Declined):
+        list(parquet_chunks(path))
+    with pytest.raises(InputError, match="cannot read Parquet file"):
+        plot_transitions(path)
+
+
 @pytest.mark.parametrize(("row", "column", "value", "error", "match"), [
     (97, "area_ha", -1.0, NegativeAreaError, r"row 99:column area_ha: negative area"),
     (97, "area_ha", np.inf, NonNumericError, r"row 99:column area_ha: not a finite number"),

@@ -27,9 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from landuse.readers import plots as _plots
+from landuse.readers.ahead import read_ahead
 from landuse.readers.tables import VALUE
 
 READ_ROWS = 1 << 16  # plots per read: pyarrow's buffers stay a few MB
+AHEAD = 8  # read batches decoded ahead of the one being summed (about 1.5 MB each)
 CHUNK = 1 << 20  # plots per bincount chunk (as :data:`landuse.transitions.change.CHUNK`)
 
 
@@ -172,9 +174,10 @@ def _boundaries(pf, n: int) -> tuple[list[int], set[int]]:
 
 
 def _batches(pf, columns: list[str]) -> Iterator:
-    """The columns :data:`READ_ROWS` plots at a time."""
+    """The columns :data:`READ_ROWS` plots at a time, decoded by a thread :data:`AHEAD` batches ahead (pyarrow
+    releases the GIL while it decodes: the file is decoded while the caller sums the batches before)."""
     try:
-        yield from pf.iter_batches(batch_size=READ_ROWS, columns=columns)
+        yield from read_ahead(pf.iter_batches(batch_size=READ_ROWS, columns=columns), AHEAD)
     except (OSError, ValueError):  # a corrupt page: the batch path words it
         raise Declined from None
 

@@ -1,0 +1,68 @@
+"""Work in a background thread (:mod:`landuse.readers.ahead`): the same items in the same order, the same
+exception object where the result is taken, and a thread that stops when its consumer does."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from landuse.readers.ahead import Ahead, read_ahead
+
+
+def _items(n: int, fail_at: int | None = None, made: list[int] | None = None):
+    for i in range(n):
+        if i == fail_at:
+            raise ValueError(f"item {i} is bad")
+        if made is not None:
+            made.append(i)
+        yield i
+
+
+@pytest.mark.parametrize("depth", [1, 2, 8])
+def test_items_in_their_order(depth):
+    assert list(read_ahead(_items(100), depth)) == list(range(100))
+
+
+def test_an_exception_is_raised_at_its_place_in_the_sequence():
+    got = []
+    with pytest.raises(ValueError, match="item 7 is bad"):
+        for item in read_ahead(_items(20, fail_at=7), 4):
+            got.append(item)
+    assert got == list(range(7))
+
+
+def test_the_thread_stops_when_the_consumer_does():
+    made: list[int] = []
+    it = read_ahead(_items(1000, made=made), 2)
+    assert next(it) == 0
+    it.close()  # the consumer stops early
+    assert not any(t.name == "landuse-read-ahead" and t.is_alive() for t in threading.enumerate())
+    assert len(made) <= 5  # one taken, two queued, one being made, one more before the stop is seen
+
+
+def test_ahead_result_and_exception():
+    assert Ahead(lambda job: 6 * 7).result() == 42
+    err = KeyError("x")
+
+    def fail(job):
+        raise err
+
+    with pytest.raises(KeyError) as caught:
+        Ahead(fail).result()
+    assert caught.value is err
+
+
+def test_ahead_cancel_is_seen_by_the_work():
+    started, release = threading.Event(), threading.Event()
+
+    def work(job):
+        started.set()
+        release.wait(5)
+        return job.cancelled
+
+    job = Ahead(work)
+    started.wait(5)
+    job.cancel()
+    release.set()
+    assert job.result() is True
