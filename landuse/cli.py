@@ -7,6 +7,8 @@ traceback).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import math
 import sys
 import time
@@ -112,6 +114,16 @@ def main(ctx: click.Context, debug: bool) -> None:
     and writes the official tables.
     """
     ctx.ensure_object(dict)["debug"] = debug
+    freeze_heap_at_exit()
+
+
+def freeze_heap_at_exit() -> None:
+    """Freeze the garbage collector's heap (:func:`gc.freeze`) when the process exits, once per process however
+    often a command runs in it (tests). At exit the interpreter's last collections walk every object still alive
+    (pandas and pyarrow alone bring several hundred thousand) only to free them; frozen, they are freed by
+    reference counting alone. Measured: a process that imports pandas ends 0.07 -> 0.02 s after its last line."""
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
 
 
 @main.command()
