@@ -34,10 +34,12 @@ def test_an_exception_is_raised_at_its_place_in_the_sequence():
 
 def test_the_thread_stops_when_the_consumer_does():
     made: list[int] = []
+    before = set(threading.enumerate())
     it = read_ahead(_items(1000, made=made), 2)
     assert next(it) == 0
+    assert len(set(threading.enumerate()) - before) == 1  # the producer
     it.close()  # the consumer stops early
-    assert not any(t.name == "landuse-read-ahead" and t.is_alive() for t in threading.enumerate())
+    assert not [t for t in set(threading.enumerate()) - before if t.is_alive()]
     assert len(made) <= 5  # one taken, two queued, one being made, one more before the stop is seen
 
 
