@@ -289,18 +289,28 @@ def _file(df: pd.DataFrame, tmp_path, kind: str):
     return _write(df, tmp_path / "p.parquet", row_group_size=70_000)
 
 
-@pytest.mark.parametrize("kind", ["parquet", "csv"])
-@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
-def test_the_command_prints_the_batch_paths_table(tmp_path, fmt, kind):
-    """The printed table is the batch path's, byte for byte."""
-    from landuse.output import render
+@pytest.fixture(scope="module")
+def command_files(tmp_path_factory) -> dict[tuple[str, bool], tuple]:
+    """(file kind, by unit) -> (file, the batch path's matrix): one Parquet and one CSV file of 300,000 plots."""
     from landuse.transitions.change import matrix_table
 
-    path = _file(_plots(300_000, per_unit_ids=True), tmp_path, kind)
-    for by_unit in (False, True):
-        p = _command(path, "--format", fmt, *(["--by-unit"] if by_unit else []))
-        assert p.returncode == 0 and p.stderr == "", p.stderr
-        assert p.stdout == render(matrix_table(_batch_path(path, by_unit=by_unit)), fmt, lang="en")
+    folder, df = tmp_path_factory.mktemp("command"), _plots(300_000, per_unit_ids=True)
+    files = {kind: _file(df, folder, kind) for kind in ("parquet", "csv")}
+    return {(kind, by_unit): (path, matrix_table(_batch_path(path, by_unit=by_unit)))
+            for kind, path in files.items() for by_unit in (False, True)}
+
+
+@pytest.mark.parametrize("by_unit", [False, True])
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_the_command_prints_the_batch_paths_table(command_files, fmt, kind, by_unit):
+    """The printed table is the batch path's, byte for byte."""
+    from landuse.output import render
+
+    path, table = command_files[(kind, by_unit)]
+    p = _command(path, "--format", fmt, *(["--by-unit"] if by_unit else []))
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert p.stdout == render(table, fmt, lang="en")
 
 
 @pytest.mark.parametrize("kind", ["parquet", "csv"])
