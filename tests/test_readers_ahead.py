@@ -1,5 +1,5 @@
-"""Work in a background thread (:mod:`landuse.readers.ahead`): the same items in the same order, the same
-exception object where the result is taken, and a thread that stops when its consumer does."""
+"""Reading ahead in a background thread (:mod:`landuse.readers.ahead`): the same items in the same order, the same
+exception object at its place in the sequence, and a thread that stops when its consumer does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from landuse.readers.ahead import Ahead, read_ahead
+from landuse.readers.ahead import read_ahead
 
 
 def _items(n: int, fail_at: int | None = None, made: list[int] | None = None):
@@ -42,29 +42,3 @@ def test_the_thread_stops_when_the_consumer_does():
     assert not [t for t in set(threading.enumerate()) - before if t.is_alive()]
     assert len(made) <= 5  # one taken, two queued, one being made, one more before the stop is seen
 
-
-def test_ahead_result_and_exception():
-    assert Ahead(lambda job: 6 * 7).result() == 42
-    err = KeyError("x")
-
-    def fail(job):
-        raise err
-
-    with pytest.raises(KeyError) as caught:
-        Ahead(fail).result()
-    assert caught.value is err
-
-
-def test_ahead_cancel_is_seen_by_the_work():
-    started, release = threading.Event(), threading.Event()
-
-    def work(job):
-        started.set()
-        release.wait(5)
-        return job.cancelled
-
-    job = Ahead(work)
-    started.wait(5)
-    job.cancel()
-    release.set()
-    assert job.result() is True

@@ -1,19 +1,16 @@
-"""Work done in a background thread while the caller does other work: standard library only (importable before
-numpy or pandas are), for code whose heavy part releases the GIL (pyarrow decoding Parquet pages).
+"""Reading in a background thread while the caller works on what was read: for readers whose heavy part releases
+the GIL (pyarrow decoding Parquet pages, parsing CSV blocks), so that both run at once.
 
-* :func:`read_ahead` – the items of an iterator, produced by a thread a few items ahead of the consumer;
-* :class:`Ahead` – one call run in a thread, its result (or its exception) collected later.
-
-Both hand on exactly what the work gives, in its order: an exception raised in the thread is raised again, as the
-same exception object, where the result is taken.
+:func:`read_ahead` hands on exactly what the reader gives, in its order: an exception raised in the thread is
+raised again, as the same exception object, where its place in the sequence is reached.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Iterator
+from typing import TypeVar
 
 T = TypeVar("T")
 _END = object()
@@ -54,33 +51,3 @@ def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
             except queue.Empty:
                 thread.join(0.01)
 
-
-class Ahead(Generic[T]):
-    """``work()`` started in a daemon thread now; :meth:`result` waits for it and returns its value or raises
-    its exception. :meth:`cancel` asks work that polls :attr:`cancelled` to stop early."""
-
-    def __init__(self, work: Callable[[Ahead[T]], T]) -> None:
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(work,), name="landuse-ahead", daemon=True)
-        self._thread.start()
-
-    def _run(self, work: Callable[[Ahead[T]], T]) -> None:
-        try:
-            self._value = work(self)
-        except BaseException as e:  # noqa: BLE001 - handed to :meth:`result`, raised there
-            self._error = e
-
-    @property
-    def cancelled(self) -> bool:
-        return self._stop.is_set()
-
-    def cancel(self) -> None:
-        self._stop.set()
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
