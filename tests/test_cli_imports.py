@@ -41,3 +41,18 @@ def test_help_in_a_real_process_lists_the_commands():
     out = subprocess.run([sys.executable, "-m", "landuse", "--help"], capture_output=True, text=True, check=True)
     for name in ("run", "transitions", "allocate", "tables"):
         assert name in out.stdout
+
+
+def test_the_heap_is_frozen_at_exit():
+    """At exit the objects still alive are frozen (the interpreter's last collections then skip them), also when
+    several commands ran in the process; each command's output is what it was, and what a command froze for its
+    duration (its imports, :func:`landuse.cli.imports_set_aside`) is unfrozen when it ends."""
+    probe = ("import atexit, gc, sys\n"
+             "atexit.register(lambda: sys.stderr.write(f'frozen {gc.get_freeze_count() > 0}'))\n"
+             "from click.testing import CliRunner\nfrom landuse.cli import main\n"
+             "args = ['transitions', '--estimate', '--from', '2019', '--to', '2024', '--format', 'csv']\n"
+             "outs = [CliRunner().invoke(main, args).output for _ in range(3)]\n"
+             "assert len(set(outs)) == 1 and outs[0].startswith('from'), outs\n"
+             "assert gc.get_freeze_count() == 0 and gc.isenabled()  # the imports' objects unfrozen after each\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stderr == "frozen True"

@@ -7,6 +7,9 @@ fixed table's sums are also worked out by hand.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -138,6 +141,19 @@ def test_no_statistics_declines(tmp_path):
     assert plot_transitions(path)[1].loc[TOTAL, TOTAL] == pytest.approx(_plots(50)["area_ha"].sum())
 
 
+def test_a_corrupt_page_in_a_late_row_group_declines_and_the_batch_path_words_it(tmp_path):
+    """The page is decoded in the read-ahead thread: its error still reaches the lean path (decline)."""
+    path = _write(_plots(3000), tmp_path / "p.parquet", row_group_size=500)
+    start = pq.ParquetFile(path).metadata.row_group(5).column(4).data_page_offset
+    data = bytearray(path.read_bytes())
+    data[start + 40:start + 200] = b"\xab" * 160
+    path.write_bytes(bytes(data))
+    with pytest.raises(Declined):
+        list(parquet_chunks(path))
+    with pytest.raises(InputError, match="cannot read Parquet file"):
+        plot_transitions(path)
+
+
 @pytest.mark.parametrize(("row", "column", "value", "error", "match"), [
     (97, "area_ha", -1.0, NegativeAreaError, r"row 99:column area_ha: negative area"),
     (97, "area_ha", np.inf, NonNumericError, r"row 99:column area_ha: not a finite number"),
@@ -258,3 +274,56 @@ def test_csv_ids_far_apart_are_checked_by_a_sort(tmp_path, small_csv_blocks, per
         _lean_csv(bad)
     with pytest.raises(DuplicateKeyError, match=rf"row 152:column plot_id: .* also at row {same_unit + 2}"):
         plot_transitions(bad)
+
+
+# ---- through the real command ------------------------------------------------------------------------------
+def _command(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "landuse", "transitions", *map(str, args)], capture_output=True,
+                          text=True, encoding="utf-8", timeout=300)
+
+
+def _file(df: pd.DataFrame, tmp_path, kind: str):
+    """Parquet in row groups of 70,000 plots, or CSV (4 MB blocks: three or more): read ahead by a thread."""
+    if kind == "csv":
+        return _csv(df, tmp_path / "p.csv")
+    return _write(df, tmp_path / "p.parquet", row_group_size=70_000)
+
+
+@pytest.fixture(scope="module")
+def command_files(tmp_path_factory) -> dict[tuple[str, bool], tuple]:
+    """(file kind, by unit) -> (file, the batch path's matrix): one Parquet and one CSV file of 300,000 plots."""
+    from landuse.transitions.change import matrix_table
+
+    folder, df = tmp_path_factory.mktemp("command"), _plots(300_000, per_unit_ids=True)
+    files = {kind: _file(df, folder, kind) for kind in ("parquet", "csv")}
+    return {(kind, by_unit): (path, matrix_table(_batch_path(path, by_unit=by_unit)))
+            for kind, path in files.items() for by_unit in (False, True)}
+
+
+@pytest.mark.parametrize("by_unit", [False, True])
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_the_command_prints_the_batch_paths_table(command_files, fmt, kind, by_unit):
+    """The printed table is the batch path's, byte for byte."""
+    from landuse.output import render
+
+    path, table = command_files[(kind, by_unit)]
+    p = _command(path, "--format", fmt, *(["--by-unit"] if by_unit else []))
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert p.stdout == render(table, fmt, lang="en")
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("area_ha", -1.0, "column area_ha: negative area"),
+    ("area_ha", None, "column area_ha: missing area"),
+    ("code_to", "XYZ", "column code_to: unknown land code 'XYZ'"),
+    ("plot_id", 5, "column plot_id: plot_id '5' occurs twice"),
+])
+def test_the_command_names_the_row_of_a_bad_plot_late_in_the_file(tmp_path, column, value, message, kind):
+    df = _plots(300_000).drop(columns="unit")
+    df[column] = df[column].astype(object) if value is None or isinstance(value, str) else df[column]
+    df.loc[250_001, column] = value
+    p = _command(_file(df, tmp_path, kind), "--format", "csv")
+    assert p.returncode == 2 and p.stdout == ""
+    assert f"p.{kind}:row 250003:{message}" in p.stderr and "Traceback" not in p.stderr, p.stderr

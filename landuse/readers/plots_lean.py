@@ -12,6 +12,10 @@ that is not plain UTF-8). The caller then reads the file again with :func:`landu
 which applies the same rules and names the file row: the wording of every error lives in one place, and this
 path only has to be right about *whether* something is wrong.
 
+Both read with :func:`landuse.readers.ahead.read_ahead`: a thread decodes (Parquet) or parses (CSV) the next
+batches — pyarrow releases the GIL meanwhile — while the batches before are coded and summed; the batches are the
+same, in the same order, and a reading error reaches this module as it would without the thread.
+
 Chunks end where :func:`~landuse.readers.plots.scan_plots`'s batches (Parquet: row groups, or every
 :data:`~landuse.readers.plots.BATCH_ROWS` plots; CSV: the whole file) and their :data:`CHUNK`-plot bincount
 chunks end, so that a matrix summed chunk by chunk adds the same areas in the same order as the batch path (the
@@ -27,9 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from landuse.readers import plots as _plots
+from landuse.readers.ahead import read_ahead
 from landuse.readers.tables import VALUE
 
 READ_ROWS = 1 << 16  # plots per read: pyarrow's buffers stay a few MB
+AHEAD = 8  # read batches decoded ahead of the one being coded (Parquet ≈ 1.5 MB each, CSV ≈ 5 MB)
 CHUNK = 1 << 20  # plots per bincount chunk (as :data:`landuse.transitions.change.CHUNK`)
 
 
@@ -172,9 +178,9 @@ def _boundaries(pf, n: int) -> tuple[list[int], set[int]]:
 
 
 def _batches(pf, columns: list[str]) -> Iterator:
-    """The columns :data:`READ_ROWS` plots at a time."""
+    """The columns :data:`READ_ROWS` plots at a time, decoded :data:`AHEAD` batches ahead."""
     try:
-        yield from pf.iter_batches(batch_size=READ_ROWS, columns=columns)
+        yield from read_ahead(pf.iter_batches(batch_size=READ_ROWS, columns=columns), AHEAD)
     except (OSError, ValueError):  # a corrupt page: the batch path words it
         raise Declined from None
 
@@ -342,7 +348,7 @@ def _narrow(a: np.ndarray, top: int) -> np.ndarray:
 
 def _csv_blocks(path: Path, by_unit: bool):
     """(blocks of (plot ids, {column: file indices}), the columns' file texts, whether there is a unit column)
-    of a UTF-8 CSV read :data:`CSV_BLOCK` bytes at a time, or decline."""
+    of a UTF-8 CSV read :data:`CSV_BLOCK` bytes at a time (parsed :data:`AHEAD` blocks ahead), or decline."""
     try:
         import pyarrow as pa
         import pyarrow.csv as pcsv
@@ -373,7 +379,7 @@ def _csv_blocks(path: Path, by_unit: bool):
                                    include_columns=use, column_types=types, strings_can_be_null=False,
                                    null_values=[]),
                                memory_pool=_pool())
-        for batch in reader:
+        for batch in read_ahead(iter(reader), AHEAD):  # parsed by a thread while the blocks before are coded
             at = {c: i for i, c in enumerate(batch.schema.names)}
             cols = {}
             for c in coded:
