@@ -44,3 +44,33 @@ def test_edited_or_reordered_tables_are_not_in_the_schema():
     k = f.assign(year=[2024.0, 2019.0])  # float, not the schema's nullable integer
     assert not in_schema(g) and not in_schema(h) and not in_schema(k)
     assert list(concat([g])["code"]) == ["", "B"]
+
+
+_CELL = st.one_of(st.none(), st.just(np.nan), st.just(pd.NA), st.text(max_size=3), st.integers(-3, 3000),
+                  st.floats(allow_infinity=False, width=32), st.booleans(), st.just(np.str_("RSX")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(_CELL, max_size=6), storage=st.sampled_from(["python", "pyarrow"]))
+def test_text_array_is_what_a_series_gives(cells, storage):
+    from landuse.findings import text_array
+
+    with pd.option_context("mode.string_storage", storage):
+        want = pd.Series(np.array(cells, dtype=object)).fillna("").astype(str).array
+        got = text_array(np.array(cells, dtype=object))
+        assert got.dtype == want.dtype and list(got) == list(want)
+        assert list(text_array(cells)) == list(want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(years=st.one_of(st.lists(st.floats(1900, 2100) | st.just(np.nan), max_size=6),
+                       st.lists(st.integers(1900, 2100), max_size=6),
+                       st.lists(st.one_of(st.none(), st.just("2024"), st.just("x"), st.integers(1990, 2030),
+                                          st.floats(1990, 2030)), max_size=6)))
+def test_year_array_is_what_to_numeric_gives(years):
+    from landuse.findings import year_array
+
+    for v in (np.array(years), np.array(years, dtype=object), years):
+        want = pd.to_numeric(pd.Series(v), errors="coerce").round().astype("Int64").array
+        got = year_array(v)
+        assert got.dtype == want.dtype and got.equals(want)
