@@ -18,6 +18,7 @@ files they write) go to the background.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import signal
@@ -64,6 +65,7 @@ class Task:
         """Fork a child calling ``fn``; not ``enabled``, or where no child can be made (no fork on this
         platform, no memory, process slot or file descriptor for one), call it here and now instead: what it
         raises then propagates at once, as it would without this module."""
+        reap_children(block=False)
         if enabled and can_fork() and self._fork(fn):
             return
         t = time.perf_counter()
@@ -110,11 +112,12 @@ class Task:
         fd, self._fd = self._fd, None
         with os.fdopen(fd, "rb") as f:  # read to the end before waiting: a full pipe would block the child
             data = f.read()
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = None
+        pid, self._pid = self._pid, None
         if not data:
+            _, status = os.waitpid(pid, 0)
             return (False, BackgroundError(f"the background step ended without a result "
                                            f"({_describe(status)})")), 0.0
+        _reap_later(pid)  # it sent everything; its memory is torn down while this process goes on
         outcome, seconds = pickle.loads(data)
         return outcome, seconds
 
@@ -141,6 +144,29 @@ def background(fn: Callable[[], Any], enabled: bool = True) -> Iterator[Task]:
         yield task
     finally:
         task.cancel()
+
+
+_UNREAPED: list[int] = []  # children that sent their result and may still be exiting
+
+
+def _reap_later(pid: int) -> None:
+    """Reap ``pid`` now if it has exited, else at the next :func:`background` call or when this process exits
+    (a child takes 5–8 ms to give back its memory after its last byte; nothing needs to wait for that)."""
+    atexit.unregister(reap_children)  # registered once
+    atexit.register(reap_children)
+    _UNREAPED.append(pid)
+    reap_children(block=False)
+
+
+def reap_children(block: bool = True) -> None:
+    """Reap the children :func:`_reap_later` left (waiting for them with ``block``), so none stays a zombie."""
+    for pid in list(_UNREAPED):
+        try:
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            done = pid
+        if done:
+            _UNREAPED.remove(pid)
 
 
 def _child(fn: Callable[[], Any], r: int, w: int) -> None:

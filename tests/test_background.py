@@ -124,3 +124,15 @@ def test_when_no_child_can_be_made_the_function_runs_here(monkeypatch):
         assert task.result() == os.getpid()
     if before is not None:  # the pipe made for the child is closed again
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+@forking
+def test_a_child_that_sent_its_result_is_reaped_not_left_a_zombie():
+    from landuse.background import _UNREAPED, reap_children
+
+    with background(lambda: os.getpid()) as task:
+        pid = task.result()
+    reap_children()  # what the next background call (without waiting) or the process's exit does
+    assert pid not in _UNREAPED
+    with pytest.raises(ChildProcessError):  # no such child left to wait for
+        os.waitpid(pid, os.WNOHANG)
