@@ -381,7 +381,7 @@ def check_number_format(cells: pd.Series, fmt: str, location: Location | None = 
     head = clean_tokens(cells.iloc[:_HEAD])
     if len(cells) > _HEAD and _only(head, fmt).any():
         return  # a number valid only in ``fmt`` near the top: the file is consistent with it (the common case)
-    s = clean_tokens(cells)
+    s = clean_tokens(cells) if len(cells) > _HEAD else head  # (a short file's head is all of it)
     vi, en, _ = _evidence(s)
     own, other = (vi, en) if fmt == "vi" else (en, vi)
     alt = "en" if fmt == "vi" else "vi"
