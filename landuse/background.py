@@ -4,11 +4,12 @@
 change → allocation, and the workbook next to the CSV files. :func:`background` forks; the child calls the
 function, sends its value or its exception back pickled through a pipe, and leaves with ``os._exit`` (no
 ``atexit`` handlers, no flushing of buffers it inherited, no clean-up of the parent's staging folder);
-:meth:`Task.result` waits for it and returns the value or raises the same exception. Leaving the ``with``
-block without taking the result kills and reaps the child, so no process outlives the job.
+:meth:`Task.result` waits for it and returns the value or raises the same exception (a child that sent its
+result is reaped without waiting for it to give its memory back: at the next call or at exit). Leaving the
+``with`` block without taking the result kills and reaps the child, so no process outlives the job.
 
-With ``enabled=False``, or where ``os.fork`` does not exist (Windows), the function runs at once in this
-process and :meth:`Task.result` hands over what it returned or raised: the caller's code and its results are
+With ``enabled=False``, or where no child can be made (no ``os.fork`` on Windows; no memory, process slot or
+file descriptor for one), the function runs at once in this process and :meth:`Task.result` hands over what it returned or raised: the caller's code and its results are
 the same either way (a test compares every file of ``landuse run`` byte for byte).
 
 The child inherits the parent's memory as it was at the fork and shares nothing after it: caches the
