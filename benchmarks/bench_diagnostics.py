@@ -15,7 +15,9 @@ once with HiGHS, then the per-ha figure of every bound at its limit is obtained
   (`allocation.diagnostics.binding`).
 
 The three give the same binding set (checked). ``--cbc N``: sizes at which the whole allocation also runs with
-`--solver cbc` (CBC does not re-solve above 20,000 columns; the duals are used) to compare with HiGHS end to end.
+`--solver cbc` (CBC does not re-solve above 20,000 columns; the duals are used) to compare with HiGHS end to end,
+both with the default ``--unit-method spread`` (the provincial LP, then the spread QP) and with ``lp`` (one joint
+LP of all units: what the issue timed).
 Figures are printed; nothing is asserted except that the methods agree.
 """
 
@@ -98,13 +100,15 @@ def case(n: int, root: Path, fresh_max: int, cbc: bool) -> dict:
            "binding": len(table), "by_ranging": int((table["method"] == "ranging").sum()),
            "fresh_s": fresh_s, "rebuild_warm_s": old_s, "lp_py_s": new_s,
            "fresh/lp_py": fresh_s / new_s, "rebuild_warm/lp_py": old_s / new_s}
-    for solver in ("highs", "cbc") if cbc else ("highs",):
-        t0 = time.perf_counter()
-        res = allocate(ds, by_unit=True, solver=solver)
-        out[f"allocate_{solver}_s"] = time.perf_counter() - t0
-        out[f"objective_{solver}"] = res.objective
-    if cbc:
-        out["cbc/highs"] = out["allocate_cbc_s"] / out["allocate_highs_s"]
+    for method in ("spread", "lp"):  # the default (provincial LP, then the spread QP) and one joint LP of all units
+        tag = "" if method == "spread" else "_lp"
+        for solver in ("highs", "cbc") if cbc else ("highs",):
+            t0 = time.perf_counter()
+            res = allocate(ds, by_unit=True, solver=solver, unit_method=method)
+            out[f"allocate{tag}_{solver}_s"] = time.perf_counter() - t0
+            out[f"objective{tag}_{solver}"] = res.objective
+        if cbc:
+            out[f"cbc/highs{tag}"] = out[f"allocate{tag}_cbc_s"] / out[f"allocate{tag}_highs_s"]
     print(out, flush=True)
     return out
 
