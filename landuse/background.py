@@ -9,8 +9,9 @@ result is reaped without waiting for it to give its memory back: at the next cal
 ``with`` block without taking the result kills and reaps the child, so no process outlives the job.
 
 With ``enabled=False``, or where no child can be made (no ``os.fork`` on Windows; no memory, process slot or
-file descriptor for one), the function runs at once in this process and :meth:`Task.result` hands over what it returned or raised: the caller's code and its results are
-the same either way (a test compares every file of ``landuse run`` byte for byte).
+file descriptor for one), the function runs at once in this process and :meth:`Task.result` hands over what it
+returned or raised: the caller's code and its results are the same either way (a test compares every file of
+``landuse run`` byte for byte).
 
 The child inherits the parent's memory as it was at the fork and shares nothing after it: caches the
 function fills there are lost, which is why only functions whose whole result is their return value (or
