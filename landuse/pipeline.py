@@ -129,8 +129,12 @@ def change_pairs(years: list[int]) -> list[tuple[int, int]]:
 def step_load(r: Results) -> None:
     ds = r.dataset
     r.notes += [f"skipped {s}" for s in ds.skipped]
-    r.overview = dataset_overview(ds)
     r.notes.append(f"dataset {ds.name}: years {', '.join(map(str, ds.years))}, {len(ds.units)} unit(s)")
+
+
+def step_overview(r: Results) -> None:
+    """``Results.overview`` (tong_quan.csv): only that file needs it, so the run computes it with the files."""
+    r.overview = dataset_overview(r.dataset)
 
 
 def step_reconcile(r: Results) -> None:
@@ -349,7 +353,7 @@ def _in_step_order(r: Results, done: dict[int, _StepDone]) -> None:
 # findings, the estimate, the fulfilment and the allocation but not the intensity analysis (only its own files
 # do). So, as indexes of STEPS:
 #   first:  1 reconcile (in a background child)  ||  2 change, 4 fulfilment, 5 allocate (here)
-#   then:   the workbook (in a background child)  ||  3 intensity, then the CSV and HTML files (here)
+#   then:   the workbook (in a background child)  ||  3 intensity, the overview, the CSV and HTML files (here)
 # With one process the same order runs one thing after the other, so which error is raised when two steps fail
 # does not depend on --jobs. Notes and progress are given in step order whatever ran first.
 BACKGROUND_STEP = 1
@@ -392,6 +396,7 @@ def _run(data: Path | str | None, out: Path | str, force: bool, progress: Callab
                 for i in AFTER_WORKBOOK:
                     done[i] = _take(STEPS[i], results)
                 _in_step_order(results, done)
+                step_overview(results)
                 for name, write in output_files(results):
                     write(staging / name)
                     report.files.append(report.out_dir / name)

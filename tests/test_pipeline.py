@@ -94,8 +94,10 @@ def test_results_are_typed_and_carry_what_the_workbook_needs():
     from landuse.dataset import load_dataset
 
     r = pipeline.Results(load_dataset(LANGSON))
-    for step in (pipeline.step_load, pipeline.step_reconcile, pipeline.step_change, pipeline.step_fulfilment):
+    for step in (pipeline.step_load, pipeline.step_reconcile, pipeline.step_change, pipeline.step_fulfilment,
+                 pipeline.step_overview):
         step(r)
+    assert list(r.overview["year"]) == [2014, 2019, 2024] and "NNP_pct" in r.overview
     assert (r.estimate.from_year, r.estimate.to_year) == (2019, 2024)
     f = r.fulfilment
     assert (f.plan, f.base_year, f.year, f.target_year) == ("qd236-bang4", 2020, 2024, 2030)
