@@ -262,9 +262,9 @@ def reconcile(data: Path | None, number_format: str | None, tolerance: float, st
 @click.option("--png", is_flag=True, help="Also draw the intensity charts as PNG (needs matplotlib; the self-contained "
               "HTML charts are always written).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes to use: 1 runs every step in this one; 2 or more (the default on a machine with two "
-              "cores or more) reconciles while the other steps run, and writes the workbook while the CSV files are "
-              "written. The files are the same either way.  [default: 2 where it helps]")
+              help="Processes to use: 1 runs every step in this one; 2 or more reconciles in a second process while "
+              "the other steps run, and writes the workbook there while the CSV files are written. The files are the "
+              "same either way.  [default: 2 on Linux with two CPUs or more, else 1]")
 def run(data: Path | None, number_format: str | None, out: Path, force: bool, png: bool, jobs: int | None) -> None:
     """Run the main job on a dataset: every table into the output folder, then a summary."""
     with imports_set_aside():
